@@ -1,0 +1,55 @@
+"""The ``cscbook`` command: ``validate``, ``synth`` and ``run``.
+
+User errors (``UserError``) print one clear paragraph and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from cscbook.errors import UserError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cscbook", description="Children's services quarterly improvement book.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="Read Annex A and/or SSDA903 files and print a data-quality summary.")
+    v.add_argument("paths", nargs="+", help="Annex A workbooks (.xlsx), folders of CSVs, or SSDA903 CSV files/folders")
+    v.add_argument("--log", help="write the full data-quality log (it names child identifiers) to this CSV file")
+
+    s = sub.add_parser("synth", help="Generate the synthetic example authority's extracts.")
+    s.add_argument("--out", default="data/synthetic", help="output folder (default data/synthetic)")
+    s.add_argument("--seed", type=int, default=20250331)
+    s.add_argument("--scale", type=float, default=1.0, help="multiplies the population (1 = example authority)")
+    s.add_argument("--as-at", default="2025-03-31", help="extract date: later events do not exist yet")
+    s.add_argument("--xlsx", action="store_true", help="also write Annex A as one xlsx workbook")
+
+    r = sub.add_parser("run", help="Run a quarter: check data, execute chapters, build the book.")
+    r.add_argument("params", help="the quarter's parameter file, e.g. params/example.yaml")
+    r.add_argument("--quiet", action="store_true", help="no progress display")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            from cscbook.validate import main as run_command
+        elif args.command == "synth":
+            from cscbook.synth.cli import main as run_command
+        else:
+            from cscbook.pipeline import main as run_command
+        return int(run_command(args) or 0)
+    except UserError as exc:
+        print("\n".join(textwrap.wrap(f"cscbook {args.command}: {exc}", width=100)), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cscbook: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
