@@ -39,7 +39,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -391,7 +391,7 @@ def _header_row(rows: list[tuple], lst: annexa_spec.AnnexAList) -> int:
     return best if scores and scores[best] > 0 else 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _header_lookup(number: int) -> dict[str, str]:
     lst = annexa_spec.LISTS[number]
     lookup: dict[str, str] = {}
@@ -480,7 +480,8 @@ def clean_list(number: int, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
         values = raw[col.name]
         if col.kind == "date":
             parsed, bad = parse_dates(values)
-            _all_text_check(raw, col, parsed, bad)
+            if col.required:
+                all_text_check(raw, col.name, col.header, parsed, bad)
             sev = dq.ERROR if col.name == key else dq.WARNING
             logs.append(dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table))
             if sev == dq.ERROR:
@@ -538,9 +539,9 @@ def clean_list(number: int, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     return final, dq.concat_logs(logs), acc
 
 
-def _all_text_check(raw: pd.DataFrame, col: annexa_spec.Column, parsed: pd.Series, bad: pd.Series) -> None:
-    """UserError when a required date column of a sheet/file holds text in (nearly) every row."""
-    if not col.required or raw.empty:
+def all_text_check(raw: pd.DataFrame, name: str, header: str, parsed: pd.Series, bad: pd.Series) -> None:
+    """UserError when a required date column of a sheet/file holds no date and text in most rows."""
+    if raw.empty:
         return
     stats = pd.DataFrame(
         {"_file": raw["_file"], "_sheet": raw["_sheet"], "bad": bad, "ok": parsed.notna(), "n": 1}
@@ -552,8 +553,8 @@ def _all_text_check(raw: pd.DataFrame, col: annexa_spec.Column, parsed: pd.Serie
     first = raw.loc[bad & (raw["_file"] == file) & (raw["_sheet"] == sheet)].iloc[0]
     where = f"file {file}, sheet '{sheet}'" if sheet else f"file {file}"
     raise UserError(
-        f"In {where}, column '{col.header}' has no readable date in any row (row {first['_row']} holds "
-        f"'{first[col.name]}'). Dates must be real spreadsheet dates, dd/mm/yyyy or yyyy-mm-dd; check that "
+        f"In {where}, column '{header}' has no readable date in any row (row {first['_row']} holds "
+        f"'{first[name]}'). Dates must be real spreadsheet dates, dd/mm/yyyy or yyyy-mm-dd; check that "
         "the column holds dates and not text, and that the headers are not shifted."
     )
 
