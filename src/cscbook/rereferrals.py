@@ -1,0 +1,447 @@
+"""Re-referrals: the DfE rate, the "any previous involvement" variant, closed involvements and
+time to re-referral.
+
+Definitions (DEFINITIONS.md):
+
+- **Re-referral within 12 months (DfE)**: a referral (Annex A List 3 row) within 365 days of a
+  previous referral for the same child, counted per referral. "Within 365 days" means the
+  previous referral is 1 to 365 days earlier (a referral exactly 365 days after the last one
+  counts, 366 does not). Referrals whose 365-day look-back starts before the extract's first
+  referral date cannot be judged from the extract alone: for them List 3's
+  ``referrals_last_12m`` > 0 also counts (an earlier referral seen in the extract counts too).
+- **Any previous involvement** (the local variant): a referral for a child with any earlier
+  referral in the extract, however long ago. It grows with the length of the extract, which
+  is why it must not be mixed with the DfE figure.
+- **Closed involvement** (contract shared with the synthetic authority): an NFA referral
+  (closes on the referral date) or a List 6 CIN episode opened by a referral and closed, with
+  how it ended (``ended``). Episodes that end in care, adoption, death, transfer (RC1-RC6) are
+  not at risk of re-referral and are excluded, with a count.
+- **Outcome**: a new referral for the same child 1 to 365 days after the closure date, using
+  only referrals dated on or before the period end (no look-ahead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cscbook import codes
+from cscbook.headline import HeadlineMeasure
+
+WINDOW_DAYS = 365
+
+ENDED_LEVELS = (
+    "nfa_at_referral",
+    "after_assessment",
+    "stepped_down_early_help",
+    "after_cin_plan",
+    "after_cp_plan",
+)
+ENDED_LABELS = {
+    "nfa_at_referral": "No further action at referral",
+    "after_assessment": "Closed after assessment",
+    "stepped_down_early_help": "Stepped down to early help",
+    "after_cin_plan": "Closed after a child in need plan",
+    "after_cp_plan": "Closed after a child protection plan",
+}
+AGE_BANDS = ("0-4", "5-9", "10-15", "16-17")
+NOT_AT_RISK_REASONS = {"RC1", "RC2", "RC3", "RC4", "RC5", "RC6"}
+
+
+def _str(s: pd.Series) -> pd.Series:
+    """Codes as plain object strings (NA kept), whatever the input dtype (categorical, str)."""
+    return s.astype("object").where(s.notna(), None)
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s).astype("datetime64[ns]")
+
+
+# ---------------------------------------------------------------------------
+# Referral-level flags and rates
+# ---------------------------------------------------------------------------
+
+
+def referral_flags(referrals: pd.DataFrame, period_end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per referral (same child and date counted once) with re-referral flags.
+
+    Returns columns child_id, referral_date, days_since_previous (days since the child's
+    previous referral in the extract, NA for the first), lookback_complete (the 365-day
+    look-back starts on or after the extract's first referral date), used_list3_count (the
+    flag relied on ``referrals_last_12m``), rereferral_12m (DfE definition) and
+    any_previous (any earlier referral in the extract). Referrals after ``period_end`` are
+    dropped first, so nothing later can leak in.
+    """
+    df = referrals[["child_id", "referral_date"]].copy()
+    df["referral_date"] = _dates(df["referral_date"])
+    if "referrals_last_12m" in referrals:
+        df["last_12m"] = pd.to_numeric(referrals["referrals_last_12m"], errors="coerce").astype("Float64")
+    else:
+        df["last_12m"] = pd.Series(pd.NA, index=df.index, dtype="Float64")
+    df = df[df["referral_date"].notna() & df["child_id"].notna()]
+    if period_end is not None:
+        df = df[df["referral_date"] <= pd.Timestamp(period_end)]
+    df["child_id"] = df["child_id"].astype(str)
+    # Same child, same date: one referral (keep the largest List 3 count).
+    df = (
+        df.sort_values(["child_id", "referral_date", "last_12m"], na_position="first")
+        .drop_duplicates(["child_id", "referral_date"], keep="last")
+        .reset_index(drop=True)
+    )
+    cols = ["child_id", "referral_date", "days_since_previous", "lookback_complete",
+            "used_list3_count", "rereferral_12m", "any_previous"]  # fmt: skip
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    extract_start = df["referral_date"].min()
+    prev = df.groupby("child_id")["referral_date"].shift(1)
+    df["days_since_previous"] = (df["referral_date"] - prev).dt.days.astype("Int64")
+    in_extract = df["days_since_previous"].between(1, WINDOW_DAYS).fillna(False).astype(bool)
+    df["lookback_complete"] = (df["referral_date"] - pd.Timedelta(days=WINDOW_DAYS)) >= extract_start
+    list3 = (df["last_12m"] > 0).fillna(False).astype(bool)
+    df["used_list3_count"] = ~df["lookback_complete"] & ~in_extract & df["last_12m"].notna().to_numpy()
+    df["rereferral_12m"] = in_extract | (~df["lookback_complete"] & list3)
+    df["any_previous"] = prev.notna()
+    return df[cols]
+
+
+def _period_key(dates: pd.Series, freq: str) -> pd.Series:
+    if freq == "month":
+        return dates.dt.to_period("M").dt.to_timestamp()
+    if freq == "quarter":
+        # Financial-year quarters: the quarter's first day (Apr, Jul, Oct, Jan).
+        return dates.dt.to_period("Q-MAR").dt.start_time.dt.normalize()
+    raise ValueError(f"freq must be 'month' or 'quarter', not {freq!r}")
+
+
+def quarter_name(start: pd.Timestamp) -> str:
+    """Financial-year quarter name of its first day: 2024-10-01 -> 'Q3 2024-25'."""
+    fy = start.year if start.month >= 4 else start.year - 1
+    q = {4: 1, 7: 2, 10: 3, 1: 4}[start.month]
+    return f"Q{q} {fy}-{str(fy + 1)[-2:]}"
+
+
+def rereferral_rates(flags: pd.DataFrame, freq: str = "month") -> pd.DataFrame:
+    """Re-referral rates per month or financial-year quarter, from :func:`referral_flags`.
+
+    Columns: period (first day), referrals, rereferrals_12m, rate_12m (DfE), list3_count_used
+    (referrals judged from ``referrals_last_12m``), any_previous, rate_any_previous.
+    Rates are proportions (0-1).
+    """
+    if flags.empty:
+        return pd.DataFrame(
+            columns=["period", "referrals", "rereferrals_12m", "rate_12m", "list3_count_used",
+                     "any_previous", "rate_any_previous"]  # fmt: skip
+        )
+    f = flags.assign(period=_period_key(flags["referral_date"], freq))
+    out = (
+        f.groupby("period", sort=True)
+        .agg(
+            referrals=("rereferral_12m", "size"),
+            rereferrals_12m=("rereferral_12m", "sum"),
+            list3_count_used=("used_list3_count", "sum"),
+            any_previous=("any_previous", "sum"),
+        )
+        .reset_index()
+    )
+    for c in ("referrals", "rereferrals_12m", "list3_count_used", "any_previous"):
+        out[c] = out[c].astype("int64")
+    out["rate_12m"] = out["rereferrals_12m"] / out["referrals"]
+    out["rate_any_previous"] = out["any_previous"] / out["referrals"]
+    return out[["period", "referrals", "rereferrals_12m", "rate_12m", "list3_count_used",
+                "any_previous", "rate_any_previous"]]  # fmt: skip
+
+
+def headline_measures(ctx) -> list[HeadlineMeasure]:
+    """Re-referral rate within 12 months (DfE), monthly numerator and denominator."""
+    from cscbook.reference import benchmark
+
+    refs = ctx.table("referrals")
+    if refs is None or refs.empty:
+        return []
+    rates = rereferral_rates(referral_flags(refs, ctx.params.period_end), "month")
+    monthly = pd.DataFrame(
+        {
+            "month": rates["period"],
+            "numerator": rates["rereferrals_12m"],
+            "denominator": rates["referrals"],
+        }
+    )
+    return [
+        HeadlineMeasure(
+            key="rereferral_12m",
+            label="Re-referrals within 12 months",
+            kind="proportion",
+            monthly=monthly,
+            higher_is_better=False,
+            england=benchmark("rereferral_12m", ctx.params.period_end),
+            target=ctx.params.targets.get("rereferral_12m"),
+            unit="%",
+            chapter="02_rereferrals",
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Closed involvements
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Involvements:
+    """Closed involvements (one row each) and the counts of what was excluded and why."""
+
+    data: pd.DataFrame
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    def notes(self) -> pd.DataFrame:
+        return pd.DataFrame({"reason": list(self.excluded), "involvements": list(self.excluded.values())})
+
+
+def _care_starts(cla: pd.DataFrame | None, episodes: pd.DataFrame | None) -> pd.DataFrame:
+    """Dates a period of care started, per child, from List 8 and SSDA903 episodes."""
+    parts = []
+    if cla is not None and not cla.empty:
+        parts.append(pd.DataFrame({"child_id": cla["child_id"].astype(str), "care_start": _dates(cla["cla_start_date"])}))
+    if episodes is not None and not episodes.empty:
+        ep = episodes.sort_values(["child_id", "episode_start"])
+        first = ~ep["child_id"].duplicated()
+        rne = _str(ep["reason_new_episode"]) if "reason_new_episode" in ep else pd.Series(None, index=ep.index)
+        starts = ep[first | (rne == "S")]
+        parts.append(pd.DataFrame({"child_id": starts["child_id"].astype(str), "care_start": _dates(starts["episode_start"])}))
+    if not parts:
+        return pd.DataFrame({"child_id": pd.Series(dtype=str), "care_start": pd.Series(dtype="datetime64[ns]")})
+    return pd.concat(parts, ignore_index=True).dropna().drop_duplicates()
+
+
+def _any_inside(episodes: pd.DataFrame, events: pd.DataFrame, date_col: str) -> pd.Series:
+    """For each episode (child_id, start, end), whether an event for the child is dated inside it."""
+    if events.empty:
+        return pd.Series(False, index=episodes.index)
+    m = episodes[["child_id", "start", "end"]].reset_index(names="_ep").merge(events, on="child_id")
+    hit = (m[date_col] >= m["start"]) & (m[date_col] <= m["end"])
+    return episodes.index.to_series().isin(m.loc[hit, "_ep"]).astype(bool)
+
+
+def _child_disability(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """A child's recorded disability (Y/N), the latest known Y or N in Lists 4-7, else U."""
+    parts = []
+    for name in ("assessments", "s47", "cin", "cp_plans", "cla"):
+        t = tables.get(name)
+        if t is not None and "disability" in t and not t.empty:
+            d = pd.DataFrame({"child_id": t["child_id"].astype(str), "disability": _str(t["disability"])})
+            parts.append(d[d["disability"].isin(["Y", "N"])])
+    if not parts:
+        return pd.Series(dtype=object)
+    d = pd.concat(parts, ignore_index=True)
+    return d.groupby("child_id")["disability"].last()
+
+
+def age_band(age_years: pd.Series) -> pd.Series:
+    """Age bands of the model: 0-4, 5-9, 10-15, 16-17 (NA outside 0-17; unborn counts as 0-4)."""
+    a = age_years.astype("Float64").clip(lower=0)
+    out = pd.Series(pd.NA, index=age_years.index, dtype="object")
+    out = out.mask(a.between(0, 4).fillna(False).astype(bool), "0-4")
+    out = out.mask(a.between(5, 9).fillna(False).astype(bool), "5-9")
+    out = out.mask(a.between(10, 15).fillna(False).astype(bool), "10-15")
+    out = out.mask(a.between(16, 17).fillna(False).astype(bool), "16-17")
+    return out
+
+
+def _age_years(dob: pd.Series, on: pd.Series) -> pd.Series:
+    """Whole years of age on a date (vectorised, birthday counted on the day)."""
+    years = on.dt.year - dob.dt.year
+    before_birthday = (on.dt.month < dob.dt.month) | ((on.dt.month == dob.dt.month) & (on.dt.day < dob.dt.day))
+    return (years - before_birthday.astype("Int64")).astype("Int64")
+
+
+def closed_involvements(tables: dict[str, pd.DataFrame], period_end: pd.Timestamp) -> Involvements:
+    """Closed involvements up to ``period_end`` with their covariates and follow-up.
+
+    Columns: involvement_id (row number, not a child identifier), child_id (kept for cluster
+    standard errors; never written out), start, closure, ended, age_band, sex,
+    ethnicity_group, disability, primary_need, source, team, involvement_days,
+    previous_referrals (referrals in the 365 days before the opening referral, capped at 3),
+    next_referral_days (days from closure to the child's next referral dated <= period end),
+    followup_end (earliest of period end and 18th birthday), full_followup (closure + 365 days
+    <= period end and the child is under 18 throughout), rereferred_12m (next referral on day
+    1..365), time (days to re-referral or censoring) and event (0/1) for survival analysis.
+    """
+    period_end = pd.Timestamp(period_end)
+    refs = tables.get("referrals")
+    excluded: dict[str, int] = {}
+    if refs is None or refs.empty:
+        return Involvements(pd.DataFrame(), {"no referrals (List 3) in the extract": 0})
+    r = pd.DataFrame(
+        {
+            "child_id": refs["child_id"].astype(str),
+            "referral_date": _dates(refs["referral_date"]),
+            "nfa": _str(refs["referral_nfa"]),
+            "source": _str(refs["referral_source"]).map(codes.SOURCE_GROUP),
+            "sex": _str(refs["sex"]),
+            "ethnicity": _str(refs["ethnicity"]),
+            "date_of_birth": _dates(refs["date_of_birth"]),
+            "need_l3": _str(refs["primary_need"]) if "primary_need" in refs else None,
+            "team": _str(refs["allocated_team"]) if "allocated_team" in refs else None,
+        }
+    )
+    r = r[r["referral_date"].notna() & (r["referral_date"] <= period_end)]
+    r = r.sort_values(["child_id", "referral_date"]).drop_duplicates(["child_id", "referral_date"], keep="last")
+    r = r.reset_index(drop=True)
+
+    # (a) NFA referrals close on the referral date.
+    nfa = r[r["nfa"] == "Y"].assign(start=lambda d: d["referral_date"], closure=lambda d: d["referral_date"],
+                                   ended="nfa_at_referral", need_l6=None)  # fmt: skip
+
+    # (b) CIN episodes opened by a (non-NFA) referral and closed by the period end.
+    cin = tables.get("cin")
+    eps = pd.DataFrame()
+    if cin is not None and not cin.empty:
+        c = pd.DataFrame(
+            {
+                "child_id": cin["child_id"].astype(str),
+                "start": _dates(cin["cin_start_date"]),
+                "closure": _dates(cin["cin_closure_date"]),
+                "reason": _str(cin["closure_reason"]),
+                "need_l6": _str(cin["primary_need"]),
+                "team_l6": _str(cin["allocated_team"]) if "allocated_team" in cin else None,
+            }
+        )
+        c = c[c["closure"].notna() & (c["closure"] <= period_end) & c["start"].notna()]
+        c = c.drop_duplicates(["child_id", "start"], keep="last")
+        m = c.merge(r, left_on=["child_id", "start"], right_on=["child_id", "referral_date"], how="left")
+        excluded["CIN episode with no referral on its start date"] = int(m["referral_date"].isna().sum())
+        m = m[m["referral_date"].notna()]
+        n_nfa_dup = int((m["nfa"] == "Y").sum())
+        if n_nfa_dup:
+            excluded["CIN episode of an NFA referral (counted once, as NFA)"] = n_nfa_dup
+        m = m[m["nfa"] != "Y"].reset_index(drop=True)
+        m["team"] = m["team"].fillna(m["team_l6"])
+        not_at_risk = m["reason"].isin(NOT_AT_RISK_REASONS)
+        excluded["closed: adopted, died, order, transferred (RC1-RC6)"] = int(not_at_risk.sum())
+        m = m[~not_at_risk].reset_index(drop=True)
+        spans = m[["child_id", "start", "closure"]].rename(columns={"closure": "end"})
+        care = _care_starts(tables.get("cla"), tables.get("cla_episodes"))
+        in_care = _any_inside(spans, care, "care_start")
+        excluded["child entered care during the episode"] = int(in_care.sum())
+        m = m[~in_care.to_numpy()].reset_index(drop=True)
+        spans = m[["child_id", "start", "closure"]].rename(columns={"closure": "end"})
+        cp = tables.get("cp_plans")
+        cp_ev = (
+            pd.DataFrame({"child_id": cp["child_id"].astype(str), "cp_start": _dates(cp["cp_start_date"])}).dropna()
+            if cp is not None and not cp.empty
+            else pd.DataFrame(columns=["child_id", "cp_start"])
+        )
+        had_cp = _any_inside(spans, cp_ev, "cp_start").to_numpy()
+        m["ended"] = np.select(
+            [m["reason"].eq("RC8").to_numpy(), m["reason"].eq("RC9").to_numpy(), had_cp],
+            ["after_assessment", "stepped_down_early_help", "after_cp_plan"],
+            default="after_cin_plan",
+        )
+        eps = m
+    cols = ["child_id", "start", "closure", "ended", "sex", "ethnicity", "date_of_birth",
+            "need_l3", "need_l6", "source", "team"]  # fmt: skip
+    inv = pd.concat([nfa[cols], eps[cols]] if not eps.empty else [nfa[cols]], ignore_index=True)
+
+    # Covariates.
+    inv["primary_need"] = inv["need_l3"].fillna(inv["need_l6"]).fillna("Not recorded")
+    inv["ethnicity_group"] = inv["ethnicity"].map(codes.ETHNICITY_GROUP).fillna("Not known")
+    inv["sex"] = inv["sex"].fillna("U")
+    inv["source"] = inv["source"].fillna("Unknown")
+    inv["team"] = inv["team"].fillna("Not recorded")
+    dis = _child_disability(tables)
+    inv["disability"] = inv["child_id"].map(dis).fillna("U")
+    age = _age_years(inv["date_of_birth"], inv["closure"])
+    inv["age_band"] = age_band(age)
+    no_age = inv["age_band"].isna()
+    excluded["no date of birth, or aged 18+ at closure"] = int(no_age.sum())
+    inv = inv[~no_age].reset_index(drop=True)
+    inv["involvement_days"] = (inv["closure"] - inv["start"]).dt.days.astype("int64")
+
+    # Referral history and follow-up, only from referrals dated <= period_end (r is restricted).
+    hist = inv[["child_id", "start", "closure"]].reset_index(names="_i").merge(
+        r[["child_id", "referral_date"]], on="child_id"
+    )
+    before = hist[(hist["referral_date"] < hist["start"])
+                  & (hist["referral_date"] >= hist["start"] - pd.Timedelta(days=WINDOW_DAYS))]  # fmt: skip
+    inv["previous_referrals"] = (
+        before.groupby("_i").size().reindex(inv.index, fill_value=0).clip(upper=3).astype("int64")
+    )
+    after = hist[hist["referral_date"] > hist["closure"]]
+    nxt = after.groupby("_i")["referral_date"].min().reindex(inv.index)
+    inv["next_referral_days"] = (nxt - inv["closure"]).dt.days.astype("Int64")
+    eighteen = inv["date_of_birth"] + pd.DateOffset(years=18)
+    inv["followup_end"] = pd.concat([eighteen, pd.Series(period_end, index=inv.index)], axis=1).min(axis=1)
+    inv["full_followup"] = (inv["closure"] + pd.Timedelta(days=WINDOW_DAYS)) <= inv["followup_end"]
+    inv["rereferred_12m"] = inv["next_referral_days"].between(1, WINDOW_DAYS).fillna(False).astype("int64")
+    censor = (inv["followup_end"] - inv["closure"]).dt.days
+    nd = inv["next_referral_days"].astype("Float64")
+    event = (nd <= censor).fillna(False).astype(bool)
+    inv["event"] = event.astype("int64")
+    inv["time"] = np.where(event, nd.fillna(0).to_numpy(dtype=float), censor.to_numpy(dtype=float))
+    inv = inv[inv["time"] >= 0]
+    inv = inv.sort_values(["closure", "child_id", "ended"]).reset_index(drop=True)
+    inv.insert(0, "involvement_id", np.arange(1, len(inv) + 1))
+    keep = ["involvement_id", "child_id", "start", "closure", "ended", "age_band", "sex", "ethnicity_group",
+            "disability", "primary_need", "source", "team", "involvement_days", "previous_referrals",
+            "next_referral_days", "followup_end", "full_followup", "rereferred_12m", "time", "event"]  # fmt: skip
+    return Involvements(inv[keep], {k: v for k, v in excluded.items()})
+
+
+def model_table(inv: pd.DataFrame) -> pd.DataFrame:
+    """Involvements with a full 12 months of follow-up: the unit of the drivers model."""
+    return inv[inv["full_followup"]].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# Kaplan-Meier
+# ---------------------------------------------------------------------------
+
+
+def kaplan_meier(inv: pd.DataFrame, by: str = "ended", max_days: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Kaplan-Meier estimates of staying un-re-referred, by group (statsmodels SurvfuncRight).
+
+    Time is days from closure to the next referral, censored at the period end or the 18th
+    birthday. Columns: group, time (days), n_at_risk, survival, ci_low, ci_high (95%,
+    log-log), from day 0 to ``max_days``.
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    rows = []
+    for g, d in inv.groupby(by, sort=True, observed=True):
+        if len(d) == 0:
+            continue
+        sf = SurvfuncRight(d["time"].to_numpy(dtype=float), d["event"].to_numpy(dtype=int))
+        t = np.asarray(sf.surv_times, dtype=float)
+        s = np.asarray(sf.surv_prob, dtype=float)
+        se = np.asarray(sf.surv_prob_se, dtype=float)
+        # log-log 95% interval (as statsmodels' plot and most software).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = np.log(-np.log(s))
+            sel = se / (s * np.abs(np.log(s)))
+            lo = np.exp(-np.exp(ll + 1.96 * sel))
+            hi = np.exp(-np.exp(ll - 1.96 * sel))
+        lo = np.where(np.isfinite(lo), lo, s)
+        hi = np.where(np.isfinite(hi), hi, s)
+        keep = t <= max_days
+        part = pd.DataFrame(
+            {"group": str(g), "time": t[keep], "n_at_risk": np.asarray(sf.n_risk)[keep].astype(int),
+             "survival": s[keep], "ci_low": lo[keep], "ci_high": hi[keep]}  # fmt: skip
+        )
+        start = pd.DataFrame({"group": [str(g)], "time": [0.0], "n_at_risk": [len(d)],
+                              "survival": [1.0], "ci_low": [1.0], "ci_high": [1.0]})  # fmt: skip
+        rows.append(pd.concat([start, part[part["time"] > 0]], ignore_index=True))
+    if not rows:
+        return pd.DataFrame(columns=["group", "time", "n_at_risk", "survival", "ci_low", "ci_high"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def km_at(km: pd.DataFrame, days: tuple[int, ...] = (30, 90, 180, 365)) -> pd.DataFrame:
+    """Share re-referred (1 - survival) by each of ``days``, per group: a compact summary."""
+    out = {}
+    for g, d in km.groupby("group", sort=False):
+        d = d.sort_values("time")
+        idx = np.searchsorted(d["time"].to_numpy(), np.asarray(days, dtype=float), side="right") - 1
+        out[g] = 1 - d["survival"].to_numpy()[idx]
+    return pd.DataFrame(out, index=[f"by day {x}" for x in days]).T.rename_axis("group").reset_index()
