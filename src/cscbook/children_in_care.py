@@ -347,10 +347,7 @@ def suppress_breakdown(df: pd.DataFrame, count: str, group: str | None, min_cell
     """
     out = df.copy()
     small = suppressed_mask(out[count], min_cell)
-    if group is None:
-        keys = pd.Series(0, index=out.index)
-    else:
-        keys = out[group]
+    keys = pd.Series(0, index=out.index) if group is None else out[group]
     n_small = small.groupby(keys).transform("sum")
     candidates = out[count].where(~small & (out[count] > 0) & (n_small == 1))
     rank = candidates.groupby(keys).rank(method="first")
