@@ -1,0 +1,127 @@
+"""Front door over time: this quarter against last quarter and a year ago, seasonality, and sentences.
+
+- ``quarter_comparison``: each monthly measure summed over this quarter, the last quarter
+  and the same quarter a year ago; proportions compared by a two-proportion z-test
+  (statsmodels ``proportions_ztest``), counts by a two-sample Poisson test
+  (``test_poisson_2indep``, equal exposure of three months), stocks not tested.
+- ``seasonal_decomposition``: STL (statsmodels, period 12, robust) of a monthly count when
+  36 or more months exist.
+- ``change_sentence``: a sentence stating a change and whether SPC calls it signal or noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.rates import test_poisson_2indep
+from statsmodels.tsa.seasonal import STL
+
+from cscbook import spc
+from cscbook.funnel import period_bounds
+
+MIN_MONTHS_STL = 36
+
+
+def quarter_value(frame: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """A measure over the months in [start, end]: value, numerator and denominator (proportions),
+    months covered. Counts need all three months; a stock is its value at the last month."""
+    part = frame[(frame["month"] >= start) & (frame["month"] <= end)]
+    expected = len(pd.date_range(start, end, freq="MS"))
+    out = {"value": np.nan, "numerator": np.nan, "denominator": np.nan, "months": len(part)}
+    if part.empty:
+        return out
+    if kind == "proportion":
+        num, den = float(part["numerator"].sum()), float(part["denominator"].sum())
+        out.update(numerator=num, denominator=den, value=num / den if den > 0 else np.nan)
+    elif kind == "count":
+        if len(part) == expected:
+            out["value"] = float(part["value"].sum())
+    else:
+        if part["month"].max() == pd.Timestamp(end).to_period("M").to_timestamp():
+            out["value"] = float(part.sort_values("month")["value"].iloc[-1])
+    return out
+
+
+def _test(kind: str, a: dict, b: dict) -> float:
+    """p-value comparing period a with period b (NaN when the test cannot be done)."""
+    if kind == "proportion":
+        if not (a["denominator"] > 0 and b["denominator"] > 0):
+            return np.nan
+        pooled = (a["numerator"] + b["numerator"]) / (a["denominator"] + b["denominator"])
+        if pooled in (0.0, 1.0):
+            return np.nan
+        _, p = proportions_ztest([a["numerator"], b["numerator"]], [a["denominator"], b["denominator"]])
+        return float(p)
+    if kind == "count":
+        if np.isnan(a["value"]) or np.isnan(b["value"]) or a["value"] + b["value"] == 0:
+            return np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(test_poisson_2indep(a["value"], 1.0, b["value"], 1.0, method="score").pvalue)
+    return np.nan
+
+
+def quarter_comparison(series: dict[str, pd.DataFrame], kinds: dict[str, str], period_end: pd.Timestamp,
+                       labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per measure: this quarter, last quarter, a year ago, and p-values of the two changes."""
+    this = period_bounds(period_end)
+    last = period_bounds(period_end, back_months=3)
+    year = period_bounds(period_end, back_months=12)
+    rows = []
+    for key, frame in series.items():
+        kind = kinds[key]
+        t, la, y = (quarter_value(frame, kind, *b) for b in (this, last, year))
+        rows.append({
+            "key": key, "measure": (labels or {}).get(key, key), "kind": kind,
+            "this_quarter": t["value"], "last_quarter": la["value"], "year_ago": y["value"],
+            "this_denominator": t["denominator"], "p_vs_last_quarter": _test(kind, t, la),
+            "p_vs_year_ago": _test(kind, t, y),
+        })
+    return pd.DataFrame(rows)
+
+
+def seasonal_decomposition(frame: pd.DataFrame, period: int = 12) -> pd.DataFrame | None:
+    """STL decomposition (robust) of a monthly count; None when fewer than 36 months exist."""
+    s = frame.set_index("month")["value"].astype(float)
+    if len(s) < MIN_MONTHS_STL or s.isna().any():
+        return None
+    s.index = pd.DatetimeIndex(s.index, freq="MS")
+    res = STL(s, period=period, robust=True).fit()
+    return pd.DataFrame({"month": s.index, "observed": s.to_numpy(), "trend": res.trend.to_numpy(),
+                         "seasonal": res.seasonal.to_numpy(), "remainder": res.resid.to_numpy()})
+
+
+def format_value(value: float, percent: bool) -> str:
+    """83% for proportions (whole percent), 1,234 for counts."""
+    if value is None or np.isnan(value):
+        return "not available"
+    return f"{value * 100:.0f}%" if percent else f"{value:,.0f}"
+
+
+def change_sentence(what: str, current: float, previous: float, when: str, previous_when: str,
+                    signal: str, percent: bool = True) -> str:
+    """A plain-English sentence about a change, honest about signal and noise.
+
+    ``what`` follows the number: "of assessments were completed within 45 working days" or
+    "contacts were received". ``signal`` is ``spc.describe_signal``'s answer. Special cause:
+    "83% ... in September, up from 64% in July; this is a real improvement (special-cause
+    variation)". Common cause: "... compared with 64% in July; the difference is within the
+    usual month-to-month variation (common cause), so it is not evidence of a real change".
+    """
+    now = format_value(current, percent)
+    before = format_value(previous, percent)
+    head = f"{now} {what} in {when}"
+    if previous is None or np.isnan(previous) or current is None or np.isnan(current):
+        return f"{head}; there is no figure for {previous_when} to compare with."
+    same = format_value(current, percent) == format_value(previous, percent)
+    if signal == spc.COMMON_TEXT:
+        if same:
+            return f"{head}, the same as in {previous_when}; this is within the usual variation (common cause)."
+        return (f"{head}, compared with {before} in {previous_when}; the difference is within the usual "
+                f"month-to-month variation (common cause), so it is not evidence of a real change.")
+    word = "the same as" if same else "up from" if current > previous else "down from"
+    meaning = {
+        spc.IMPROVEMENT_TEXT: "a real improvement (special-cause variation)",
+        spc.CONCERN_TEXT: "a real deterioration and a concern (special-cause variation)",
+    }.get(signal, "an unusual change, beyond the usual variation (special-cause variation)")
+    return f"{head}, {word} {before} in {previous_when}; this is {meaning}."

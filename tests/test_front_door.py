@@ -1,0 +1,307 @@
+"""Front-door measures on a small hand-made authority; answers worked out by hand in the comments.
+
+2024 bank holidays used below: Good Friday 29 March, Easter Monday 1 April, Early May 6 May,
+Spring 27 May.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cscbook import fd_trends, front_door, funnel, spc
+
+T = pd.Timestamp
+PERIOD_END = T("2024-06-30")
+
+
+def _frame(rows: list[dict], dates: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for c in dates:
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    return df
+
+
+def make_tables() -> dict[str, pd.DataFrame]:
+    contacts = _frame([
+        # A: two contacts on 2 Jan (sources 6 and 2A) plus an exact repeat of the first (dropped)
+        {"child_id": "A", "contact_date": "2024-01-02", "contact_source": "6", "contact_decision_date": "2024-01-03"},
+        {"child_id": "A", "contact_date": "2024-01-02", "contact_source": "6", "contact_decision_date": "2024-01-03"},
+        {"child_id": "A", "contact_date": "2024-01-02", "contact_source": "2A", "contact_decision_date": "2024-01-05"},
+        {"child_id": "B", "contact_date": "2024-01-15", "contact_source": "3A", "contact_decision_date": None},
+        {"child_id": "C", "contact_date": "2024-02-01", "contact_source": "6", "contact_decision_date": "2024-02-02"},
+        # H: Thursday before Easter, decided on the Tuesday after: 1 working day (28 Mar; 29 Mar, 1 Apr holidays)
+        {"child_id": "H", "contact_date": "2024-03-28", "contact_source": "8", "contact_decision_date": "2024-04-02"},
+    ], ["contact_date", "contact_decision_date"])
+    referrals = _frame([
+        {"child_id": "A", "referral_date": "2024-01-20", "referral_source": "6", "referral_nfa": "N"},  # 18 days
+        {"child_id": "B", "referral_date": "2024-02-20", "referral_source": "3A", "referral_nfa": "Y"},  # 36 days
+        {"child_id": "C", "referral_date": "2024-02-01", "referral_source": "6", "referral_nfa": "N"},  # same day
+        {"child_id": "D", "referral_date": "2024-03-05", "referral_source": "2A", "referral_nfa": "N"},
+    ], ["referral_date"])
+    assessments = _frame([
+        # A: Mon 22 Jan -> Mon 25 Mar = 9 weeks = 45 wd (in time); from referral Sat 20 Jan also 45 wd
+        {"child_id": "A", "assessment_start_date": "2024-01-22", "assessment_authorised_date": "2024-03-25"},
+        # C: same day = 0 wd; referral the same day: 0 wd
+        {"child_id": "C", "assessment_start_date": "2024-02-01", "assessment_authorised_date": "2024-02-01"},
+        # D: Mon 25 Mar -> Fri 31 May: 49 weekdays less 4 bank holidays = 45 wd (in time; 49 without holidays)
+        #    from referral Tue 5 Mar: 63 weekdays less 4 holidays = 59 wd (late)
+        {"child_id": "D", "assessment_start_date": "2024-03-25", "assessment_authorised_date": "2024-05-31"},
+        # E: Tue 2 Jan -> Thu 28 Mar: Tue 2 Jan to Tue 26 Mar is 12 weeks = 60, plus 26 and 27 Mar = 62 wd
+        #    (no holidays before 29 Mar; late); no referral
+        {"child_id": "E", "assessment_start_date": "2024-01-02", "assessment_authorised_date": "2024-03-28"},
+        # X: authorised before it started: left out
+        {"child_id": "X", "assessment_start_date": "2024-04-01", "assessment_authorised_date": "2024-03-30"},
+    ], ["assessment_start_date", "assessment_authorised_date"])
+    s47 = _frame([
+        # A: Mon 25 Mar -> Wed 17 Apr: 17 weekdays less 2 holidays = 15 wd (in time)
+        {"child_id": "A", "s47_start_date": "2024-03-25", "icpc_date": "2024-04-17", "icpc_unnecessary": "N",
+         "icpc_resulted_in_plan": "Y"},
+        # B: Tue 2 Apr -> Wed 24 Apr: 16 wd (late)
+        {"child_id": "B", "s47_start_date": "2024-04-02", "icpc_date": "2024-04-24", "icpc_unnecessary": "N",
+         "icpc_resulted_in_plan": "Y"},
+        # C: ICPC dated before the s47 start: excluded
+        {"child_id": "C", "s47_start_date": "2024-05-10", "icpc_date": "2024-05-09", "icpc_unnecessary": "N",
+         "icpc_resulted_in_plan": "N"},
+        # D: ICPC deemed unnecessary
+        {"child_id": "D", "s47_start_date": "2024-05-13", "icpc_date": None, "icpc_unnecessary": "Y",
+         "icpc_resulted_in_plan": None},
+        # G: same day: 0 wd
+        {"child_id": "G", "s47_start_date": "2024-06-03", "icpc_date": "2024-06-03", "icpc_unnecessary": "N",
+         "icpc_resulted_in_plan": "N"},
+        # K: still pending (no ICPC, not deemed unnecessary)
+        {"child_id": "K", "s47_start_date": "2024-06-20", "icpc_date": None, "icpc_unnecessary": None,
+         "icpc_resulted_in_plan": None},
+    ], ["s47_start_date", "icpc_date"])
+    cp = _frame([
+        {"child_id": "A", "cp_start_date": "2024-04-17", "cp_end_date": None, "previous_cp_plans": 0},
+        {"child_id": "B", "cp_start_date": "2024-04-25", "cp_end_date": "2024-05-31", "previous_cp_plans": 2},
+        {"child_id": "F", "cp_start_date": "2023-11-01", "cp_end_date": "2024-02-29", "previous_cp_plans": 1},
+        {"child_id": "G", "cp_start_date": "2024-06-03", "cp_end_date": None, "previous_cp_plans": None},
+    ], ["cp_start_date", "cp_end_date"])
+    cp["previous_cp_plans"] = cp["previous_cp_plans"].astype("Int64")
+    eh = _frame([
+        {"child_id": "A", "eh_start_date": "2024-04-03", "eh_completion_date": "2024-05-01"},
+        {"child_id": "B", "eh_start_date": "2024-03-03", "eh_completion_date": None},
+        {"child_id": "C", "eh_start_date": "2024-05-03", "eh_completion_date": "2024-07-01"},
+    ], ["eh_start_date", "eh_completion_date"])
+    for df, cols in [(contacts, ["contact_source"]), (referrals, ["referral_source", "referral_nfa"]),
+                     (s47, ["icpc_unnecessary", "icpc_resulted_in_plan"])]:
+        for c in cols:
+            df[c] = df[c].astype("category")
+    return {"contacts": contacts, "referrals": referrals, "assessments": assessments, "s47": s47,
+            "cp_plans": cp, "early_help": eh}
+
+
+@pytest.fixture
+def series():
+    return front_door.monthly_series(make_tables(), PERIOD_END)
+
+
+def col(frame: pd.DataFrame, name: str) -> list:
+    return frame[name].tolist()
+
+
+def test_months_cover_extract(series):
+    assert col(series["contacts"], "month") == list(pd.date_range("2024-01-01", "2024-06-01", freq="MS"))
+
+
+def test_contact_and_referral_counts(series):
+    # contacts after deduplication: Jan A(6), A(2A), B = 3; Feb C = 1; Mar H = 1
+    assert col(series["contacts"], "value") == [3, 1, 1, 0, 0, 0]
+    # referrals: Jan A; Feb B, C; Mar D
+    assert col(series["referrals"], "value") == [1, 2, 1, 0, 0, 0]
+
+
+def test_contact_to_referral_within_30_days(series):
+    s = series["contact_referral_30d"]
+    # Jan: A's two contacts referred (18 days), B not (36 days) -> 2/3; Feb: C same day -> 1/1; Mar: H none -> 0/1
+    assert col(s, "numerator") == [2, 1, 0, 0, 0, 0]
+    assert col(s, "denominator") == [3, 1, 1, 0, 0, 0]
+    assert np.isnan(s["value"].iloc[3])
+
+
+def test_contact_decision_within_one_working_day(series):
+    s = series["contact_decision_1wd"]
+    # Jan: A(6) 1 wd yes; A(2A) Tue->Fri 3 wd no; B undecided no -> 1/3; Feb C 1/1; Mar H over Easter 1 wd 1/1
+    assert col(s, "numerator")[:3] == [1, 1, 1]
+    assert col(s, "denominator")[:3] == [3, 1, 1]
+
+
+def test_decision_measure_absent_without_decision_dates():
+    tables = make_tables()
+    tables["contacts"] = tables["contacts"].assign(contact_decision_date=pd.NaT)
+    out = front_door.monthly_series(tables, PERIOD_END)
+    assert "contact_decision_1wd" not in out
+
+
+def test_working_days_across_bank_holidays():
+    a = front_door.assessment_timeliness(make_tables()["assessments"], make_tables()["referrals"])
+    got = dict(zip(a["child_id"], a["wd_start"].tolist(), strict=True))
+    assert got == {"A": 45, "C": 0, "D": 45, "E": 62}
+    ref = dict(zip(a["child_id"], a["wd_referral"].tolist(), strict=True))
+    assert ref["A"] == 45 and ref["C"] == 0 and ref["D"] == 59 and ref["E"] is pd.NA
+
+
+def test_assessment_timeliness_by_month_of_authorisation(series):
+    s = series["assessment_45wd"]
+    # Feb: C in time 1/1; Mar: A in time, E late 1/2; May: D in time 1/1 (X excluded)
+    assert col(s, "numerator") == [0, 1, 1, 0, 1, 0]
+    assert col(s, "denominator") == [0, 1, 2, 0, 1, 0]
+    r = series["assessment_45wd_from_referral"]
+    # E has no referral; D is late from its referral (59 wd)
+    assert col(r, "numerator") == [0, 1, 1, 0, 0, 0]
+    assert col(r, "denominator") == [0, 1, 1, 0, 1, 0]
+
+
+def test_s47_to_icpc_within_15_working_days(series):
+    s = series["s47_icpc_15wd"]
+    # by month of ICPC: Apr A 15 wd yes, B 16 wd no -> 1/2; C (ICPC before start) excluded; Jun G 0 wd -> 1/1
+    assert col(s, "numerator") == [0, 0, 0, 1, 0, 1]
+    assert col(s, "denominator") == [0, 0, 0, 2, 0, 1]
+    assert col(series["s47"], "value") == [0, 0, 1, 1, 2, 2]
+    assert col(series["icpc"], "value") == [0, 0, 0, 2, 0, 1]
+
+
+def test_second_cp_plans_and_open_plans(series):
+    s = series["second_cp_plan"]
+    # Apr: A (0 previous), B (2) -> 1/2; Jun: G previous unknown -> excluded
+    assert col(s, "numerator") == [0, 0, 0, 1, 0, 0]
+    assert col(s, "denominator") == [0, 0, 0, 2, 0, 0]
+    # open at month end: Jan F; Feb F ended 29 Feb (not open); Mar none; Apr A,B; May B ended 31 May -> A; Jun A,G
+    assert col(series["cp_plans_open"], "value") == [1, 0, 0, 2, 1, 2]
+
+
+def test_no_look_ahead_for_recent_contacts():
+    tables = make_tables()
+    # period end 31 Jan: A's contacts on 2 Jan have windows closing 1 Feb (> 31 Jan): not counted yet
+    out = front_door.monthly_series(tables, T("2024-01-31"))
+    assert col(out["contact_referral_30d"], "denominator") == [0]
+
+
+# ----------------------------------------------------------------------------- funnel
+def test_funnel_quarter_by_hand():
+    tables = make_tables()
+    start, end = funnel.period_bounds(T("2024-03-31"))
+    assert (start, end) == (T("2024-01-01"), T("2024-03-31"))
+    f = funnel.funnel(tables, start, end, PERIOD_END).set_index("stage")
+    # contacts 5; referrals 4; assessments started Jan-Mar: A, C, D, E = 4; s47 started: A = 1; ICPCs held: 0
+    assert f["count"].tolist() == [5, 4, 4, 1, 0, 0]
+    # contacts -> referral 3/5 (A, A, C); referrals -> assessment: A, C, D linked (B not) = 3/4
+    assert f.loc["Referrals", ["numerator", "denominator"]].tolist() == [3, 5]
+    assert f.loc["Assessments", ["numerator", "denominator"]].tolist() == [3, 4]
+    # Wilson 95% for 3/4: centre (3 + 1.92)/(4 + 3.84) ... check against the formula
+    z = 1.959964
+    p, n = 0.75, 4
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert f.loc["Assessments", "ci_low"] == pytest.approx(centre - half, abs=1e-5)
+    assert f.loc["Assessments", "ci_high"] == pytest.approx(centre + half, abs=1e-5)
+
+
+def test_funnel_s47_icpc_plan_conversions():
+    tables = make_tables()
+    f = funnel.funnel(tables, T("2024-04-01"), T("2024-06-30"), PERIOD_END).set_index("stage")
+    # s47 started Apr-Jun: B, C, D, G, K = 5. Ended: B (ICPC), D (unnecessary), G (ICPC); C's ICPC is before
+    # its start (not an ICPC), K pending -> with ICPC 2 of 3 ended
+    assert f.loc["Section 47 enquiries", "count"] == 5
+    assert f.loc["Initial child protection conferences", ["numerator", "denominator"]].tolist() == [2, 3]
+    # ICPCs held Apr-Jun: A (plan Y), B (Y), G (N) -> 3 held, 2/3 resulted in a plan; CP plans started: A, B, G
+    assert f.loc["Initial child protection conferences", "count"] == 3
+    assert f.loc["Child protection plans", ["count", "numerator", "denominator"]].tolist() == [3, 2, 3]
+
+
+def test_by_source_and_nfa():
+    tables = make_tables()
+    out = funnel.by_source(tables, T("2024-01-01"), T("2024-03-31"), PERIOD_END).set_index("source_group")
+    # contacts: Police A(6), C(6) = 2, both referred; Schools A(2A) 1 referred; Health B 0 of 1; Other H 0 of 1
+    assert out.loc["Police", "contacts"] == 2 and out.loc["Police", "contact_referral_rate"] == 1.0
+    assert out.loc["Health", "contact_referral_rate"] == 0.0
+    # referrals: Police A, C (N, N) NFA 0/2; Health B (Y) 1/1; Schools D (N) 0/1
+    assert out.loc["Health", "nfa_rate"] == 1.0 and out.loc["Police", "referrals"] == 2
+    nfa = funnel.nfa_rate(tables, T("2024-01-01"), T("2024-03-31"))
+    assert (nfa["numerator"], nfa["denominator"]) == (1, 4)
+
+
+def test_early_help_counts_and_absent_list():
+    tables = make_tables()
+    # Apr-Jun: started A (3 Apr), C (3 May) = 2; completed A (1 May) = 1; open 30 Jun: B (no end), C (ends July) = 2
+    assert funnel.early_help(tables, T("2024-04-01"), T("2024-06-30")) == {"started": 2, "completed": 1,
+                                                                           "open_at_end": 2}
+    del tables["early_help"]
+    assert funnel.early_help(tables, T("2024-04-01"), T("2024-06-30")) is None
+
+
+# ----------------------------------------------------------------------------- robustness
+def test_absent_lists_give_empty_results():
+    tables = {"contacts": make_tables()["contacts"]}
+    out = front_door.monthly_series(tables, PERIOD_END)
+    assert col(out["referrals"], "value") == [0] * 6
+    assert col(out["assessment_45wd"], "denominator") == [0] * 6
+    assert col(out["cp_plans_open"], "value") == [0] * 6
+    f = funnel.funnel(tables, T("2024-01-01"), T("2024-03-31"), PERIOD_END)
+    assert f["count"].tolist() == [5, 0, 0, 0, 0, 0]
+    empty = front_door.monthly_series({}, PERIOD_END)
+    assert all(v.empty for v in empty.values())
+    charts = front_door.charts(empty)
+    assert spc.describe_signal(charts["contacts"], None) == "common cause variation"
+
+
+def test_period_with_no_contacts_and_one_referral():
+    tables = make_tables()
+    f = funnel.funnel(tables, T("2024-04-01"), T("2024-06-30"), PERIOD_END).set_index("stage")
+    assert f.loc["Contacts", "count"] == 0
+    assert f.loc["Referrals", "denominator"] == 0 and np.isnan(f.loc["Referrals", "rate"])
+    one = {"referrals": make_tables()["referrals"].iloc[[0]]}
+    out = front_door.monthly_series(one, T("2024-03-31"))
+    assert col(out["referrals"], "value") == [1, 0, 0]
+    chart = front_door.chart(out["referrals"], "count")
+    assert len(chart) == 3
+
+
+# ----------------------------------------------------------------------------- trends and words
+def test_quarter_comparison_by_hand(series):
+    kinds = {k: front_door.MEASURES[k].kind for k in series}
+    q = fd_trends.quarter_comparison(series, kinds, PERIOD_END).set_index("key")
+    # this quarter Apr-Jun, last Jan-Mar
+    assert q.loc["contacts", "this_quarter"] == 0 and q.loc["contacts", "last_quarter"] == 5
+    # year ago (Apr-Jun 2023) is before the extract: not available
+    assert np.isnan(q.loc["contacts", "year_ago"])
+    # assessments in time: this quarter 1/1, last 2/3; pooled 3/4: z-test p-value
+    assert q.loc["assessment_45wd", "this_quarter"] == 1.0
+    assert q.loc["assessment_45wd", "last_quarter"] == pytest.approx(2 / 3)
+    # z = (1 - 2/3) / sqrt(0.75 * 0.25 * (1/1 + 1/3)) = 0.3333 / 0.5 = 0.6667 -> p = 0.5050
+    assert q.loc["assessment_45wd", "p_vs_last_quarter"] == pytest.approx(0.5050, abs=1e-4)
+    assert q.loc["cp_plans_open", "this_quarter"] == 2 and q.loc["cp_plans_open", "last_quarter"] == 0
+
+
+def test_stl_needs_36_months():
+    months = pd.date_range("2021-01-01", periods=35, freq="MS")
+    frame = pd.DataFrame({"month": months, "value": 100 + 10 * np.sin(np.arange(35) * 2 * np.pi / 12)})
+    assert fd_trends.seasonal_decomposition(frame) is None
+    months = pd.date_range("2021-01-01", periods=48, freq="MS")
+    seasonal = 10 * np.sin(np.arange(48) * 2 * np.pi / 12)
+    frame = pd.DataFrame({"month": months, "value": 100 + seasonal})
+    out = fd_trends.seasonal_decomposition(frame)
+    # a pure 12-month sine around 100: trend ~100, seasonal recovers the sine
+    assert out["trend"].between(98, 102).all()
+    assert np.abs(out["seasonal"] - seasonal).max() < 1.5
+    assert np.allclose(out["observed"], out["trend"] + out["seasonal"] + out["remainder"])
+
+
+def test_change_sentences():
+    s = fd_trends.change_sentence("of assessments were completed within 45 working days", 0.83, 0.64,
+                                  "September", "July", "special cause improvement")
+    assert s == ("83% of assessments were completed within 45 working days in September, up from 64% in July; "
+                 "this is a real improvement (special-cause variation).")
+    noise = fd_trends.change_sentence("contacts were received", 1234, 1300, "September", "July",
+                                      "common cause variation", percent=False)
+    assert noise.startswith("1,234 contacts were received in September, compared with 1,300 in July;")
+    assert "not evidence of a real change" in noise and "down" not in noise
+    concern = fd_trends.change_sentence("of plans were second or subsequent plans", 0.3, 0.2, "Q3", "Q2",
+                                        "special cause concern")
+    assert "up from 20% in Q2" in concern and "concern" in concern
+    missing = fd_trends.change_sentence("contacts were received", 10, np.nan, "Q3", "Q2",
+                                        "common cause variation", percent=False)
+    assert missing == "10 contacts were received in Q3; there is no figure for Q2 to compare with."
