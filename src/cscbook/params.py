@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import yaml
@@ -102,6 +101,19 @@ _ALLOWED = {
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
 
+class _NoDatesLoader(yaml.SafeLoader):
+    """YAML loader that leaves dates as text, so an impossible date (2024-02-30) is reported by key."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_PROPORTION_TARGETS = {k for k in TARGET_KEYS if k != "cla_rate_per_10k"}
+_INTERVENTION_KEYS = {"name", "date", "description"}
+
+
 def _err(path: Path, key: str, problem: str, fix: str) -> UserError:
     return UserError(f"Parameter file {path}: key '{key}' {problem}. {fix}")
 
@@ -112,7 +124,7 @@ def load_params(path: str | Path) -> Params:
     if not path.is_file():
         raise UserError(f"Parameter file {path} does not exist. Give the path of a YAML file in params/.")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise UserError(f"Parameter file {path} is not valid YAML ({exc}). Check indentation and colons.") from None
     if not isinstance(raw, dict):
@@ -162,11 +174,16 @@ def load_params(path: str | Path) -> Params:
             raise _err(path, f"targets.{k}", "is not a known target", f"Known targets: {', '.join(TARGET_KEYS)}.")
         if not isinstance(v, int | float) or isinstance(v, bool):
             raise _err(path, f"targets.{k}", "must be a number", "Write proportions as 0.85, rates as numbers.")
+        if k in _PROPORTION_TARGETS and not 0 <= v <= 1:
+            raise _err(path, f"targets.{k}", f"is {v}, not a proportion between 0 and 1", "Write 85% as 0.85.")
 
     interventions = []
     for i, item in enumerate(raw.get("interventions") or []):
         if not isinstance(item, dict) or "name" not in item or "date" not in item:
             raise _err(path, f"interventions[{i}]", "needs a name and a date", "e.g. {name: edge_of_care, date: 2023-04-01}.")
+        extra = sorted(set(item) - _INTERVENTION_KEYS)
+        if extra:
+            raise _err(path, f"interventions[{i}].{extra[0]}", "is not a known setting", "Use name, date and description.")
         try:
             when = pd.Timestamp(item["date"])
         except (ValueError, TypeError):
@@ -182,6 +199,10 @@ def load_params(path: str | Path) -> Params:
     min_cell = disclosure.get("min_cell", 5)
     if not isinstance(min_cell, int) or min_cell < 0:
         raise _err(path, "disclosure.min_cell", "must be a whole number of 0 or more", "Use e.g. 5.")
+
+    timeout = raw.get("notebook_timeout", 600)
+    if timeout is not None and timeout <= 0:
+        raise _err(path, "notebook_timeout", "must be a positive number of seconds", "Use e.g. 600.")
 
     commentary = None
     if raw.get("commentary"):
@@ -202,5 +223,5 @@ def load_params(path: str | Path) -> Params:
         interventions=tuple(interventions),
         min_cell=min_cell,
         commentary=commentary,
-        notebook_timeout=int(raw.get("notebook_timeout", 600)),
+        notebook_timeout=int(raw.get("notebook_timeout") or 600),
     )

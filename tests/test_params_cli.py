@@ -1,0 +1,89 @@
+"""Parameter errors through the real command line: exit status 2, the key named, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cscbook.params import load_params
+
+GOOD = """\
+authority: "Testshire (synthetic)"
+synthetic: true
+period_end: 2024-12-31
+annex_a: [data/annex_a]
+population_0_17: 1000
+targets: {assessment_45wd: 0.85}
+interventions: [{name: edge_of_care, date: 2023-04-01, description: test}]
+disclosure: {min_cell: 5}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "params").mkdir()
+    (tmp_path / "data" / "annex_a").mkdir(parents=True)
+    return tmp_path
+
+
+def write(project: Path, text: str) -> Path:
+    path = project / "params" / "q.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cscbook.cli", "run", str(path), "--quiet"],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_good_file_loads(project: Path) -> None:
+    p = load_params(write(project, GOOD))
+    assert p.quarter == "2024-25-Q3"
+    assert p.annex_a == ((project / "data" / "annex_a").resolve(),)
+    assert p.interventions[0].date == pytest.importorskip("pandas").Timestamp("2023-04-01")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("population_0_17: 1000", "population_0_17: 1000\ncolour: blue"), "colour"),  # unknown key
+        (("population_0_17: 1000", "population_0_17: many"), "population_0_17"),  # wrong type
+        (("annex_a: [data/annex_a]", "annex_a: [data/not_there]"), "annex_a"),  # missing file
+        (("period_end: 2024-12-31", "period_end: 2024-02-30"), "period_end"),  # impossible date
+        (("period_end: 2024-12-31", "period_end: 2024-13-31"), "period_end"),  # impossible month
+        (("period_end: 2024-12-31", "period_end: 2024-11-30"), "period_end"),  # not a quarter end
+        (("date: 2023-04-01", "date: 2023-02-29"), "interventions[0].date"),  # impossible date
+        (("assessment_45wd: 0.85", "assessment_45wd: 85"), "targets.assessment_45wd"),  # not a proportion
+        (("min_cell: 5", "min_cell: five"), "disclosure.min_cell"),
+    ],
+)
+def test_bad_parameter_exits_2_naming_the_key(project: Path, change: tuple[str, str], key: str) -> None:
+    old, new = change
+    assert old in GOOD
+    res = run_cli(write(project, GOOD.replace(old, new)))
+    assert res.returncode == 2, res.stderr
+    assert f"'{key}'" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert res.stderr.startswith("cscbook run: ")
+
+
+def test_missing_parameter_file(tmp_path: Path) -> None:
+    res = run_cli(tmp_path / "params" / "nope.yaml")
+    assert res.returncode == 2
+    assert "does not exist" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_repository_parameter_files_are_valid() -> None:
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "data" / "synthetic" / "annex_a").exists():
+        pytest.skip("the synthetic example extract has not been generated")
+    q3 = load_params(root / "params" / "example.yaml")
+    q2 = load_params(root / "params" / "2024-25-Q2.yaml")
+    assert (q3.quarter, q2.quarter) == ("2024-25-Q3", "2024-25-Q2")
+    assert q3.synthetic and q3.authority == "Westmere (synthetic example authority)"
