@@ -1,0 +1,181 @@
+"""Pipeline helpers: table of contents, notebook order, Excel workbook, landing page, DQ, provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+
+from cscbook import data_quality as dq
+from cscbook import pipeline, provenance
+from cscbook.params import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_toc_filter_drops_missing_chapters_and_empty_parts() -> None:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    present = {"index", "notebooks/00_summary", "methods", "notebooks/02_rereferrals"}
+    out = pipeline.filter_toc(toc, lambda f: f in present)
+    assert pipeline.toc_files(out) == ["index", "notebooks/00_summary", "notebooks/02_rereferrals", "methods"]
+    none = pipeline.filter_toc(toc, lambda f: f in {"index"})
+    assert "parts" not in none and pipeline.toc_files(none) == ["index"]
+    # the repository's toc names the three chapters and the appendices
+    assert {"notebooks/01_front_door", "notebooks/03_children_in_care", "notebooks/91_provenance"} <= set(
+        pipeline.toc_files(toc)
+    )
+
+
+def test_notebook_order_chapters_then_summary_then_appendices() -> None:
+    names = ["notebooks/91_provenance", "notebooks/00_summary", "notebooks/03_children_in_care",
+             "notebooks/90_data_quality", "notebooks/01_front_door"]
+    assert [Path(n).name for n in pipeline.notebook_order(names)] == [
+        "01_front_door", "03_children_in_care", "00_summary", "90_data_quality", "91_provenance"]
+
+
+def test_sheet_names_are_short_unique_and_legal() -> None:
+    names = ["a" * 40, "a" * 35, "x/y:z", "contents", "Contents"]
+    out = pipeline.sheet_names(names)
+    assert out[0] == "a" * 31 and out[1] == "a" * 29 + "~2"
+    assert out[2] == "x_y_z" and out[4] == "Contents~2"
+    assert all(len(s) <= 31 for s in out) and len({s.lower() for s in out}) == len(out)
+
+
+def test_tables_workbook_has_one_sheet_per_csv(tmp_path: Path) -> None:
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    pd.DataFrame({"month": ["2024-10-01"], "contacts": [12]}).to_csv(tables / "fd_contacts.csv", index=False)
+    long = "rr_rereferrals_by_source_and_ethnicity_and_age_group"
+    pd.DataFrame({"source": ["Police", "NA"], "rate": [0.25, None]}).to_csv(tables / f"{long}.csv", index=False)
+    out = pipeline.tables_workbook(tables, tmp_path / "tables.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["contents", "fd_contacts", long[:31]]
+    ws = wb[long[:31]]
+    assert [c.value for c in ws[1]] == ["source", "rate"]
+    assert [c.value for c in ws[3]] == ["NA", None]  # the text "NA" is kept, a blank stays blank
+    assert wb["fd_contacts"]["B2"].value == 12
+    assert pipeline.tables_workbook(tmp_path / "none", tmp_path / "x.xlsx") is None
+
+
+def _params(tmp_path: Path, synthetic: bool = True):
+    (tmp_path / "params").mkdir(exist_ok=True)
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "x.csv").write_text("a,b\n1,2\n")
+    text = (
+        f'authority: "Testshire"\nsynthetic: {str(synthetic).lower()}\nperiod_end: 2024-12-31\n'
+        "annex_a: [data]\npopulation_0_17: 1000\ntargets: {assessment_45wd: 0.85}\n"
+        "interventions: [{name: edge, date: 2023-04-01}]\n"
+    )
+    (tmp_path / "params" / "q.yaml").write_text(text)
+    return load_params(tmp_path / "params" / "q.yaml")
+
+
+def test_landing_page_names_authority_quarter_and_synthetic_notice(tmp_path: Path) -> None:
+    template = (ROOT / "index.md").read_text()
+    built = dt.datetime(2025, 1, 15, 9, 30)
+    page = pipeline.render_index(template, _params(tmp_path, True), built)
+    assert "Testshire" in page and "Q3 2024-25 (October to December 2024)" in page
+    assert "15 January 2025 at 09:30" in page and "31 December 2024" in page
+    assert "Synthetic example data" in page and "$" not in page and "<!--" not in page
+    real = pipeline.render_index(template, _params(tmp_path, False), built)
+    assert "Synthetic example data" not in real and "<!--" not in real
+
+
+def test_book_config_title_and_no_execution(tmp_path: Path) -> None:
+    base = yaml.safe_load((ROOT / "_config.yml").read_text())
+    cfg = pipeline.book_config(base, _params(tmp_path))
+    assert cfg["title"] == "Testshire: Q3 2024-25 (October to December 2024)"
+    assert cfg["execute"]["execute_notebooks"] == "off"
+    opts = cfg["sphinx"]["config"]
+    assert opts["nb_output_stderr"] == "remove" and opts["html_copy_source"] is False
+    assert opts["html_theme_options"]["use_download_button"] is False
+    assert not cfg["launch_buttons"]["binderhub_url"]
+
+
+def test_hide_injected_parameters(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('params_file = "/abs/q.yaml"'), nbformat.v4.new_code_cell("1 + 1")]
+    nb.cells[0].metadata["tags"] = ["injected-parameters"]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    pipeline.hide_injected_parameters(path)
+    back = nbformat.read(path, as_version=4)
+    assert back.cells[0].metadata["tags"] == ["injected-parameters", "remove-cell"]
+    assert "tags" not in back.cells[1].metadata
+
+
+def test_repository_notebooks_follow_the_contract() -> None:
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        first = code[0]
+        assert {"parameters", "remove-cell"} <= set(first.metadata.get("tags", [])), path.name
+        assert first.source.strip() == 'params_file = "../params/example.yaml"', path.name
+        for cell in code:
+            tags = set(cell.metadata.get("tags", []))
+            assert "injected-parameters" not in tags, f"{path.name}: committed with papermill's injected cell"
+            assert tags & {"remove-input", "remove-cell"}, f"{path.name}: a code cell shows its code"
+
+
+# ---------------------------------------------------------------- data quality and provenance
+
+LOG = pd.DataFrame(
+    {
+        "file": ["/x/contacts.csv"] * 4 + ["/x/episodes.csv"],
+        "row": [2, 3, 4, 5, 9],
+        "reason": ["unparseable date", "unparseable date", "duplicate", "unmapped code", "overlapping episode"],
+        "severity": ["error", "error", "info", "warning", "warning"],
+        "table": ["contacts"] * 4 + ["cla_episodes"],
+        "child_id": ["C1", "C2", "C3", "C4", "C5"],
+        "value": ["31/02/2024", "x", "", "Zz", ""],
+    }
+)
+
+
+def test_issue_counts_are_counts_only() -> None:
+    out = dq.issue_counts(LOG)
+    assert list(out.columns) == ["table", "reason", "severity", "issues"]
+    # errors first (2 unparseable dates), then the two warnings, then the info row
+    assert out.iloc[0].tolist() == ["contacts", "unparseable date", "error", 2]
+    assert out["issues"].sum() == 5 and out["severity"].tolist()[-1] == "info"
+    text = out.to_csv()
+    assert not any(s in text for s in ["C1", "C5", "31/02/2024", "/x/"])
+    sev = dq.severity_summary(LOG)
+    assert sev.set_index("severity")["issues"].to_dict() == {"error": 2, "warning": 2, "info": 1}
+
+
+def test_row_accounting_totals_and_file_names() -> None:
+    acc = pd.DataFrame(
+        {"table": ["contacts", "contacts", "referrals"], "file": ["/a/b/l1.csv", "/a/b/l1.csv", "/a/b/l3.csv"],
+         "rows_read": [10, 5, 7], "rows_kept": [9, 5, 7], "rows_excluded": [1, 0, 0]}
+    )
+    out = dq.row_accounting(acc)
+    assert out["file"].tolist() == ["l1.csv", "l3.csv", ""]
+    assert out.iloc[-1][["rows_read", "rows_kept", "rows_excluded"]].tolist() == [22, 21, 1]  # 10+5+7, 9+5+7
+    assert out["balanced"].all()
+
+
+def test_provenance_hashes_relative_paths_and_versions(tmp_path: Path) -> None:
+    p = _params(tmp_path)
+    files = provenance.input_files(p.annex_a, p.project_root)
+    assert files["file"].tolist() == ["data/x.csv"]
+    assert files["sha256"].iloc[0] == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    params_table = provenance.parameters_table(p).set_index("parameter")["value"]
+    assert params_table["Annex A extracts"] == "data" and params_table["target: assessment_45wd"] == "0.85"
+    assert str(tmp_path) not in provenance.parameters_table(p).to_csv()
+    versions = provenance.package_versions(("pandas", "no-such-package-xyz")).set_index("package")["version"]
+    assert versions["pandas"] == pd.__version__ and versions["no-such-package-xyz"] == "not installed"
+    line = provenance.environment_line(ROOT, dt.datetime(2025, 1, 2, 3, 4, 5))
+    assert line.startswith("Built at 2025-01-02 03:04:05 from git commit ")
+    assert provenance.git_commit(tmp_path) == "not a git checkout"
+
+
+@pytest.mark.parametrize("name", ["summary_headline_measures", "dq_row_accounting"])
+def test_sheet_name_roundtrip_is_stable(name: str) -> None:
+    assert pipeline.sheet_names([name]) == [name[:31]]
