@@ -125,7 +125,8 @@ def _frame(src, table: str, year: int, seq: int) -> pd.DataFrame:
         positions[k] = pos
     missing = [dfe for dfe, _, _, req in spec.values() if req and dfe not in positions]
     if missing:
-        close = difflib.get_close_matches(missing[0], list(positions), n=1, cutoff=0.5)
+        known = {dfe for dfe, *_ in spec.values()}
+        close = difflib.get_close_matches(missing[0], [k for k in positions if k not in known], n=1, cutoff=0.5)
         hint = f" The closest column found is '{src.header[positions[close[0]]]}'." if close else ""
         raise UserError(
             f"The SSDA903 {table.replace('cla_', '')} file {src.file} has no column {missing[0]}, which the "
@@ -173,6 +174,7 @@ def _convert(raw: pd.DataFrame, table: str) -> tuple[pd.DataFrame, pd.Series, li
             key = v.astype("object").where(v.notna()).map(
                 lambda x: codes.SSDA903_SEX.get(str(x).strip(), str(x).strip().upper()[:1]) if pd.notna(x) else x
             )
+            key = key.where(key.isin(SEX_CATEGORIES))
             mapped = pd.Series(pd.Categorical(key, categories=SEX_CATEGORIES), index=v.index)
             bad = v.notna() & mapped.isna()
             logs.append(dq.issues(raw, bad, column=dfe, values=v, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table))

@@ -1,0 +1,53 @@
+"""Every reader output validates against its pandera schema; the schemas catch wrong tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.errors
+import pytest
+from conftest import EPISODE_HEADERS, HEADER_HEADERS, episode, write_csv
+
+from cscbook import annexa_spec
+from cscbook.ingest import read_annex_a
+from cscbook.schemas import schemas, validate_table
+from cscbook.ssda903 import read_ssda903
+
+
+def test_schema_for_every_table():
+    assert set(schemas()) == {lst.table for lst in annexa_spec.LISTS.values()} | {
+        "cla_header", "cla_episodes", "cla_uasc"}  # fmt: skip
+
+
+def test_annex_a_outputs_validate(workbook):
+    res = read_annex_a([workbook])
+    for name, df in res.tables.items():
+        validate_table(name, df)
+
+
+def test_ssda903_outputs_validate(tmp_path):
+    write_csv(tmp_path / "header_2024.csv", HEADER_HEADERS, [["A", "1", "01/01/2010", "WBRI", "", "", ""]])
+    write_csv(tmp_path / "episodes_2024.csv", EPISODE_HEADERS, [episode("A", "01/01/2024", "01/02/2024", "X1"),
+                                                                 episode("A", "01/02/2024", rne="P")])  # fmt: skip
+    write_csv(tmp_path / "uasc_2024.csv", ["CHILD", "SEX", "DOB", "DUC"], [["A", "1", "01/01/2010", "01/01/2028"]])
+    res = read_ssda903([tmp_path])
+    assert set(res.tables) == {"cla_header", "cla_episodes", "cla_uasc"}
+    for name, df in res.tables.items():
+        validate_table(name, df)
+
+
+def test_schema_rejects_wrong_tables(workbook):
+    ref = read_annex_a([workbook]).tables["referrals"]
+    bad_code = ref.copy()
+    bad_code["sex"] = bad_code["sex"].astype("str")
+    with pytest.raises(pandera.errors.SchemaError):
+        validate_table("referrals", bad_code)
+    with pytest.raises(pandera.errors.SchemaError):
+        validate_table("referrals", ref.drop(columns=["referral_source"]))
+    us_dates = ref.copy()
+    us_dates["referral_date"] = us_dates["referral_date"].astype("datetime64[us]")
+    with pytest.raises(pandera.errors.SchemaError):
+        validate_table("referrals", us_dates)
+    no_id = ref.copy()
+    no_id.loc[0, "child_id"] = pd.NA
+    with pytest.raises(pandera.errors.SchemaError):
+        validate_table("referrals", no_id)
