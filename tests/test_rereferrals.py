@@ -225,7 +225,9 @@ def test_involvement_outcomes_and_covariates():
     # c1's second involvement: previous referrals in the 365 days before 2022-09-01: one (2022-03-01).
     assert inv[("c1", "2022-10-15")].previous_referrals == 1
     assert inv[("c1", "2022-10-15")].primary_need == "N4"  # from the CIN episode
-    assert inv[("c1", "2022-10-15")].disability == "Y"  # the child's latest recorded Y/N
+    assert inv[("c1", "2022-10-15")].disability == "Y"  # recorded on the episode (2022-09-01)
+    # c1's NFA of 2022-03-01: disability first recorded later (2022-09-01) -> unknown then (no leak).
+    assert inv[("c1", "2022-03-01")].disability == "U"
     # c1 NFA: no List 3 need and no CIN episode -> "Not recorded".
     assert inv[("c1", "2022-03-01")].primary_need == "Not recorded"
     # c9: born 2005-03-01, aged 17 at 2022-06-01; 18th birthday 2023-03-01 is before

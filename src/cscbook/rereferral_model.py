@@ -63,6 +63,7 @@ class ModelFit:
     groups: dict[str, list[str]] = field(default_factory=dict)
     n: int = 0
     events: int = 0
+    spec: dict[str, str | None] = field(default_factory=dict)
 
 
 def model_data(inv: pd.DataFrame) -> pd.DataFrame:
@@ -256,7 +257,7 @@ def fit_logistic(
     )
     table = table[table["term"] != "const"].reset_index(drop=True)
     ok = not problems
-    return ModelFit(ok, table, notes + problems, res, X, y, groups, n, ev)
+    return ModelFit(ok, table, notes + problems, res, X, y, groups, n, ev, spec)
 
 
 def predict(result, X: pd.DataFrame) -> np.ndarray:
@@ -414,3 +415,232 @@ def term_label(term: str) -> str:
     var, lev = term[:-1].split("[", 1)
     lev = ENDED_LABELS.get(lev, lev) if var == "ended" else lev
     return f"{LABELS.get(var, var)}: {lev}"
+
+
+# ---------------------------------------------------------------------------
+# The chapter: everything the notebook shows, computed once
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Chapter:
+    """All tables, fits and notes of the re-referrals chapter for one period end."""
+
+    period_end: pd.Timestamp
+    monthly: pd.DataFrame
+    quarterly: pd.DataFrame
+    chart: pd.DataFrame
+    list3_used: int
+    definitions: pd.DataFrame
+    involvement_notes: pd.DataFrame
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    logit: ModelFit
+    ame: pd.DataFrame
+    calibration: pd.DataFrame
+    auc: float
+    km: pd.DataFrame
+    km_summary: pd.DataFrame
+    cox: ModelFit
+    comparison: pd.DataFrame
+    n_involvements: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def model_window(period_end: pd.Timestamp, years: int = 2) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Closure dates of the model: the ``years`` years ending 365 days before the period end,
+    so every involvement has a full 12 months of follow-up by the period end."""
+    last = pd.Timestamp(period_end) - pd.Timedelta(days=365)
+    first = last - pd.DateOffset(years=years) + pd.Timedelta(days=1)
+    return first, last
+
+
+def definitions_table(quarterly: pd.DataFrame, n: int = 4) -> pd.DataFrame:
+    """The DfE rate beside "any previous involvement" for the latest ``n`` quarters (percent)."""
+    from cscbook.rereferrals import quarter_name
+
+    q = quarterly.tail(n)
+    return pd.DataFrame(
+        {
+            "Quarter": [quarter_name(p) for p in q["period"]],
+            "Referrals": q["referrals"].to_numpy(),
+            "Re-referrals within 12 months (DfE), %": (100 * q["rate_12m"]).round(1).to_numpy(),
+            "Any previous referral in the extract, %": (100 * q["rate_any_previous"]).round(1).to_numpy(),
+        }
+    )
+
+
+def compare_or_hr(logit: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
+    """Odds ratios (logistic) beside hazard ratios (Cox), term by term, rounded for reading."""
+    a = logit.assign(**{"Odds ratio (95% CI)": _ci_text(logit, "odds_ratio")})[["term", "Odds ratio (95% CI)"]]
+    b = cox.assign(**{"Hazard ratio (95% CI)": _ci_text(cox, "hazard_ratio")})[["term", "Hazard ratio (95% CI)"]]
+    out = a.merge(b, on="term", how="outer", sort=False)
+    out.insert(0, "Term", out["term"].map(term_label))
+    return out.drop(columns="term").fillna("not estimated")
+
+
+def _ci_text(t: pd.DataFrame, col: str) -> pd.Series:
+    if t.empty:
+        return pd.Series(dtype=str)
+    return t[col].map("{:.2f}".format) + " (" + t["ci_low"].map("{:.2f}".format) + "-" + t["ci_high"].map(
+        "{:.2f}".format
+    ) + ")"
+
+
+def build_chapter(
+    tables: dict[str, pd.DataFrame], period_end: pd.Timestamp, months: int = 24, years: int = 2
+) -> Chapter:
+    """Rates (last ``months`` months), the drivers model (closures in :func:`model_window`),
+    Kaplan-Meier and Cox (closures from the window's start to the period end)."""
+    from cscbook import spc
+    from cscbook.rereferrals import (
+        closed_involvements,
+        kaplan_meier,
+        km_at,
+        model_table,
+        referral_flags,
+        rereferral_rates,
+    )
+
+    period_end = pd.Timestamp(period_end)
+    notes: list[str] = []
+    refs = tables.get("referrals")
+    refs = refs if refs is not None else pd.DataFrame(columns=["child_id", "referral_date"])
+    flags = referral_flags(refs, period_end)
+    first_month = (period_end.to_period("M") - (months - 1)).to_timestamp()
+    monthly = rereferral_rates(flags, "month")
+    monthly = monthly[monthly["period"] >= first_month].reset_index(drop=True)
+    quarterly = rereferral_rates(flags, "quarter")
+    quarterly = quarterly[quarterly["period"] >= first_month].reset_index(drop=True)
+    chart = spc.p_chart(
+        monthly.set_index("period")["rereferrals_12m"], monthly.set_index("period")["referrals"]
+    )
+    list3_used = int(monthly["list3_count_used"].sum())
+
+    inv_res = closed_involvements(tables, period_end)
+    inv = inv_res.data
+    first, last = model_window(period_end, years)
+    if inv.empty:
+        mt = inv
+        recent = inv
+    else:
+        mt = model_table(inv)
+        mt = mt[(mt["closure"] >= first) & (mt["closure"] <= last)].reset_index(drop=True)
+        recent = inv[inv["closure"] >= first].reset_index(drop=True)
+    logit = fit_logistic(mt)
+    ame = ame_table(logit)
+    if logit.result is not None:
+        p = predict(logit.result, logit.X)
+        cal = calibration_table(logit.y, p)
+        a = auc(logit.y, p)
+    else:
+        cal = pd.DataFrame(columns=["decile", "involvements", "predicted", "observed"])
+        a = float("nan")
+    km = kaplan_meier(recent) if len(recent) else kaplan_meier(pd.DataFrame(columns=["ended", "time", "event"]))
+    km_summary = km_at(km) if not km.empty else pd.DataFrame()
+    spec = logit.spec or dict(COVARIATES)
+    cox = fit_cox(recent, spec) if len(recent) else _fail([], "No closed involvements.", COX_COLUMNS)
+    return Chapter(
+        period_end=period_end, monthly=monthly, quarterly=quarterly, chart=chart, list3_used=list3_used,
+        definitions=definitions_table(quarterly), involvement_notes=inv_res.notes(), window=(first, last),
+        logit=logit, ame=ame, calibration=cal, auc=a, km=km, km_summary=km_summary, cox=cox,
+        comparison=compare_or_hr(logit.table, cox.table), n_involvements=len(mt), notes=notes,
+    )  # fmt: skip
+
+
+def save_outputs(ch: Chapter, params) -> dict[str, object]:
+    """Write the chapter's tables under reports/<quarter>/tables/ (aggregates only)."""
+    from cscbook.outputs import save_table
+
+    paths = {}
+    paths["model"] = save_table(ch.logit.table[LOGIT_COLUMNS], params, "rereferral_model")
+    paths["monthly"] = save_table(ch.monthly, params, "rereferral_rates_monthly")
+    paths["quarterly"] = save_table(ch.quarterly, params, "rereferral_rates_quarterly")
+    paths["km"] = save_table(ch.km, params, "rereferral_km")
+    paths["cox"] = save_table(ch.cox.table[COX_COLUMNS], params, "rereferral_cox")
+    paths["ame"] = save_table(ch.ame, params, "rereferral_ame")
+    paths["calibration"] = save_table(ch.calibration, params, "rereferral_calibration")
+    return paths
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+
+
+def plot_rate_chart(chart: pd.DataFrame, england: float | None, neighbours: float | None, target: float | None):
+    """The monthly p-chart of the DfE re-referral rate with England and neighbour lines."""
+    from matplotlib.lines import Line2D
+
+    from cscbook import spc
+    from cscbook.outputs import PALETTE
+
+    fig = spc.plot_spc(
+        chart, "Re-referrals within 12 months (DfE definition)", "% of referrals", target=target,
+        higher_is_better=False, percent=True,
+    )  # fmt: skip
+    ax = fig.axes[0]
+    handles = list(ax.get_legend().legend_handles) if ax.get_legend() else []
+
+    for value, label, colour in ((england, "England", PALETTE[0]), (neighbours, "statistical neighbours", PALETTE[2])):
+        if value is not None:
+            ax.axhline(100 * value, color=colour, linewidth=1.2, linestyle="-.", zorder=1)
+            handles.append(Line2D([], [], color=colour, linestyle="-.", label=label))
+    ax.legend(handles=handles, loc="best", fontsize=9, frameon=False)
+    return fig
+
+
+def plot_forest(table: pd.DataFrame, ratio: str = "odds_ratio", title: str = "Odds ratios of re-referral"):
+    """Forest plot: one row per term, point and 95% interval on a log scale, 1 marked."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.outputs import NEUTRAL, PALETTE
+
+    t = table.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.4))
+    y = np.arange(len(t))
+    sig = (t["ci_low"] > 1) | (t["ci_high"] < 1)
+    colours = [PALETTE[3] if s and r > 1 else PALETTE[0] if s else NEUTRAL for s, r in zip(sig, t[ratio], strict=True)]
+    ax.hlines(y, t["ci_low"], t["ci_high"], color=colours, linewidth=2)
+    ax.scatter(t[ratio], y, color=colours, zorder=3, s=25)
+    ax.axvline(1, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, [term_label(x) for x in t["term"]], fontsize=9)
+    ax.set_xlabel(f"{ratio.replace('_', ' ')} (log scale); right of 1: more re-referral")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def plot_calibration(cal: pd.DataFrame):
+    """Observed vs predicted share re-referred by decile of predicted risk, with the diagonal."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    top = float(max(cal["predicted"].max(), cal["observed"].max(), 0.01)) * 100 * 1.1
+    ax.plot([0, top], [0, top], color="black", linewidth=0.8, linestyle="--", label="perfect calibration")
+    ax.plot(100 * cal["predicted"], 100 * cal["observed"], marker="o", label="deciles of predicted risk")
+    ax.set_xlabel("predicted re-referral within 12 months, %")
+    ax.set_ylabel("observed, %")
+    ax.set_title("Calibration of the model")
+    ax.legend(frameon=False, fontsize=9)
+    return fig
+
+
+def plot_km(km: pd.DataFrame):
+    """Kaplan-Meier curves shown as the cumulative share re-referred, by how involvements ended."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.rereferrals import ENDED_LABELS, ENDED_LEVELS
+
+    fig, ax = plt.subplots()
+    groups = [g for g in ENDED_LEVELS if g in set(km["group"])] + sorted(set(km["group"]) - set(ENDED_LEVELS))
+    for g in groups:
+        d = km[km["group"] == g].sort_values("time")
+        ax.step(d["time"], 100 * (1 - d["survival"]), where="post", label=ENDED_LABELS.get(g, g))
+        ax.fill_between(d["time"], 100 * (1 - d["ci_high"]), 100 * (1 - d["ci_low"]), step="post", alpha=0.12)
+    ax.set_xlim(0, 365)
+    ax.set_xlabel("days since the involvement closed")
+    ax.set_ylabel("% re-referred")
+    ax.set_title("Time to re-referral, by how the involvement ended")
+    ax.legend(frameon=False, fontsize=9)
+    return fig

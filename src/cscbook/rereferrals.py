@@ -224,18 +224,41 @@ def _any_inside(episodes: pd.DataFrame, events: pd.DataFrame, date_col: str) -> 
     return episodes.index.to_series().isin(m.loc[hit, "_ep"]).astype(bool)
 
 
-def _child_disability(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """A child's recorded disability (Y/N), the latest known Y or N in Lists 4-7, else U."""
+_DATED = {
+    "assessments": "assessment_start_date",
+    "s47": "s47_start_date",
+    "cin": "cin_start_date",
+    "cp_plans": "cp_start_date",
+    "cla": "cla_start_date",
+}
+
+
+def disability_at(tables: dict[str, pd.DataFrame], keys: pd.DataFrame) -> pd.Series:
+    """A child's disability (Y/N) as last recorded on or before a date, else U.
+
+    ``keys`` has child_id and date; the answer comes from the latest List 4-8 record that
+    started on or before that date (so a record made after a re-referral cannot leak into
+    the involvement it follows). Returns a Series aligned with ``keys``.
+    """
     parts = []
-    for name in ("assessments", "s47", "cin", "cp_plans", "cla"):
+    for name, date_col in _DATED.items():
         t = tables.get(name)
-        if t is not None and "disability" in t and not t.empty:
-            d = pd.DataFrame({"child_id": t["child_id"].astype(str), "disability": _str(t["disability"])})
-            parts.append(d[d["disability"].isin(["Y", "N"])])
+        if t is not None and not t.empty and "disability" in t and date_col in t:
+            d = pd.DataFrame(
+                {"child_id": t["child_id"].astype(str), "rec_date": _dates(t[date_col]),
+                 "disability": _str(t["disability"])}  # fmt: skip
+            )
+            parts.append(d[d["disability"].isin(["Y", "N"]) & d["rec_date"].notna()])
+    out = pd.Series("U", index=keys.index, dtype=object)
     if not parts:
-        return pd.Series(dtype=object)
-    d = pd.concat(parts, ignore_index=True)
-    return d.groupby("child_id")["disability"].last()
+        return out
+    rec = pd.concat(parts, ignore_index=True).sort_values(["rec_date", "child_id"], kind="stable")
+    k = keys[["child_id", "date"]].assign(_row=np.arange(len(keys))).sort_values("date", kind="stable")
+    k["date"] = _dates(k["date"])
+    m = pd.merge_asof(k, rec, left_on="date", right_on="rec_date", by="child_id", direction="backward")
+    vals = m.set_index("_row")["disability"].reindex(np.arange(len(keys)))
+    out.iloc[:] = vals.fillna("U").to_numpy()
+    return out
 
 
 def age_band(age_years: pd.Series) -> pd.Series:
@@ -350,8 +373,7 @@ def closed_involvements(tables: dict[str, pd.DataFrame], period_end: pd.Timestam
     inv["sex"] = inv["sex"].fillna("U")
     inv["source"] = inv["source"].fillna("Unknown")
     inv["team"] = inv["team"].fillna("Not recorded")
-    dis = _child_disability(tables)
-    inv["disability"] = inv["child_id"].map(dis).fillna("U")
+    inv["disability"] = disability_at(tables, inv[["child_id", "closure"]].rename(columns={"closure": "date"}))
     age = _age_years(inv["date_of_birth"], inv["closure"])
     inv["age_band"] = age_band(age)
     no_age = inv["age_band"].isna()
