@@ -254,3 +254,25 @@ def test_reading_is_deterministic(tmp_path):
     a, b = read_annex_a([path]), read_annex_a([path])
     for name in a.tables:
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+
+
+def test_every_excluded_row_is_in_the_log(tmp_path):
+    """Nothing is silently dropped: excluded rows == rows with an error or info log entry."""
+    res = read_annex_a([_messy_workbook(tmp_path / "m.xlsx")])
+    acc = res.accounting
+    assert (acc["rows_read"] == acc["rows_kept"] + acc["rows_excluded"]).all()
+    dropped = res.log[res.log["severity"].isin(["error", "info"])]
+    per_table = dropped.drop_duplicates(["table", "file", "sheet", "row"]).groupby("table").size()
+    excluded = acc.groupby("table")["rows_excluded"].sum()
+    assert per_table.reindex(excluded.index, fill_value=0).tolist() == excluded.tolist()
+    # Rows read = rows kept in the tables.
+    assert acc.groupby("table")["rows_kept"].sum().to_dict() == {t: len(df) for t, df in res.tables.items()}
+
+
+def test_row_numbers_follow_the_spreadsheet(tmp_path):
+    h, rows = list_rows(1, 3)
+    rows[2][h.index("Date of Contact")] = "unknown"  # the 3rd data row
+    path = write_xlsx(tmp_path / "t.xlsx", {"List 1": (["Contacts extract"], [h, *rows])})
+    res = read_annex_a([path])
+    # Title on row 1, header on row 2, data on rows 3-5: the bad row is row 5.
+    assert res.log[["row", "column", "reason"]].values.tolist() == [[5, "contact_date", "unparseable date"]]

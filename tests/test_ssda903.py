@@ -122,3 +122,13 @@ def test_not_ssda903(tmp_path):
         read_ssda903([tmp_path / "other.csv"])
     with pytest.raises(UserError, match="No SSDA903 files"):
         read_ssda903([tmp_path])
+
+
+def test_every_excluded_episode_is_in_the_log(two_years):
+    res = read_ssda903([two_years])
+    acc = res.accounting
+    dropped = res.log[res.log["severity"].isin(["error", "info"])]
+    per_table = dropped.drop_duplicates(["table", "file", "row"]).groupby("table").size()
+    excluded = acc.groupby("table")["rows_excluded"].sum()
+    assert per_table.reindex(excluded.index, fill_value=0).tolist() == excluded.tolist()
+    assert acc.groupby("table")["rows_kept"].sum().to_dict() == {t: len(df) for t, df in res.tables.items()}

@@ -55,8 +55,15 @@ class ReadResult:
     missing: list[str] = field(default_factory=list)
 
 
+_EMPTY_LOG: pd.DataFrame | None = None
+
+
 def empty_log() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in LOG_COLUMNS})
+    """A log with no entries (the right columns and dtypes)."""
+    global _EMPTY_LOG
+    if _EMPTY_LOG is None:
+        _EMPTY_LOG = pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in LOG_COLUMNS})
+    return _EMPTY_LOG.copy()
 
 
 def empty_accounting() -> pd.DataFrame:
