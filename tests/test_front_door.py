@@ -96,7 +96,15 @@ def make_tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def series():
-    return front_door.monthly_series(make_tables(), PERIOD_END)
+    # no lead-in, so that every month of the six-month fixture is shown
+    return front_door.monthly_series(make_tables(), PERIOD_END, lead_in_months=0)
+
+
+def test_lead_in_months_drop_early_completion_months():
+    out = front_door.monthly_series(make_tables(), PERIOD_END)  # default lead-in of 4 months: from May
+    assert out["assessment_45wd"]["month"].tolist() == [T("2024-05-01"), T("2024-06-01")]
+    assert out["s47_icpc_15wd"]["month"].min() == T("2024-05-01")
+    assert len(out["contacts"]) == 6
 
 
 def col(frame: pd.DataFrame, name: str) -> list:
@@ -132,7 +140,7 @@ def test_contact_decision_within_one_working_day(series):
 def test_decision_measure_absent_without_decision_dates():
     tables = make_tables()
     tables["contacts"] = tables["contacts"].assign(contact_decision_date=pd.NaT)
-    out = front_door.monthly_series(tables, PERIOD_END)
+    out = front_door.monthly_series(tables, PERIOD_END, lead_in_months=0)
     assert "contact_decision_1wd" not in out
 
 
@@ -236,7 +244,7 @@ def test_early_help_counts_and_absent_list():
 # ----------------------------------------------------------------------------- robustness
 def test_absent_lists_give_empty_results():
     tables = {"contacts": make_tables()["contacts"]}
-    out = front_door.monthly_series(tables, PERIOD_END)
+    out = front_door.monthly_series(tables, PERIOD_END, lead_in_months=0)
     assert col(out["referrals"], "value") == [0] * 6
     assert col(out["assessment_45wd"], "denominator") == [0] * 6
     assert col(out["cp_plans_open"], "value") == [0] * 6
@@ -305,3 +313,46 @@ def test_change_sentences():
     missing = fd_trends.change_sentence("contacts were received", 10, np.nan, "Q3", "Q2",
                                         "common cause variation", percent=False)
     assert missing == "10 contacts were received in Q3; there is no figure for Q2 to compare with."
+
+
+def test_quarter_signal_and_measure_sentence():
+    # 12 months of 60/100 then a quarter at 90/100: the quarter's months are far above the limits
+    months = pd.date_range("2023-07-01", periods=15, freq="MS")
+    frame = pd.DataFrame({"month": months, "numerator": [60] * 12 + [90] * 3, "denominator": [100] * 15})
+    frame["value"] = frame["numerator"] / frame["denominator"]
+    chart = front_door.chart(frame, "proportion", baseline=12)
+    this = funnel.period_bounds(T("2024-09-30"))
+    assert fd_trends.quarter_signal(chart, *this, True) == "special cause improvement"
+    last = funnel.period_bounds(T("2024-09-30"), back_months=3)
+    assert fd_trends.quarter_signal(chart, *last, True) == "common cause variation"
+    spec = front_door.MEASURES["assessment_45wd"]
+    text = fd_trends.measure_sentence(spec, frame, chart, T("2024-09-30"))
+    assert text == ("90% of assessments were completed within 45 working days in July to September 2024, "
+                    "up from 60% in April to June 2024; this is a real improvement (special-cause variation).")
+
+
+def test_headline_measures_contract():
+    from pathlib import Path
+
+    from cscbook.context import Context
+    from cscbook.params import Params
+
+    params = Params(authority="Test", period_end=PERIOD_END, annex_a=(), ssda903=(), population_0_17=1000,
+                    project_root=Path("/tmp"), source_file=Path("/tmp/p.yaml"),
+                    targets={"assessment_45wd": 0.85})
+    ctx = Context(params, make_tables(), pd.DataFrame(), pd.DataFrame())
+    got = {m.key: m for m in front_door.headline_measures(ctx)}
+    assert list(got) == ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
+                         "second_cp_plan", "cp_plans_open"]
+    a = got["assessment_45wd"]
+    assert a.kind == "proportion" and a.higher_is_better is True and a.target == 0.85
+    assert list(a.monthly.columns) == ["month", "numerator", "denominator"]
+    assert got["second_cp_plan"].higher_is_better is False
+    assert got["second_cp_plan"].england == pytest.approx(0.247)  # DfE D3, year ending March 2024
+    assert got["contacts"].monthly["value"].sum() == 5
+    assert got["cp_plans_open"].kind == "stock"
+    # without decision dates the decision measure is left out
+    tables = make_tables()
+    tables["contacts"] = tables["contacts"].assign(contact_decision_date=pd.NaT)
+    keys = [m.key for m in front_door.headline_measures(Context(params, tables, pd.DataFrame(), pd.DataFrame()))]
+    assert "contact_decision_1wd" not in keys

@@ -99,7 +99,7 @@ def format_value(value: float, percent: bool) -> str:
 
 
 def change_sentence(what: str, current: float, previous: float, when: str, previous_when: str,
-                    signal: str, percent: bool = True) -> str:
+                    signal: str, percent: bool = True, preposition: str = "in") -> str:
     """A plain-English sentence about a change, honest about signal and noise.
 
     ``what`` follows the number: "of assessments were completed within 45 working days" or
@@ -110,18 +110,44 @@ def change_sentence(what: str, current: float, previous: float, when: str, previ
     """
     now = format_value(current, percent)
     before = format_value(previous, percent)
-    head = f"{now} {what} in {when}"
+    head = f"{now} {what} {preposition} {when}"
     if previous is None or np.isnan(previous) or current is None or np.isnan(current):
         return f"{head}; there is no figure for {previous_when} to compare with."
     same = format_value(current, percent) == format_value(previous, percent)
     if signal == spc.COMMON_TEXT:
         if same:
-            return f"{head}, the same as in {previous_when}; this is within the usual variation (common cause)."
-        return (f"{head}, compared with {before} in {previous_when}; the difference is within the usual "
+            return f"{head}, the same as {preposition} {previous_when}; this is within the usual variation (common cause)."
+        return (f"{head}, compared with {before} {preposition} {previous_when}; the difference is within the usual "
                 f"month-to-month variation (common cause), so it is not evidence of a real change.")
     word = "the same as" if same else "up from" if current > previous else "down from"
     meaning = {
         spc.IMPROVEMENT_TEXT: "a real improvement (special-cause variation)",
         spc.CONCERN_TEXT: "a real deterioration and a concern (special-cause variation)",
     }.get(signal, "an unusual change, beyond the usual variation (special-cause variation)")
-    return f"{head}, {word} {before} in {previous_when}; this is {meaning}."
+    return f"{head}, {word} {before} {preposition} {previous_when}; this is {meaning}."
+
+
+def quarter_signal(chart: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, higher_is_better: bool | None) -> str:
+    """SPC verdict for a quarter: the latest special-cause month in [start, end] decides, else common cause."""
+    part = chart[(chart.index >= start) & (chart.index <= end)]
+    special = part[part["special_cause"] & part["value"].notna()]
+    if special.empty:
+        return spc.COMMON_TEXT
+    return spc.describe_signal(special.iloc[[-1]], higher_is_better)
+
+
+def _months_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    return f"{start:%B} to {end:%B %Y}" if start.year == end.year else f"{start:%B %Y} to {end:%B %Y}"
+
+
+def measure_sentence(spec, frame: pd.DataFrame, chart: pd.DataFrame, period_end: pd.Timestamp) -> str:
+    """This quarter against last quarter for one measure (``front_door.MeasureSpec``), in words."""
+    this, last = period_bounds(period_end), period_bounds(period_end, back_months=3)
+    now = quarter_value(frame, spec.kind, *this)["value"]
+    before = quarter_value(frame, spec.kind, *last)["value"]
+    signal = quarter_signal(chart, *this, spec.higher_is_better)
+    if spec.kind == "stock":
+        return change_sentence(spec.phrase, now, before, f"{this[1]:%B %Y}", f"{last[1]:%B %Y}", signal,
+                               percent=False, preposition="at the end of")
+    return change_sentence(spec.phrase, now, before, _months_label(*this), _months_label(*last), signal,
+                           percent=spec.kind == "proportion")

@@ -12,7 +12,9 @@ Conventions:
 - working days are ``calendar.working_days_between`` (same day = 0);
 - no look-ahead: a contact counts in the contact-to-referral conversion only when its
   30-day window has closed by the period end, and in decision timeliness only when its
-  1-working-day window has.
+  1-working-day window has;
+- measures counted at completion (assessment and ICPC timeliness) start ``LEAD_IN_MONTHS``
+  after the extract's first month, when cases that started before the extract could bias them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ CONTACT_REFERRAL_WINDOW_DAYS = 30
 DECISION_WD = 1
 ASSESSMENT_WD = 45
 ICPC_WD = 15
+# Timeliness counted at completion (assessments by month of authorisation, ICPCs by month of
+# conference) is biased in the extract's first months: slow cases that started before the
+# extract are missing. Those months are left out of these series.
+LEAD_IN_MONTHS = 4
 
 
 @dataclass(frozen=True)
@@ -44,36 +50,37 @@ class MeasureSpec:
     higher_is_better: bool | None = None
     target_key: str | None = None
     england_key: str | None = None
+    phrase: str = ""  # follows the number in a sentence: "of assessments were completed within 45 working days"
 
 
 MEASURES: dict[str, MeasureSpec] = {
     m.key: m
     for m in [
-        MeasureSpec("contacts", "Contacts", "count", "Contacts received each month", "contacts per month"),
+        MeasureSpec("contacts", "Contacts", "count", "Contacts received each month", "contacts per month", phrase="contacts were received"),
         MeasureSpec("referrals", "Referrals", "count", "Referrals to children's social care each month",
-                    "referrals per month"),
+                    "referrals per month", phrase="referrals were received"),
         MeasureSpec("contact_referral_30d", "Contacts leading to a referral within 30 days", "proportion",
-                    "Share of contacts that led to a referral within 30 days", "% of contacts"),
+                    "Share of contacts that led to a referral within 30 days", "% of contacts", phrase="of contacts led to a referral within 30 days"),
         MeasureSpec("contact_decision_1wd", "Contact decisions within 1 working day", "proportion",
-                    "Contacts decided within 1 working day", "% of contacts", True, "contact_decision_1wd"),
+                    "Contacts decided within 1 working day", "% of contacts", True, "contact_decision_1wd", phrase="of contacts were decided within 1 working day"),
         MeasureSpec("assessment_45wd", "Assessments completed within 45 working days", "proportion",
                     "Assessments completed within 45 working days", "% of assessments completed", True,
-                    "assessment_45wd", "assessment_45wd"),
+                    "assessment_45wd", "assessment_45wd", phrase="of assessments were completed within 45 working days"),
         MeasureSpec("assessment_45wd_from_referral", "Assessments within 45 working days of the referral",
                     "proportion", "Assessments completed within 45 working days of the referral",
-                    "% of assessments completed", True, "assessment_45wd"),
+                    "% of assessments completed", True, "assessment_45wd", phrase="of assessments were completed within 45 working days of the referral"),
         MeasureSpec("s47_icpc_15wd", "ICPCs within 15 working days of the s47 start", "proportion",
                     "Initial conferences within 15 working days of the enquiry starting", "% of conferences",
-                    True, "s47_icpc_15wd"),
+                    True, "s47_icpc_15wd", phrase="of initial conferences were held within 15 working days of the enquiry starting"),
         MeasureSpec("s47", "Section 47 enquiries", "count", "Section 47 enquiries started each month",
-                    "enquiries per month"),
+                    "enquiries per month", phrase="section 47 enquiries were started"),
         MeasureSpec("icpc", "Initial child protection conferences", "count",
-                    "Initial child protection conferences held each month", "conferences per month"),
+                    "Initial child protection conferences held each month", "conferences per month", phrase="initial child protection conferences were held"),
         MeasureSpec("second_cp_plan", "Second or subsequent child protection plans", "proportion",
                     "Child protection plans that were a second or subsequent plan", "% of plans started", False,
-                    "second_cp_plan", "second_cp_plan"),
+                    "second_cp_plan", "second_cp_plan", phrase="of new child protection plans were second or subsequent plans"),
         MeasureSpec("cp_plans_open", "Child protection plans open at month end", "stock",
-                    "Children on a child protection plan at the end of each month", "children"),
+                    "Children on a child protection plan at the end of each month", "children", phrase="children were on a child protection plan"),
     ]
 }  # fmt: skip
 
@@ -215,12 +222,14 @@ def cp_plans_open(cp_plans: pd.DataFrame | None, months: pd.DatetimeIndex) -> pd
     return pd.DataFrame({"month": months, "value": (started - ended).astype("int64")})
 
 
-def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timestamp,
+                   lead_in_months: int = LEAD_IN_MONTHS) -> dict[str, pd.DataFrame]:
     """Every front-door monthly measure over the extract, keyed as ``MEASURES``.
 
     Counts and stocks: columns month, value. Proportions: month, numerator, denominator,
     value (NaN for a month with no denominator). ``contact_decision_1wd`` is absent when the
-    extract has no contact decision dates.
+    extract has no contact decision dates. Assessment and ICPC timeliness start
+    ``lead_in_months`` after the first month.
     """
     period_end = pd.Timestamp(period_end)
     months = extract_months(tables, period_end)
@@ -255,6 +264,11 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
     out["s47_icpc_15wd"] = _proportion(_dates(i, "icpc_date"), i["wd_icpc"].le(ICPC_WD), months)
     out["s47"] = _count(_dates(tables.get("s47"), "s47_start_date"), months)
     out["icpc"] = _count(_dates(i, "icpc_date"), months)
+
+    if len(months):
+        lead_in = months[0] + pd.DateOffset(months=lead_in_months)
+        for key in ("assessment_45wd", "assessment_45wd_from_referral", "s47_icpc_15wd"):
+            out[key] = out[key][out[key]["month"] >= lead_in].reset_index(drop=True)
 
     cp = tables.get("cp_plans")
     if cp is not None and not cp.empty:
