@@ -146,3 +146,38 @@ def test_separation_and_tiny_data_give_notes_not_errors():
     empty = fit_logistic(d.head(0), SPEC)
     assert not empty.ok and empty.notes
     assert not fit_cox(d.head(0), SPEC).ok
+
+
+def test_chapter_on_a_tiny_extract_builds_with_notes(tmp_path):
+    """The chapter never crashes: on the 12-referral fixture the model cannot be fitted."""
+    from test_rereferrals import involvement_tables
+
+    from cscbook.context import Context
+    from cscbook.params import load_params
+    from cscbook.rereferral_model import build_chapter, driver_message, rate_message, save_outputs
+    from cscbook.rereferrals import headline_measures
+
+    tables = involvement_tables()
+    ch = build_chapter(tables, pd.Timestamp("2024-06-30"))
+    assert not ch.logit.ok and ch.logit.notes
+    assert "could not be fitted" in driver_message(ch.logit)[0]
+    assert "re-referrals within 12 months" in rate_message(ch, 0.224, None)
+    (tmp_path / "params").mkdir()
+    (tmp_path / "x").mkdir()
+    (tmp_path / "params" / "q.yaml").write_text(
+        "authority: T\nperiod_end: 2024-06-30\nannex_a: [x]\npopulation_0_17: 1000\n"
+        "targets: {rereferral_12m: 0.2}\n"
+    )
+    params = load_params(tmp_path / "params" / "q.yaml")
+    paths = save_outputs(ch, params)
+    model = pd.read_csv(paths["model"])
+    assert list(model.columns) == LOGIT_COLUMNS
+    for p in paths.values():
+        assert "child_id" not in pd.read_csv(p).columns
+    (hm,) = headline_measures(Context(params, tables, pd.DataFrame(), pd.DataFrame()))
+    assert hm.key == "rereferral_12m" and hm.kind == "proportion" and hm.higher_is_better is False
+    assert hm.target == 0.2 and hm.england == pytest.approx(0.224)  # year ending March 2024
+    # The fixture's 12 referrals (no same-day duplicates); one re-referral: c1's 2022-09-01,
+    # 184 days after 2022-03-01 (the others follow the child's previous referral by 366+ days).
+    assert hm.monthly.numerator.sum() == 1
+    assert hm.monthly.denominator.sum() == 12 and set(hm.monthly.columns) == {"month", "numerator", "denominator"}

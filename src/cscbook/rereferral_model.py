@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cscbook import codes
 from cscbook.rereferrals import AGE_BANDS, ENDED_LEVELS
 
 # Variable -> reference level (None: numeric). Order is the order of the model table.
@@ -413,7 +414,10 @@ def term_label(term: str) -> str:
     if "[" not in term:
         return LABELS.get(term, term)
     var, lev = term[:-1].split("[", 1)
-    lev = ENDED_LABELS.get(lev, lev) if var == "ended" else lev
+    if var == "ended":
+        lev = ENDED_LABELS.get(lev, lev)
+    elif var == "primary_need" and lev in codes.PRIMARY_NEED.labels:
+        lev = f"{lev} {codes.PRIMARY_NEED.labels[lev].lower()}"
     return f"{LABELS.get(var, var)}: {lev}"
 
 
@@ -447,9 +451,10 @@ class Chapter:
 
 
 def model_window(period_end: pd.Timestamp, years: int = 2) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Closure dates of the model: the ``years`` years ending 365 days before the period end,
-    so every involvement has a full 12 months of follow-up by the period end."""
-    last = pd.Timestamp(period_end) - pd.Timedelta(days=365)
+    """Closure dates of the model: the ``years`` years ending one year before the period end,
+    so every involvement has a full 12 months (365 days) of follow-up by the period end
+    (quarter ends are never 29 February, so closure + 365 days <= period end)."""
+    last = pd.Timestamp(period_end) - pd.DateOffset(years=1)
     first = last - pd.DateOffset(years=years) + pd.Timedelta(days=1)
     return first, last
 
@@ -644,3 +649,74 @@ def plot_km(km: pd.DataFrame):
     ax.set_title("Time to re-referral, by how the involvement ended")
     ax.legend(frameon=False, fontsize=9)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# Words from the numbers
+# ---------------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return "not available" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def rate_message(ch: Chapter, england: float | None, neighbours: float | None) -> str:
+    """The headline sentence: the DfE rate this quarter against last quarter and benchmarks."""
+    from cscbook import spc
+    from cscbook.rereferrals import quarter_name
+
+    q = ch.quarterly
+    if q.empty:
+        return "There are no referrals in the extract for this period."
+    last = q.iloc[-1]
+    text = (
+        f"In {quarter_name(last['period'])}, {_pct(last['rate_12m'])} of referrals "
+        f"({int(last['rereferrals_12m'])} of {int(last['referrals'])}) were re-referrals within 12 months "
+        "of a previous referral (the DfE definition)"
+    )
+    if len(q) > 1:
+        text += f", against {_pct(q.iloc[-2]['rate_12m'])} the quarter before"
+    bench = []
+    if england is not None:
+        bench.append(f"England {_pct(england)}")
+    if neighbours is not None:
+        bench.append(f"statistical neighbours {_pct(neighbours)}")
+    if bench:
+        text += f" ({' and '.join(bench)} in the latest published year)"
+    signal = spc.describe_signal(ch.chart, higher_is_better=False)
+    text += f". The monthly chart shows {signal}."
+    return text
+
+
+def definitions_message(ch: Chapter) -> str:
+    """One sentence on why "any previous involvement" differs from the DfE measure."""
+    if ch.quarterly.empty:
+        return ""
+    last = ch.quarterly.iloc[-1]
+    return (
+        f"Counting instead every referral for a child who had ANY earlier referral in the extract, however "
+        f"long ago, gives {_pct(last['rate_any_previous'])} for the same quarter: that figure includes returns "
+        "after many years and grows as the extract's history gets longer, so it is not comparable with the "
+        "DfE 12-month figure, England or neighbours, and the two must not be mixed in one series."
+    )
+
+
+def driver_message(fit: ModelFit, alpha: float = 0.05) -> list[str]:
+    """Plain-English lines: which characteristics go with more, and with less, re-referral."""
+    if not fit.ok or fit.table.empty:
+        return ["The drivers model could not be fitted reliably on this extract: " + " ".join(fit.notes)]
+    t = fit.table[fit.table["p_value"] < alpha]
+    more = t[t["odds_ratio"] > 1].sort_values("odds_ratio", ascending=False)
+    less = t[t["odds_ratio"] < 1].sort_values("odds_ratio")
+
+    def lst(d: pd.DataFrame) -> str:
+        return "; ".join(f"{term_label(r.term)} (odds x{r.odds_ratio:.2f})" for r in d.itertuples())
+
+    lines = []
+    if not more.empty:
+        lines.append(f"Higher odds of re-referral, compared with the reference group and other things equal: {lst(more)}.")
+    if not less.empty:
+        lines.append(f"Lower odds of re-referral: {lst(less)}.")
+    if more.empty and less.empty:
+        lines.append("No characteristic is clearly associated with re-referral at the 5% level.")
+    return lines
