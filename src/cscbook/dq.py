@@ -122,9 +122,14 @@ def concat_logs(logs: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(["table", "file", "sheet", "row", "column"], kind="stable").reset_index(drop=True)
 
 
-def accounting(table: str, read: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
-    """Rows read, kept and excluded per source file, from the provenance columns."""
+def accounting(table: str, read: pd.DataFrame, kept: pd.DataFrame, files: list[str] | None = None) -> pd.DataFrame:
+    """Rows read, kept and excluded per source file, from the provenance columns.
+
+    ``files`` lists every source file, so that a file with no data rows still gets a line of zeros.
+    """
     n_read = read.groupby("_file", sort=True).size()
+    if files is not None:
+        n_read = n_read.reindex(sorted(set(files) | set(n_read.index)), fill_value=0)
     n_kept = kept.groupby("_file", sort=True).size().reindex(n_read.index, fill_value=0)
     out = pd.DataFrame(
         {

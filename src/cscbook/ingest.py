@@ -467,7 +467,9 @@ def map_source(src: Source, number: int) -> tuple[pd.DataFrame, list[str]]:
 # --------------------------------------------------------------------------- cleaning
 
 
-def clean_list(number: int, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def clean_list(
+    number: int, raw: pd.DataFrame, files: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Canonical table, log and accounting for one list from its mapped raw rows (all sources)."""
     lst = annexa_spec.LISTS[number]
     table = lst.table
@@ -533,7 +535,7 @@ def clean_list(number: int, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
         )
     )
     kept = kept.loc[~dup]
-    acc = dq.accounting(table, raw, raw.loc[kept.index])
+    acc = dq.accounting(table, raw, raw.loc[kept.index], files)
     sort_by = [c for c in (key, "child_id") if c]
     final = kept.sort_values(sort_by, kind="stable", na_position="last")[cols].reset_index(drop=True)
     return final, dq.concat_logs(logs), acc
@@ -653,17 +655,10 @@ def read_annex_a(paths: list[str | Path]) -> dq.ReadResult:
             notes += more
             frames.append(frame)
         raw = pd.concat(frames, ignore_index=True)
-        table, log, acc = clean_list(number, raw)
+        table, log, acc = clean_list(number, raw, [s.file for s in sources])
         tables[annexa_spec.LISTS[number].table] = table
         logs.append(log)
-        accounts.append(acc if not acc.empty else _zero_accounting(number, sources))
+        accounts.append(acc)
     missing = [f"List {n} ({annexa_spec.LISTS[n].table})" for n in LISTS_READ if n not in by_list]
     return dq.ReadResult(tables, dq.concat_logs(logs), dq.concat_accounting(accounts), notes, missing)
 
-
-def _zero_accounting(number: int, sources: list[Source]) -> pd.DataFrame:
-    table = annexa_spec.LISTS[number].table
-    files = sorted({s.file for s in sources})
-    return pd.DataFrame(
-        {"table": table, "file": files, "rows_read": 0, "rows_kept": 0, "rows_excluded": 0}
-    ).astype({"rows_read": "int64", "rows_kept": "int64", "rows_excluded": "int64"})

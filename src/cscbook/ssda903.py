@@ -267,6 +267,7 @@ def read_ssda903(paths: list[str | Path]) -> dq.ReadResult:
     files = expand_paths(paths)
     notes: list[str] = []
     raws: dict[str, list[pd.DataFrame]] = {t: [] for t in SPECS}
+    sources: dict[str, list[str]] = {t: [] for t in SPECS}
     for seq, f in enumerate(files):
         if f.suffix.lower() != ".csv":
             if f in [Path(p) for p in paths]:
@@ -291,6 +292,7 @@ def read_ssda903(paths: list[str | Path]) -> dq.ReadResult:
         if year == 0:
             notes.append(f"{f}: no collection year in its name or folder; treated as the earliest year.")
         raws[kind].append(_frame(src, kind, year, seq))
+        sources[kind].append(src.file)
     if not any(raws.values()):
         raise UserError(
             f"No SSDA903 files were found in {', '.join(str(p) for p in paths)}. Give the header and episodes "
@@ -314,7 +316,7 @@ def read_ssda903(paths: list[str | Path]) -> dq.ReadResult:
         if table == "cla_episodes":
             kept, olog = _resolve_overlaps(kept, raw)
             logs.append(olog)
-        accounts.append(dq.accounting(table, raw, raw.loc[kept.index]))
+        accounts.append(dq.accounting(table, raw, raw.loc[kept.index], sources[table]))
         out = kept.sort_values(KEYS[table], kind="stable")[list(SPECS[table])].reset_index(drop=True)
         tables[table] = out
     return dq.ReadResult(tables, dq.concat_logs(logs), dq.concat_accounting(accounts), notes, missing)
