@@ -68,11 +68,14 @@ def working_days_histogram(days: pd.Series, limit: int, title: str, xlabel: str,
     fig, ax = plt.subplots()
     top = int(max(days.quantile(0.99), limit + 10))
     clipped = days.clip(upper=top)
-    bins = np.arange(0, top + 6, 5) if top > 40 else np.arange(0, top + 2, 1)
+    width = 5 if top > 40 else 1
+    # bin edges fall half a day after the limit, so a bar is wholly in time or wholly late
+    first = (limit + 0.5) - width * np.ceil((limit + 0.5) / width)
+    bins = np.arange(first, top + width + 1, width)
     counts, edges = np.histogram(clipped, bins=bins)
-    colours = [PALETTE[0] if right <= limit + 1 else PALETTE[1] for right in edges[1:]]
+    colours = [PALETTE[0] if right <= limit + 0.5 else PALETTE[1] for right in edges[1:]]
     ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color=colours, edgecolor="white")
-    ax.axvline(limit + (0.5 if top <= 40 else 0), color="black", linestyle="--", linewidth=1.2)
+    ax.axvline(limit + 0.5, color="black", linestyle="--", linewidth=1.2)
     ax.text(limit, ax.get_ylim()[1] * 0.95, f" {limit} working days", va="top", fontsize=10)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
