@@ -44,6 +44,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 INJECTED_TAG = "injected-parameters"
 SHEET_MAX = 31
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PROBLEM = re.compile(r"WARNING|ERROR|SphinxWarning|treated as error")
 
 
 class NotebookFailed(UserError):
@@ -198,6 +200,29 @@ def book_config(base: dict, params: Params) -> dict:
     return cfg
 
 
+@contextmanager
+def kernel_stderr_to(path: Path) -> Iterator[None]:
+    """Send what kernels write to the process's stderr (file descriptor 2) to ``path``.
+
+    Kernels inherit descriptor 2 and print start-up notices there; Python's own ``sys.stderr``
+    (papermill's progress bar, our messages) keeps going to the terminal.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as fh:
+        os.dup2(fh.fileno(), 2)
+    original = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = original
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 # --------------------------------------------------------------------------- stages
 
 
@@ -320,14 +345,15 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
         if strict:
             cmd.append("--warningiserror")
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
-        log = proc.stdout + proc.stderr
+        log = _ANSI.sub("", proc.stdout + proc.stderr)
         (reports / "book_build.log").write_text(log, encoding="utf-8")
         html = work / "_build" / "html"
         if proc.returncode != 0 or not (html / "index.html").is_file():
-            tail = "\n".join(log.strip().splitlines()[-8:])
+            problems = [ln.strip() for ln in log.splitlines() if _PROBLEM.search(ln)][:5]
+            detail = " | ".join(problems) or " ".join(log.strip().splitlines()[-5:])
             raise UserError(
-                f"the book could not be built (jupyter-book exited with {proc.returncode}). "
-                f"The full log is in {reports / 'book_build.log'}; its end reads: {tail} "
+                f"the book could not be built (jupyter-book exited with {proc.returncode}): {detail}. "
+                f"The full log is in {reports / 'book_build.log'}. "
                 f"The last good book (if any) is unchanged in {reports / '_build' / 'html'}."
             )
         warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
@@ -363,7 +389,7 @@ def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None
         if params.tables_dir.is_dir():
             for old in params.tables_dir.glob("*.csv"):
                 old.unlink()
-    with timer.stage("execute notebooks"):
+    with timer.stage("execute notebooks"), kernel_stderr_to(params.reports_dir / "kernels.log"):
         executed = execute_notebooks(params, root, params.reports_dir / "notebooks", timer, quiet)
     with timer.stage("build book"):
         index = build_book(params, root, executed, strict, quiet)

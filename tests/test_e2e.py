@@ -1,0 +1,297 @@
+"""End-to-end: build the example book from scratch with the real command line, then inspect it.
+
+The book is built once per session into a temporary project (its own reports/ and figures/),
+from the repository's notebooks and params/example.yaml with the extract paths made absolute,
+with Sphinx warnings as errors (CSCBOOK_STRICT=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+
+from cscbook import annexa_spec
+from cscbook.pipeline import toc_files
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTH = ROOT / "data" / "synthetic"
+QUARTER = "2024-25-Q3"
+CHAPTERS = ("01_front_door", "02_rereferrals", "03_children_in_care")
+
+
+def cli(*args: str, cwd: Path = ROOT, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CSCBOOK_STRICT": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "cscbook.cli", *args], capture_output=True, text=True, cwd=cwd,
+        timeout=timeout, env=env,
+    )
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> dict:
+    if not (SYNTH / "annex_a").is_dir():
+        pytest.skip("the synthetic example extract (data/synthetic) has not been generated")
+    proj = tmp_path_factory.mktemp("project")
+    (proj / "params").mkdir()
+    text = (ROOT / "params" / "example.yaml").read_text(encoding="utf-8")
+    (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{SYNTH}/"), encoding="utf-8")
+    if (ROOT / "params" / "commentary").is_dir():
+        shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
+    res = cli("run", str(proj / "params" / "example.yaml"))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    reports = proj / "reports" / QUARTER
+    return {"proj": proj, "reports": reports, "html": reports / "_build" / "html", "result": res}
+
+
+class _Page(HTMLParser):
+    """Images (with alt text) and the text inside notebook output areas of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict] = []
+        self.output_text: list[str] = []
+        self._depth = 0  # div depth inside a cell_output area (0 = outside)
+        self.stderr_outputs = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a)
+        if tag == "div":
+            cls = a.get("class") or ""
+            if "stderr" in cls:
+                self.stderr_outputs += 1
+            if self._depth:
+                self._depth += 1
+            elif "cell_output" in cls:
+                self._depth = 1
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self._depth:
+            self.output_text.append(data)
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_run_prints_index_last_and_saves_timings(book) -> None:
+    lines = book["result"].stdout.strip().splitlines()
+    assert lines[-1] == str(book["html"] / "index.html")
+    timings = json.loads((book["reports"] / "timings.json").read_text())
+    assert set(timings["stages"]) == {
+        "validate parameters", "read and check data", "execute notebooks", "build book", "tables workbook"}
+    assert "00_summary.ipynb" in timings["notebooks"]
+
+
+def test_every_toc_page_exists_and_chapters_show_captioned_figures(book) -> None:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    expected = [f for f in toc_files(toc) if (ROOT / f"{f}.ipynb").is_file() or (ROOT / f"{f}.md").is_file()]
+    assert {"index", "notebooks/00_summary", "methods", "notebooks/90_data_quality"} <= set(expected)
+    for f in expected:
+        assert (book["html"] / f"{f}.html").is_file(), f
+    for name in CHAPTERS:
+        if not (ROOT / "notebooks" / f"{name}.ipynb").is_file():
+            continue
+        page = parse(book["html"] / "notebooks" / f"{name}.html")
+        figures = [im for im in page.images if "_images" in (im.get("src") or "")]
+        assert figures, f"{name}: no figures"
+        html = (book["html"] / "notebooks" / f"{name}.html").read_text()
+        assert "<figcaption" in html, f"{name}: figures without captions"
+
+
+def test_every_image_has_alt_text(book) -> None:
+    for path in sorted(book["html"].rglob("*.html")):
+        for im in parse(path).images:
+            if "_images" in (im.get("src") or ""):
+                assert (im.get("alt") or "").strip(), f"{path.name}: image {im.get('src')} has no alt text"
+
+
+def test_no_code_errors_or_warnings_in_the_book(book) -> None:
+    for path in sorted(book["html"].rglob("*.html")):
+        page = parse(path)
+        text = " ".join(page.output_text)
+        for word in ("Traceback", "Error", "Exception"):
+            assert word not in text, f"{path.name}: '{word}' in an output area"
+        assert page.stderr_outputs == 0, f"{path.name}: stderr output shown"
+        html = path.read_text(encoding="utf-8")
+        assert "Traceback" not in html
+        assert "load_context" not in html and "params_file" not in html, f"{path.name}: code is visible"
+    assert not (book["html"] / "_sources").exists(), "notebook sources are downloadable"
+    for nb_path in sorted((book["reports"] / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out["output_type"] != "error", nb_path.name
+                assert not (out["output_type"] == "stream" and out.get("name") == "stderr"
+                            and "Traceback" in out.get("text", "")), nb_path.name
+
+
+def test_tables_workbook(book) -> None:
+    csvs = sorted((book["reports"] / "tables").glob("*.csv"))
+    assert csvs
+    wb = openpyxl.load_workbook(book["reports"] / "tables.xlsx", read_only=True)
+    assert len(wb.sheetnames) == len(csvs) + 1
+    assert all(len(s) <= 31 for s in wb.sheetnames)
+
+
+# ----------------------------------------------------------------------------- privacy
+
+
+def _personal_values() -> dict[str, set[str]]:
+    """Child identifiers, dates of birth (dd/mm/yyyy and ISO), worker names and postcodes in the raw extract."""
+    headers: dict[str, str] = {}
+    for lst in annexa_spec.LISTS.values():
+        for col in lst.columns:
+            if col.name in annexa_spec.PERSONAL_COLUMNS:
+                for h in (col.header, *col.aliases):
+                    headers[h.strip().lower()] = col.name
+    headers.update({"child": "child_id", "dob": "date_of_birth", "home_post": "home_postcode",
+                    "pl_post": "placement_postcode", "urn": "placement_urn"})
+    found: dict[str, set[str]] = {k: set() for k in ("id", "dob", "worker", "postcode")}
+    for csv in sorted(SYNTH.rglob("*.csv")):
+        raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        for col in raw.columns:
+            name = headers.get(str(col).strip().lower())
+            values = {v.strip() for v in raw[col] if v and v.strip()}
+            if name == "child_id":
+                found["id"] |= values
+            elif name == "date_of_birth":
+                dates = pd.to_datetime(pd.Series(sorted(values)), dayfirst=True, errors="coerce", format="mixed").dropna()
+                # ISO dates that are also month starts or ends are the book's period labels: not checked.
+                marker = dates.dt.is_month_start | dates.dt.is_month_end
+                found["dob"] |= set(dates.dt.strftime("%d/%m/%Y")) | set(dates[~marker].dt.strftime("%Y-%m-%d"))
+            elif name in {"allocated_worker", "personal_advisor"}:
+                found["worker"] |= values
+            elif name in {"home_postcode", "placement_postcode"}:
+                found["postcode"] |= {v for v in values if len(v) >= 5}
+    return found
+
+
+def _png_text(path: Path) -> str:
+    """The text chunks (tEXt, zTXt, iTXt) of a PNG file."""
+    data = path.read_bytes()
+    pos, out = 8, []
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"tEXt":
+            out.append(body.decode("latin-1"))
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\0")
+            out.append(key.decode("latin-1") + " " + zlib.decompress(rest[1:]).decode("latin-1"))
+        elif kind == b"iTXt":
+            out.append(body.decode("utf-8", "replace"))
+        pos += 12 + length
+    return "\n".join(out)
+
+
+def _outputs_text(book: dict) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for p in sorted(book["html"].rglob("*")):
+        if p.suffix in {".html", ".txt", ".js"} and p.is_file():
+            texts[str(p)] = p.read_text(encoding="utf-8", errors="replace")
+    for p in sorted((book["reports"] / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(p, as_version=4)
+        texts[str(p)] = json.dumps([c.get("outputs", []) for c in nb.cells])
+    for p in sorted((book["reports"] / "tables").glob("*.csv")):
+        texts[str(p)] = p.read_text(encoding="utf-8")
+    wb = openpyxl.load_workbook(book["reports"] / "tables.xlsx", read_only=True)
+    texts["tables.xlsx"] = "\n".join(
+        "\t".join("" if v is None else str(v) for v in row) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+    )
+    for root in (book["proj"] / "figures" / QUARTER, book["html"] / "_images"):
+        for p in sorted(root.glob("*.png")) if root.is_dir() else []:
+            texts[str(p)] = _png_text(p)
+    return texts
+
+
+def test_no_personal_data_in_any_output(book) -> None:
+    personal = _personal_values()
+    assert personal["id"] and personal["dob"], "the extract's identifier columns were not found"
+    texts = _outputs_text(book)
+    assert any(k.endswith(".png") for k in texts) or not any((book["proj"] / "figures").glob("*/*.png"))
+    for kind, values in personal.items():
+        # identifiers shorter than 5 characters would match ordinary numbers; the synthetic ones are longer
+        values = sorted(v for v in values if len(v) >= 5)
+        if not values:
+            continue
+        pattern = re.compile(r"(?<![\w/-])(" + "|".join(map(re.escape, values)) + r")(?![\w/-])")
+        for where, text in texts.items():
+            hit = pattern.search(text)
+            assert hit is None, f"{kind} {hit.group(0)!r} found in {where}"
+
+
+# ----------------------------------------------------------------------------- failure keeps the last book
+
+_TOC = "format: jb-book\nroot: index\nchapters:\n  - file: notebooks/01_ok\n  - file: notebooks/02_flaky\n"
+
+
+def _notebook(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('params_file = "../params/example.yaml"')
+    p.metadata["tags"] = ["parameters", "remove-cell"]
+    title = nbformat.v4.new_markdown_cell(f"# {path.stem}")
+    c = nbformat.v4.new_code_cell(body)
+    c.metadata["tags"] = ["remove-input"]
+    nb.cells = [p, title, c]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failing_notebook_keeps_the_last_good_book(tmp_path: Path) -> None:
+    from conftest import valid_workbook
+
+    (tmp_path / "params").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "data").mkdir()
+    valid_workbook(tmp_path / "data" / "annex_a.xlsx")
+    (tmp_path / "params" / "example.yaml").write_text(
+        'authority: "Testshire"\nsynthetic: true\nperiod_end: 2024-03-31\nannex_a: [data/annex_a.xlsx]\n'
+        "population_0_17: 1000\nnotebook_timeout: 60\n"
+    )
+    (tmp_path / "_toc.yml").write_text(_TOC)
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "index.md").write_text("# $authority\n\n$quarter_title\n")
+    _notebook(tmp_path / "notebooks" / "01_ok.ipynb", "print('ok')")
+    _notebook(tmp_path / "notebooks" / "02_flaky.ipynb",
+              "from pathlib import Path\nif Path('../FAIL').exists():\n    raise ValueError('planted failure')\nprint(1)")
+    params = str(tmp_path / "params" / "example.yaml")
+    first = cli("run", params, "--quiet")
+    assert first.returncode == 0, first.stderr[-2000:]
+    index = tmp_path / "reports" / "2023-24-Q4" / "_build" / "html" / "index.html"
+    assert first.stdout.strip().splitlines()[-1] == str(index)
+    before = index.read_text()
+
+    (tmp_path / "FAIL").write_text("")
+    second = cli("run", params, "--quiet")
+    assert second.returncode == 2
+    err = second.stderr
+    assert "02_flaky.ipynb" in err and "cell 3" in err.replace("\n", " ") and "planted failure" in err
+    assert "Traceback" not in err
+    saved = tmp_path / "reports" / "2023-24-Q4" / "notebooks" / "02_flaky.ipynb"
+    assert str(saved) in err.replace("\n", "") and saved.is_file()
+    assert index.read_text() == before  # the last good book is untouched
+    assert not list((tmp_path / "reports" / "2023-24-Q4").glob(".book-*"))  # no temporary folders left
