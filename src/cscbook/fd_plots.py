@@ -85,6 +85,7 @@ def working_days_histogram(days: pd.Series, limit: int, title: str, xlabel: str,
 
 def funnel_figure(table: pd.DataFrame, title: str):
     """Horizontal bars of the funnel stage counts, largest at the top."""
+    table = table.assign(count=table["count"].fillna(0))
     if table["count"].sum() == 0:
         return empty_figure(title, "No front-door activity in this period.")
     fig, ax = plt.subplots(figsize=(8, 3.6))

@@ -85,6 +85,15 @@ MEASURES: dict[str, MeasureSpec] = {
 }  # fmt: skip
 
 
+# The lists each measure needs; a measure whose list is absent (ctx.table is None) is left out.
+SOURCES: dict[str, tuple[str, ...]] = {
+    "contacts": ("contacts",), "referrals": ("referrals",), "contact_referral_30d": ("contacts", "referrals"),
+    "contact_decision_1wd": ("contacts",), "assessment_45wd": ("assessments",),
+    "assessment_45wd_from_referral": ("assessments", "referrals"), "s47_icpc_15wd": ("s47",), "s47": ("s47",),
+    "icpc": ("s47",), "second_cp_plan": ("cp_plans",), "cp_plans_open": ("cp_plans",),
+}  # fmt: skip
+
+
 # ----------------------------------------------------------------------------- helpers
 def month_of(dates: pd.Series) -> pd.Series:
     """First day of each date's month."""
@@ -228,7 +237,8 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
 
     Counts and stocks: columns month, value. Proportions: month, numerator, denominator,
     value (NaN for a month with no denominator). ``contact_decision_1wd`` is absent when the
-    extract has no contact decision dates. Assessment and ICPC timeliness start
+    extract has no contact decision dates, and every measure whose list is absent (``SOURCES``)
+    is left out. Assessment and ICPC timeliness start
     ``lead_in_months`` after the first month.
     """
     period_end = pd.Timestamp(period_end)
@@ -278,6 +288,9 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
     else:
         out["second_cp_plan"] = _proportion(pd.Series(dtype="datetime64[ns]"), pd.Series(dtype=bool), months)
     out["cp_plans_open"] = cp_plans_open(cp, months)
+    for key, needs in SOURCES.items():
+        if any(tables.get(name) is None for name in needs):
+            out.pop(key, None)  # a list absent from the extract: the measure is not available
     for frame in out.values():
         frame["month"] = pd.to_datetime(frame["month"])
     return out

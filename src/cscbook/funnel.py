@@ -132,6 +132,15 @@ def funnel(tables: dict, start: pd.Timestamp, end: pd.Timestamp, period_end: pd.
     ]
     out = pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
     out.loc[0, ["numerator", "denominator"]] = np.nan
+    # a stage whose list is absent from the extract is not available (NaN), not zero
+    needs = [("contacts",), ("contacts", "referrals"), ("referrals", "assessments"), ("assessments", "s47"),
+             ("s47",), ("s47", "cp_plans")]
+    count_needs = ["contacts", "referrals", "assessments", "s47", "s47", "cp_plans"]
+    for i, (conv, own) in enumerate(zip(needs, count_needs, strict=True)):
+        if tables.get(own) is None:
+            out.loc[i, "count"] = np.nan
+        if any(tables.get(n) is None for n in conv):
+            out.loc[i, ["numerator", "denominator", "rate", "ci_low", "ci_high"]] = np.nan
     return out
 
 
