@@ -30,7 +30,7 @@ AS_AT_DEPENDENT = {
     "assessments": ["age_years"],
     "s47": ["age_years"],
     "cin": ["age_years", "last_seen_date", "case_status", "allocated_team", "allocated_worker"],
-    "cp_plans": ["age_years", "last_visit_date", "latest_review_date", "seen_alone"],
+    "cp_plans": ["age_years", "last_visit_date", "latest_review_date", "latest_category"],
     "cla": ["age_years", "legal_status_start_date", "legal_status", "latest_review_date", "last_visit_date",
             "last_iro_date", "last_health_date", "last_dental_date", "placements_last_12m",
             "placement_start_date", "placement_type", "placement_provider", "placement_postcode",
@@ -159,7 +159,6 @@ class Exporter:
         s = self.t["s47"]
         s = s[overlaps(s["start"], np.where(s["end"] > self.A, -1, s["end"]), self.ws, self.A)]
         child = s["child"].to_numpy()
-        done = s["end"].to_numpy() <= self.A
         icpc = cens(s["icpc"], self.A)
         prev47 = self._previous_within_year(self.t["s47"]["child"].to_numpy(), self.t["s47"]["start"].to_numpy())
         prev47 = pd.Series(prev47, index=self.t["s47"].index).loc[s.index].to_numpy()
@@ -173,7 +172,7 @@ class Exporter:
         team = np.where(need == "N2", "Disabled Children", "Initial Response")
         cols = self.person(child, 5)
         cols.update(s47_start_date=fmt_dates(s["start"]),
-                    icpc_unnecessary=np.where(done, s["icpc_unnecessary"].to_numpy(), ""),
+                    icpc_unnecessary=s["icpc_unnecessary"].to_numpy(),
                     icpc_date=fmt_dates(icpc), icpc_resulted_in_plan=np.where(icpc >= 0, s["plan"].to_numpy(), ""),
                     s47_last_12m=prev47.astype(str), icpcs_last_12m=prev_icpc.astype(str), allocated_team=team,
                     allocated_worker=worker(team, s["ref"].to_numpy(), self.w.scale), _sort1=s["start"].to_numpy())

@@ -20,8 +20,8 @@ REFERRALS_MONTHLY_POINTS = [
     ("2023-06-01", 330.0),
     ("2024-01-01", 440.0),  # demand surge during 2023-24
     ("2024-02-01", 440.0),  # targeted-help change: ramp down from here
-    ("2024-09-01", 260.0),
-    ("2025-03-31", 260.0),
+    ("2024-09-01", 235.0),
+    ("2025-03-31", 235.0),
 ]
 TARGETED_HELP_CHANGE = "2024-02-01"
 # Share of referrals that arise as fresh (first) referrals; the rest come from journeys.
@@ -42,9 +42,9 @@ ASSESSMENT_45WD_POINTS = [
 S47_ICPC_15WD_P = 0.80
 
 # --- care -------------------------------------------------------------------------------
-CLA_STARTS_PER_YEAR = 205.0
+CLA_STARTS_PER_YEAR = 200.0
 EDGE_OF_CARE_DATE = "2023-04-01"
-EDGE_OF_CARE_RATE_RATIO = 0.82
+EDGE_OF_CARE_RATE_RATIO = 0.80
 NULL_INTERVENTION_DATE = "2021-10-01"
 # Target stock of children in care (piecewise linear; ceasing is steered towards it).
 CLA_STOCK_POINTS = [

@@ -1,10 +1,16 @@
-"""truth.json: the planted coefficients and change points, keyed by the names the chapters use."""
+"""truth.json: the planted coefficients and change points, keyed by the names the chapters use.
+
+Planted values come from ``planted`` (inputs of the simulation); ``realised`` values are
+counted from the simulated history up to the extract date (what a perfect analysis would see).
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cscbook.synth import planted
+from cscbook.synth.days import day, to_dt64
 from cscbook.synth.world import World
 
 
@@ -12,8 +18,46 @@ def _points(points):
     return [{"date": d, "value": v} for d, v in points]
 
 
+def _monthly_referrals(world: World, as_at: int) -> dict[str, int]:
+    r = world.tables["referrals"]["referral"].to_numpy()
+    r = r[(r >= day(planted.WINDOW_START)) & (r <= as_at)]
+    months = pd.Series(pd.to_datetime(to_dt64(r))).dt.strftime("%Y-%m")
+    return {k: int(v) for k, v in months.value_counts().sort_index().items()}
+
+
+def _stock(world: World, on: str) -> int:
+    p = world.tables["periods"]
+    d = day(on)
+    return int(((p["start"] <= d) & ((p["end"] < 0) | (p["end"] > d))).sum())
+
+
+def rereferral_truth() -> dict:
+    return {
+        "outcome": "rereferral within 365 days of closure",
+        "intercept_log_odds": planted.RR_INTERCEPT,
+        "reference_levels": dict(planted.RR_REFERENCE),
+        "odds_ratios": dict(planted.RR_ODDS_RATIOS),
+        "null_terms": list(planted.RR_NULL_TERMS),
+        "not_planted_variables": ["sex", "disability", "ethnicity_group", "involvement_days",
+                                  "previous_referrals", "team"],
+        "background_later_referral_probability": planted.RR_BACKGROUND_P,
+        "note": "Odds ratios not listed are 1. Closures from which the child entered care, was "
+                "transferred out (RC5) or reached 18 are not at risk and draw no re-referral.",
+    }  # fmt: skip
+
+
 def truth(world: World, as_at: pd.Timestamp) -> dict:
-    """Everything planted, with dates and sizes (independent of the random draws)."""
+    """Everything planted, with dates and sizes, plus a few realised values up to ``as_at``."""
+    a = day(as_at)
+    monthly = _monthly_referrals(world, a)
+    stock_dates = [d for d in ["2021-03-31", "2022-03-31", "2023-03-31", "2024-03-31", "2024-05-31",
+                               "2024-09-30", "2025-03-31"] if day(d) <= a]  # fmt: skip
+    p = world.tables["periods"]
+    starts = p.loc[~p["initial_stock"] & (p["start"] <= a), "start"].to_numpy()
+    step = day(planted.EDGE_OF_CARE_DATE)
+    before = starts[(starts >= step - 730) & (starts < step)]
+    after = starts[(starts >= step) & (starts < min(step + 730, a + 1))]
+    years_after = max(min(730, a + 1 - step), 1) / 365.25
     return {
         "authority": planted.AUTHORITY,
         "synthetic": True,
@@ -23,4 +67,61 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
         "simulated_from": planted.SIM_START,
         "lists_cover_from": planted.WINDOW_START,
         "population_0_17": round(planted.POPULATION_0_17 * world.scale),
+        "rereferral": rereferral_truth(),
+        "assessment_45wd": {
+            "measure": "assessments authorised within 45 working days of their start (DfE), by month of authorisation",
+            "planted_points": _points(planted.ASSESSMENT_45WD_POINTS),
+            "level_before": planted.ASSESSMENT_45WD_POINTS[0][1],
+            "level_after": planted.ASSESSMENT_45WD_POINTS[-1][1],
+            "change_start": planted.ASSESSMENT_45WD_POINTS[1][0],
+            "change_end": planted.ASSESSMENT_45WD_POINTS[2][0],
+            "note": "probability of being in time, evaluated at start + 40 working days; by month of "
+                    "authorisation about 0.64 to July 2024 rising to about 0.83 from September 2024",
+        },  # fmt: skip
+        "referrals_monthly": {
+            "measure": "referrals (Annex A List 3 rows) per calendar month",
+            "change_date": planted.TARGETED_HELP_CHANGE,
+            "change": "targeted-help change: referrals ramp down from the change date to September 2024",
+            "planted_points": _points(planted.REFERRALS_MONTHLY_POINTS),
+            "fresh_share": planted.FRESH_SHARE,
+            "note": "planted_points drive fresh referrals (divided by fresh_share); re-referrals follow "
+                    "journeys, so realised totals sit a little above the points after the change",
+            "realised": monthly,
+        },  # fmt: skip
+        "cla_starts_step": {
+            "name": "edge_of_care",
+            "date": planted.EDGE_OF_CARE_DATE,
+            "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO,
+            "starts_per_year_before": planted.CLA_STARTS_PER_YEAR * world.scale,
+            "starts_per_year_after": planted.CLA_STARTS_PER_YEAR * planted.EDGE_OF_CARE_RATE_RATIO * world.scale,
+            "realised_per_year_two_years_before": round(len(before) / 2, 1),
+            "realised_per_year_after": round(len(after) / years_after, 1),
+            "note": "starts are Poisson with no trend and no seasonality apart from this step",
+        },
+        "interventions": [
+            {"name": "edge_of_care", "date": planted.EDGE_OF_CARE_DATE, "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO}
+        ],
+        "null_intervention_date": planted.NULL_INTERVENTION_DATE,
+        "cla_stock": {
+            "measure": "children in care on a date (SSDA903 episodes open on that date)",
+            "planted_points": _points([(d, v * world.scale) for d, v in planted.CLA_STOCK_POINTS]),
+            "peak": {"date": "2024-05-31", "value": 530 * world.scale},
+            "realised": {d: _stock(world, d) for d in stock_dates},
+        },
+        "null_series": [
+            {"name": "s47_icpc_15wd", "measure": "ICPC within 15 working days of the s47 start",
+             "value": planted.S47_ICPC_15WD_P},
+            {"name": "contact_decision_1wd", "measure": "contact decisions within 1 working day",
+             "value": float(sum(planted.DECISION_DELAY_P[:2]))},
+        ],  # fmt: skip
+        "as_at_dependent_columns": _as_at_dependent(),
     }
+
+
+def _as_at_dependent() -> dict[str, list[str]]:
+    from cscbook.synth.export import AS_AT_DEPENDENT
+
+    return {k: list(v) for k, v in AS_AT_DEPENDENT.items()}
+
+
+__all__ = ["truth", "rereferral_truth", "np"]
