@@ -111,6 +111,10 @@ def to_text(values: pd.Series) -> pd.Series:
     s = pd.Series(values, copy=False)
     if s.empty:
         return s.astype("object")
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        # Text already (CSV read with dtype=str): strip and blank out, fully vectorised.
+        stripped = s.str.strip()
+        return stripped.astype("object").where(~stripped.str.casefold().isin(BLANKS) & stripped.notna())
     uniq = pd.unique(s.to_numpy(dtype=object))
     mapping = {u: _cell_text(u) for u in uniq}
     return s.astype("object").map(mapping).astype("object")
