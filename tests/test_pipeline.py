@@ -158,7 +158,7 @@ def test_row_accounting_totals_and_file_names() -> None:
     out = dq.row_accounting(acc)
     assert out["file"].tolist() == ["l1.csv", "l3.csv", ""]
     assert out.iloc[-1][["rows_read", "rows_kept", "rows_excluded"]].tolist() == [22, 21, 1]  # 10+5+7, 9+5+7
-    assert out["balanced"].all()
+    assert (out["balanced"] == "yes").all()
 
 
 def test_provenance_hashes_relative_paths_and_versions(tmp_path: Path) -> None:
@@ -173,9 +173,16 @@ def test_provenance_hashes_relative_paths_and_versions(tmp_path: Path) -> None:
     assert versions["pandas"] == pd.__version__ and versions["no-such-package-xyz"] == "not installed"
     line = provenance.environment_line(ROOT, dt.datetime(2025, 1, 2, 3, 4, 5))
     assert line.startswith("Built at 2025-01-02 03:04:05 from git commit ")
-    assert provenance.git_commit(tmp_path) == "not a git checkout"
+    assert provenance.git_commit(tmp_path) == "code outside a git checkout"
 
 
 @pytest.mark.parametrize("name", ["summary_headline_measures", "dq_row_accounting"])
 def test_sheet_name_roundtrip_is_stable(name: str) -> None:
     assert pipeline.sheet_names([name]) == [name[:31]]
+
+
+def test_notebook_phases_chapters_before_summary_and_appendices() -> None:
+    names = ["notebooks/91_provenance", "notebooks/00_summary", "notebooks/02_rereferrals", "notebooks/01_front_door"]
+    assert pipeline.notebook_phases(names) == [
+        ["notebooks/01_front_door", "notebooks/02_rereferrals"], ["notebooks/00_summary", "notebooks/91_provenance"]]
+    assert pipeline.notebook_phases(["notebooks/00_summary"]) == [["notebooks/00_summary"]]

@@ -83,11 +83,11 @@ def test_headline_table_and_messages() -> None:
     msgs = summary.key_messages(table)
     assert len(msgs) == 2
     fd_msg = next(m for m in msgs if m.startswith("Assessments"))
-    assert "90.0% this quarter, up from 70.0% last quarter (an improvement)" in fd_msg
+    assert "Assessments in 45 working days: 90.0% this quarter, up from 70.0% last quarter (an improvement)" in fd_msg
     assert "meets the local target of 85.0%" in fd_msg
     assert "above England (85.7%)" in fd_msg
     c_msg = next(m for m in msgs if m.startswith("Contacts"))
-    assert "300 this quarter, about the same as last quarter (300)" in c_msg
+    assert "Contacts: 300 this quarter, about the same as last quarter (300)" in c_msg
     shown = summary.display_table(table)
     assert list(shown["This quarter"]) == ["90.0%", "300"]
 

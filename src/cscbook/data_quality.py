@@ -23,7 +23,7 @@ SEVERITY_MEANING = {
 def row_accounting(accounting: pd.DataFrame) -> pd.DataFrame:
     """Rows read, kept and excluded per table and source file name (not path), with a total row.
 
-    Checks ``rows_read == rows_kept + rows_excluded`` on every line (``balanced``).
+    Checks ``rows_read == rows_kept + rows_excluded`` on every line (``balanced``: 'yes' / 'NO').
     """
     cols = ["table", "file", "rows_read", "rows_kept", "rows_excluded"]
     if accounting is None or accounting.empty:
@@ -37,7 +37,8 @@ def row_accounting(accounting: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([acc, total], ignore_index=True)
     for c in cols[2:]:
         out[c] = out[c].astype("int64")
-    out["balanced"] = out["rows_read"] == out["rows_kept"] + out["rows_excluded"]
+    ok = out["rows_read"] == out["rows_kept"] + out["rows_excluded"]
+    out["balanced"] = ok.map({True: "yes", False: "NO"})
     return out
 
 

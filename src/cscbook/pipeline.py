@@ -254,58 +254,98 @@ class Timer:
         }
 
 
-def execute_notebooks(params: Params, root: Path, out_dir: Path, timer: Timer, quiet: bool) -> list[Path]:
-    """Execute every notebook of the table of contents that exists; return the executed paths."""
+def notebook_phases(names: list[str]) -> list[list[str]]:
+    """Execution phases: the chapters, then the summary and appendices (each phase may run in parallel)."""
+    ordered = notebook_order(names)
+    chapters = [n for n in ordered if not _is_back(n)]
+    rest = [n for n in ordered if n not in chapters]
+    return [p for p in (chapters, rest) if p]
+
+
+def _is_back(name: str) -> bool:
+    m = re.match(r"(\d+)", Path(name).name)
+    return bool(m) and (int(m.group(1)) == 0 or int(m.group(1)) >= 90)
+
+
+def execute_one(params: Params, src: Path, dst: Path, progress_bar: bool) -> float:
+    """Execute one notebook with papermill (cwd its folder); return seconds; NotebookFailed on error."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(src),
+            str(dst),
+            parameters={"params_file": str(params.source_file)},
+            cwd=str(src.parent),
+            progress_bar=progress_bar,
+            execution_timeout=params.notebook_timeout,
+            log_output=False,
+            report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        first = (exc.source or "").strip().splitlines()
+        where = f" (`{first[0][:80]}`)" if first else ""
+        raise NotebookFailed(
+            f"notebook {src.name} failed in cell {exc.cell_index}{where} with {exc.ename}: {exc.evalue}. "
+            f"The executed notebook, with the error shown under that cell, is saved at {dst}. "
+            f"The last good book (if any) is unchanged in {params.reports_dir / '_build' / 'html'}."
+        ) from None
+    except Exception as exc:  # timeouts and kernel deaths
+        timeout = "Timeout" in type(exc).__name__ or "timed out" in str(exc).lower()
+        what = (
+            f"took longer than notebook_timeout ({params.notebook_timeout} s)"
+            if timeout
+            else f"could not be executed ({type(exc).__name__}: {str(exc)[:300]})"
+        )
+        raise NotebookFailed(
+            f"notebook {src.name} {what}. The partly executed notebook is saved at {dst}. "
+            f"The last good book (if any) is unchanged in {params.reports_dir / '_build' / 'html'}."
+        ) from None
+    hide_injected_parameters(dst)
+    return round(time.perf_counter() - t0, 2)
+
+
+def execute_notebooks(
+    params: Params, root: Path, out_dir: Path, timer: Timer, quiet: bool, jobs: int | None = None
+) -> list[Path]:
+    """Execute every notebook of the table of contents that exists; return the executed paths.
+
+    Chapters first, then the summary and appendices; within each phase up to ``jobs``
+    notebooks run at once (default: ``CSCBOOK_JOBS`` or 2). With one job the papermill
+    progress bar is shown (unless quiet); otherwise one line per notebook as it finishes.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if jobs is None:
+        jobs = int(os.environ.get("CSCBOOK_JOBS", "0") or 0) or min(2, os.cpu_count() or 1)
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    nb_dir = root / "notebooks"
     names = [f for f in toc_files(toc) if f.startswith("notebooks/") and (root / f"{f}.ipynb").is_file()]
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.ipynb"):
         old.unlink()
-    done = []
-    for name in notebook_order(names):
-        src = root / f"{name}.ipynb"
-        dst = out_dir / src.name
-        t0 = time.perf_counter()
-        try:
-            pm.execute_notebook(
-                str(src),
-                str(dst),
-                parameters={"params_file": str(params.source_file)},
-                cwd=str(nb_dir),
-                progress_bar=not quiet,
-                execution_timeout=params.notebook_timeout,
-                log_output=False,
-                report_mode=False,
-            )
-        except PapermillExecutionError as exc:
-            first = (exc.source or "").strip().splitlines()
-            where = f" (`{first[0][:80]}`)" if first else ""
-            raise NotebookFailed(
-                f"notebook {src.name} failed in cell {exc.cell_index}{where} with {exc.ename}: {exc.evalue}. "
-                f"The executed notebook, with the error shown under that cell, is saved at {dst}. "
-                f"The last good book (if any) is unchanged in {params.reports_dir / '_build' / 'html'}."
-            ) from None
-        except Exception as exc:  # timeouts and kernel deaths
-            timeout = "Timeout" in type(exc).__name__ or "timed out" in str(exc).lower()
-            what = (
-                f"took longer than notebook_timeout ({params.notebook_timeout} s)"
-                if timeout
-                else f"could not be executed ({type(exc).__name__}: {str(exc)[:300]})"
-            )
-            raise NotebookFailed(
-                f"notebook {src.name} {what}. The partly executed notebook is saved at {dst}. "
-                f"The last good book (if any) is unchanged in {params.reports_dir / '_build' / 'html'}."
-            ) from None
-        hide_injected_parameters(dst)
-        secs = round(time.perf_counter() - t0, 2)
-        timer.notebooks[src.name] = secs
-        if not quiet:
-            print(f"  {src.name:<28} {secs:6.1f} s", flush=True)
-        done.append(dst)
+    done: list[Path] = []
+    for phase in notebook_phases(names):
+        srcs = [root / f"{n}.ipynb" for n in phase]
+
+        def one(src: Path) -> tuple[Path, float | NotebookFailed]:
+            dst = out_dir / src.name
+            try:
+                secs = execute_one(params, src, dst, progress_bar=(jobs == 1 and not quiet))
+            except NotebookFailed as exc:
+                return dst, exc
+            if not quiet:
+                print(f"  {src.name:<28} {secs:6.1f} s", flush=True)
+            return dst, secs
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(one, srcs))
+        for dst, outcome in results:
+            if isinstance(outcome, NotebookFailed):
+                raise outcome
+            timer.notebooks[dst.name] = outcome
+            done.append(dst)
     return done
 
 

@@ -60,7 +60,7 @@ def input_files(paths: tuple[Path, ...] | list[Path], root: Path) -> pd.DataFram
 
 
 def git_commit(root: Path) -> str:
-    """'git commit <hash>' (plus ' (with uncommitted changes)'), or 'not a git checkout'."""
+    """'git commit <hash>' (plus ' (with uncommitted changes)'), or 'code outside a git checkout'."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
@@ -70,7 +70,7 @@ def git_commit(root: Path) -> str:
             cwd=root, capture_output=True, text=True, timeout=10, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return "not a git checkout"
+        return "code outside a git checkout"
     return f"git commit {head}" + (" (with uncommitted changes)" if dirty else "")
 
 

@@ -251,7 +251,7 @@ def message(row: pd.Series) -> str:
     label = str(row["label"])
     if pd.isna(row["this_quarter"]):
         return f"{label}: not available for this quarter in this extract."
-    text = f"{label} was {this} this quarter"
+    text = f"{label}: {this} this quarter"
     d = row["direction"]
     prev = fmt_value(row["last_quarter"], row["kind"], row["unit"])
     if d == "no change":
@@ -265,11 +265,11 @@ def message(row: pd.Series) -> str:
         text += "."
     signal = str(row["signal"])
     if signal == "special cause improvement":
-        text += " The monthly control chart shows special-cause improvement: a real change, not noise."
+        text += " The monthly control chart shows special-cause improvement: the latest months are better than normal variation would explain."
     elif signal == "special cause concern":
-        text += " The monthly control chart shows special-cause concern: a real change for the worse, not noise."
+        text += " The monthly control chart shows special-cause concern: the latest months are worse than normal variation would explain."
     elif signal == "special cause variation":
-        text += " The monthly control chart shows special-cause variation: a real change, not noise."
+        text += " The monthly control chart shows special-cause variation: the latest months differ from the usual level by more than noise."
     elif signal == "common cause variation" and d not in {"no change", "not known"}:
         text += " The change is within normal month-to-month variation (noise), so it is not yet evidence of a real change."
     return text + _target_clause(row) + _england_clause(row)
