@@ -48,15 +48,22 @@ def test_assessment_timeliness_rise_is_special_cause_improvement(charts):
     assert spc.describe_signal(c, higher_is_better=True) == "special cause improvement"
 
 
-def test_fall_in_referrals_during_2024_is_special_cause(charts):
+def test_fall_in_referrals_during_2024_is_special_cause(charts, truth):
     c = charts["referrals"]
-    late_2024 = c.loc["2024-09-01":"2024-12-01"]
-    assert (late_2024["special_cause"] & (late_2024["direction"] < 0)).all()
-    assert spc.latest_direction(c) == -1
+    change = pd.Timestamp(truth["referrals_monthly"]["change_date"])  # 2024-02-01
+    in_2024 = c.loc["2024-01-01":"2024-12-01"]
+    falling = in_2024["trend"] & (spc.trend_direction(c["value"].to_numpy())[c.index >= "2024-01-01"] < 0)
+    # the fall after the change is a special-cause falling trend (six or more months in a row)
+    assert falling.sum() >= 6
+    assert falling[falling].index.max() > change
+    # and the latest quarter sits below the long-run average
+    assert (c.loc["2024-10-01":"2024-12-01", "value"] < c.loc["2024-10-01":"2024-12-01", "centre"]).all()
 
 
 def test_null_series_show_no_special_cause(charts, truth):
-    null = [k for k in truth.get("null_series", ["s47_icpc_15wd"]) if k in charts] or ["s47_icpc_15wd"]
+    null = [item["name"] for item in truth["null_series"] if item["name"] in front_door.MEASURES]
+    assert "s47_icpc_15wd" in null
     for key in null:
+        assert key in charts, f"{key} is planted but not measured"
         flagged = charts[key][charts[key]["special_cause"]]
         assert flagged.empty, f"{key}: special cause in {list(flagged.index.strftime('%Y-%m'))}"
