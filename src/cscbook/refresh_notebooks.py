@@ -66,6 +66,7 @@ def check_portable(path: Path, root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cscbook.refresh_notebooks", description=__doc__)
     parser.add_argument("params", nargs="?", default="params/example.yaml")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="refresh only these notebooks (e.g. 00_summary)")
     args = parser.parse_args(argv)
     try:
         from cscbook.context import read_all, save_context
@@ -82,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         save_context(read_all(params))
         print(f"read and checked the extract: {time.perf_counter() - t0:.1f} s", flush=True)
         names = notebook_order([p.stem for p in sorted(nb_dir.glob("*.ipynb"))])
+        if args.only:
+            wanted = {Path(n).stem for n in args.only}
+            missing = wanted - set(names)
+            if missing:
+                raise UserError(f"no notebook named {', '.join(sorted(missing))} in {nb_dir}.")
+            names = [n for n in names if n in wanted]
         for name in names:
             path = nb_dir / f"{name}.ipynb"
             secs = refresh(path, params.notebook_timeout)
