@@ -122,12 +122,37 @@ SOURCE = _make(
 )
 
 # Ofsted's template letters 5D as 'p1)', so 6: Police is 'q) 6: Police'.
-_SOURCE_LETTERS = "a b c d e f g h i j k l m n o p p1 q r s t u".split()
+_SOURCE_LETTERS = [
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "f",
+    "g",
+    "h",
+    "i",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "p1",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+]
 SOURCE = CodeList(
     "source",
     SOURCE.labels,
-    {c: f"{letter}) {c}: {lab.split(' - ')[0].title().replace('La ', 'LA ')}"
-     for letter, (c, lab) in zip(_SOURCE_LETTERS, SOURCE.labels.items(), strict=True)},
+    {
+        c: f"{letter}) {c}: {lab.split(' - ')[0].title().replace('La ', 'LA ')}"
+        for letter, (c, lab) in zip(_SOURCE_LETTERS, SOURCE.labels.items(), strict=True)
+    },
 )
 
 # Broad source groups used in breakdowns (DfE publishes these groups).
