@@ -753,3 +753,328 @@ def headline_measures(ctx) -> list[HeadlineMeasure]:
                 )
             )  # fmt: skip
     return out
+
+
+# --------------------------------------------------------------------------------------
+# The chapter: everything the notebook shows, computed once
+# --------------------------------------------------------------------------------------
+
+SOURCE_LABELS = {
+    "ssda903": "SSDA903 episodes (the children looked after return)",
+    "list8": "Annex A List 8 (children in care), one row per period of care",
+}
+
+
+@dataclass
+class Chapter:
+    """All results of the children-in-care chapter (aggregates only, no identifiers)."""
+
+    source: str
+    start: pd.Timestamp
+    period_end: pd.Timestamp
+    population: int
+    flows: pd.DataFrame
+    annual: pd.DataFrame
+    benchmarks: pd.DataFrame
+    identity_breaks: pd.DataFrame
+    who: pd.DataFrame
+    who_over_time: pd.DataFrame
+    reasons: pd.DataFrame
+    km_summary: pd.DataFrame
+    km_curves: dict
+    stability: pd.DataFrame
+    care_leavers: pd.DataFrame | None
+    forecasts: dict
+    its: list
+    seconds: dict
+
+
+def build_chapter(ctx, horizon: int = 12, backtest_step: int = 3) -> Chapter | None:
+    """Compute the chapter from a Context; None when neither SSDA903 nor List 8 is present.
+
+    ``backtest_step``: months between forecast-backtest origins over the last 24 months.
+
+    Care leavers (List 9) are included when present (``care_leaver_outcomes`` works on its own
+    when there are no care data).
+    """
+    import time
+
+    from cscbook import forecast, its
+
+    p = ctx.params
+    data = care_data(ctx.tables, p.period_end)
+    if data.source == "none":
+        return None
+    e, start, end, pop, mc = data.episodes, data.start, p.period_end, p.population_0_17, p.min_cell
+    clock = {}
+    t0 = time.perf_counter()
+    flows = add_rates(monthly_flows(e, end, start), pop)
+    annual = annual_flows(flows, pop)
+    breaks = stock_identity_breaks(flows)
+    snap = snapshot(e, end)
+    who = pd.concat(
+        [breakdown(snap, col, mc).assign(characteristic=label) for col, label in BREAKDOWNS.items()
+         if not (snap[col] == NOT_KNOWN).all()],
+        ignore_index=True,
+    )[["characteristic", "category", "children", "percent"]]  # fmt: skip
+    if data.source == "ssda903":
+        dates = reporting_dates(start, end)
+        over = pd.concat(
+            [breakdowns_over_time(e, dates, col, mc).assign(characteristic=BREAKDOWNS[col])
+             for col in ("placement_group", "location", "provider_group") if not (snap[col] == NOT_KNOWN).all()],
+            ignore_index=True,
+        )  # fmt: skip
+    else:
+        over = pd.DataFrame(columns=["date", "category", "children", "percent", "characteristic"])
+    reasons = reasons_ceased(e, end, start, mc)
+    km_summary, km_curves = km_by_entry_year(time_in_care(e, end, start))
+    stab = stability_table(e, end, start, data.source)
+    clock["measures"] = time.perf_counter() - t0
+    cl = ctx.tables.get("care_leavers")
+    leavers = care_leaver_outcomes(cl, end, mc) if cl is not None and not cl.empty else None
+
+    t0 = time.perf_counter()
+    fcs = {
+        "in_care": forecast.forecast_series(flows, "in_care", "stock", horizon, step=backtest_step),
+        "starts": forecast.forecast_series(flows, "starts", "count", horizon, step=backtest_step),
+    }
+    clock["forecast"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dates_all = tuple(iv.date for iv in p.interventions)
+    fits = [
+        its.fit_its(flows, "starts", iv.date, pop, iv.name, adjust_for=tuple(d for d in dates_all if d != iv.date))
+        for iv in p.interventions
+    ]
+    clock["its"] = time.perf_counter() - t0
+    return Chapter(data.source, start, end, pop, flows, annual, benchmarks(end), breaks, who, over, reasons,
+                   km_summary, km_curves, stab, leavers, fcs, fits, clock)  # fmt: skip
+
+
+def _rounded(df: pd.DataFrame, digits: int) -> pd.DataFrame:
+    num = df.select_dtypes("number").columns
+    return df.assign(**{c: df[c].round(digits) for c in num})
+
+
+def save_outputs(ch: Chapter, params) -> list:
+    """Write every table the chapter shows to reports/<quarter>/tables/children_in_care_*.csv."""
+    from cscbook.outputs import save_table
+
+    f = ch.forecasts
+    tables = {
+        "monthly": ch.flows.assign(rate_per_10k=ch.flows["rate_per_10k"].round(2),
+                                   starts_per_10k=ch.flows["starts_per_10k"].round(3)),  # fmt: skip
+        "annual": ch.annual,
+        "benchmarks": ch.benchmarks,
+        "identity_breaks": ch.identity_breaks,
+        "who_where": ch.who,
+        "who_where_over_time": ch.who_over_time,
+        "reasons_ceased": ch.reasons,
+        "time_in_care": ch.km_summary,
+        "stability": ch.stability,
+        "forecast_in_care": _rounded(f["in_care"].forecast, 1),
+        "forecast_starts": _rounded(f["starts"].forecast, 1),
+        "forecast_backtest": pd.concat(
+            [r.backtest.assign(series=k) for k, r in f.items() if not r.backtest.empty], ignore_index=True
+        ).pipe(_rounded, 2) if any(not r.backtest.empty for r in f.values()) else pd.DataFrame(),
+    }  # fmt: skip
+    if ch.care_leavers is not None:
+        tables["care_leavers"] = ch.care_leavers
+    for r in ch.its:
+        tables[f"its_{r.name}"] = _rounded(r.table(), 4)
+        if r.fitted:
+            tables[f"its_{r.name}_series"] = _rounded(r.series, 3)
+    return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
+
+
+# --------------------------------------------------------------------------------------
+# Words and figures
+# --------------------------------------------------------------------------------------
+
+
+def key_numbers(ch: Chapter) -> dict:
+    """The numbers the text quotes: latest stock and rate, a year ago, starts/ceases in the last 12 months."""
+    f = ch.flows
+    last = f.iloc[-1]
+    year_ago = f.loc[f["month"] == last["month"] - pd.DateOffset(years=1)]
+    l12 = f.iloc[-12:]
+    p12 = f.iloc[-24:-12] if len(f) >= 24 else None
+    bench = ch.benchmarks.set_index("area")
+    return {
+        "in_care": int(last["in_care"]),
+        "rate": float(last["rate_per_10k"]),
+        "in_care_year_ago": int(year_ago["in_care"].iloc[0]) if not year_ago.empty else None,
+        "starts_12m": int(l12["starts"].sum()),
+        "ceases_12m": int(l12["ceases"].sum()),
+        "starts_prev_12m": int(p12["starts"].sum()) if p12 is not None else None,
+        "ceases_prev_12m": int(p12["ceases"].sum()) if p12 is not None else None,
+        "england_rate": bench.loc["England", "rate_per_10k"],
+        "sn_rate": bench.loc["Statistical neighbours (median)", "rate_per_10k"],
+        "months": len(f),
+    }
+
+
+def numbers_message(ch: Chapter) -> str:
+    """A short paragraph on the numbers in care, rate and flows."""
+    k = key_numbers(ch)
+    text = (
+        f"At {ch.period_end:%d %B %Y}, **{k['in_care']:,} children were in care**, "
+        f"{k['rate']:.0f} per 10,000 children aged 0-17"
+    )
+    comps = []
+    if k["england_rate"] is not None:
+        comps.append(f"England {k['england_rate']:.0f}")
+    if k["sn_rate"] is not None:
+        comps.append(f"statistical neighbours {k['sn_rate']:.0f}")
+    text += f" ({', '.join(comps)})." if comps else "."
+    if k["in_care_year_ago"] is not None:
+        diff = k["in_care"] - k["in_care_year_ago"]
+        text += (f" A year earlier there were {k['in_care_year_ago']:,}: "
+                 f"{'an increase' if diff > 0 else 'a fall' if diff < 0 else 'no change'}"
+                 f"{f' of {abs(diff):,}' if diff else ''}.")  # fmt: skip
+    text += (f" In the last 12 months {k['starts_12m']:,} children started to be looked after and "
+             f"{k['ceases_12m']:,} stopped")  # fmt: skip
+    if k["starts_prev_12m"] is not None:
+        text += f" (the 12 months before: {k['starts_prev_12m']:,} and {k['ceases_prev_12m']:,})"
+    text += "."
+    return text
+
+
+def identity_message(ch: Chapter) -> str:
+    if ch.identity_breaks.empty:
+        return (f"Check: in every month from {ch.flows['month'].iloc[1]:%B %Y} the number in care equals the "
+                "previous month's number plus starts minus ceases, so the counts are consistent.")  # fmt: skip
+    n = len(ch.identity_breaks)
+    net = int(ch.identity_breaks["difference"].sum())
+    return (f"**Data-quality finding:** in {n} month{'s' if n > 1 else ''} the number in care does not equal "
+            f"last month's number plus starts minus ceases (net difference {net:+d}). This usually means an "
+            "episode ended with X1 (\"episode ends, new one begins\") and no new episode follows, a period "
+            "restarting with reason S on the day the last one ended, or overlapping episodes. The months are "
+            "listed below; the records should be checked in the case management system.")  # fmt: skip
+
+
+def stability_message(ch: Chapter) -> str:
+    s = ch.stability.iloc[-1]
+    parts = [f"At {pd.Timestamp(s['date']):%d %B %Y}:"]
+    if not pd.isna(s["three_plus_pct"]):
+        parts.append(f"{s['three_plus_pct']:.0f}% of children in care had three or more placements in the previous "
+                     "12 months.")  # fmt: skip
+    if not pd.isna(s["same_placement_2y_pct"]):
+        parts.append(f"Of under-16s in care for two and a half years or more, {s['same_placement_2y_pct']:.0f}% "
+                     "had lived in the same placement for at least two years.")  # fmt: skip
+    return " ".join(parts) if len(parts) > 1 else "Placement stability cannot be computed from this extract."
+
+
+def plot_flows(ch: Chapter):
+    """Two panels: month-end number in care (with England and neighbours' rates as numbers) and starts/ceases."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.outputs import PALETTE
+
+    f = ch.flows
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(8, 6.2), sharex=True)
+    a1.plot(f["month"], f["in_care"], color=PALETTE[0], lw=2, label="Children in care (month end)")
+    for (area, style), colour in zip((("England", "--"), ("Statistical neighbours (median)", "-.")),
+                                     (PALETTE[7], PALETTE[4]), strict=True):  # fmt: skip
+        rate = ch.benchmarks.set_index("area").loc[area, "rate_per_10k"]
+        if rate is not None and not pd.isna(rate):
+            a1.axhline(rate * ch.population / 10_000, ls=style, color=colour, lw=1,
+                       label=f"{area} rate ({rate:.0f} per 10,000) for our population")  # fmt: skip
+    a1.set_ylabel("Children")
+    a1.set_title("Children in care")
+    a1.legend(fontsize=8, loc="lower left")
+    roll_s = f["starts"].rolling(12, min_periods=12).mean()
+    roll_c = f["ceases"].rolling(12, min_periods=12).mean()
+    a2.plot(f["month"], f["starts"], color=PALETTE[1], lw=0.8, alpha=0.6)
+    a2.plot(f["month"], f["ceases"], color=PALETTE[2], lw=0.8, alpha=0.6)
+    a2.plot(f["month"], roll_s, color=PALETTE[1], lw=2.2, label="Starts (12-month average)")
+    a2.plot(f["month"], roll_c, color=PALETTE[2], lw=2.2, label="Ceases (12-month average)")
+    a2.set_ylabel("Children a month")
+    a2.set_title("Starting and leaving care")
+    a2.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_over_time(ch: Chapter, characteristic: str):
+    """Stacked percentages of one characteristic at each 31 March and the period end."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.outputs import PALETTE
+
+    d = ch.who_over_time.loc[ch.who_over_time["characteristic"] == characteristic]
+    wide = d.pivot_table(index="date", columns="category", values="percent", aggfunc="first", sort=False)
+    wide = wide.fillna(0)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    bottom = np.zeros(len(wide))
+    labels = [f"{x:%b %Y}" for x in wide.index]
+    for i, col in enumerate(wide.columns):
+        ax.bar(labels, wide[col].to_numpy(dtype=float), bottom=bottom, color=PALETTE[i % len(PALETTE)], label=col)
+        bottom += wide[col].to_numpy(dtype=float)
+    ax.set_ylabel("% of children in care")
+    ax.set_ylim(0, 100)
+    ax.set_title(characteristic)
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_km(ch: Chapter):
+    """Kaplan-Meier curves of time in care by year of entry."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.outputs import PALETTE
+
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for i, (year, c) in enumerate(ch.km_curves.items()):
+        ax.step(c["months"], 100 * c["still_in_care"], where="post", color=PALETTE[i % len(PALETTE)], label=year)
+    ax.set_xlabel("Months since coming into care")
+    ax.set_ylabel("% still in care")
+    ax.set_ylim(0, 101)
+    ax.set_xlim(0, 48)
+    ax.set_title("How long children stay in care, by year they came in")
+    ax.legend(title="Came into care", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forecasts(ch: Chapter):
+    """History (last 36 months) and 12-month forecast with 80% and 95% intervals, for stock and starts."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.outputs import PALETTE
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    for ax, (key, title) in zip(axes, (("in_care", "Children in care (month end)"),
+                                       ("starts", "Children starting care a month")), strict=True):  # fmt: skip
+        hist = ch.flows.iloc[-36:]
+        ax.plot(hist["month"], hist[key], color=PALETTE[0], lw=1.6, label="Actual")
+        r = ch.forecasts[key]
+        if r.chosen is not None:
+            fc = r.forecast
+            ax.fill_between(fc["month"], fc["lo95"], fc["hi95"], color=PALETTE[5], alpha=0.25, label="95% interval")
+            ax.fill_between(fc["month"], fc["lo80"], fc["hi80"], color=PALETTE[5], alpha=0.45, label="80% interval")
+            ax.plot(fc["month"], fc["mean"], color=PALETTE[3], lw=1.6, ls="--", label="Forecast")
+        ax.set_title(title, fontsize=11)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    axes[0].legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_its(r, what: str = "Children starting care a month"):
+    """Observed monthly counts, the fitted model and the counterfactual without the intervention."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.outputs import PALETTE
+
+    s = r.series
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(s["month"], s["observed"], "o", ms=3, color=PALETTE[7], alpha=0.6, label="Observed")
+    ax.plot(s["month"], s["fitted"], color=PALETTE[0], lw=2, label="Model")
+    ax.plot(s["month"], s["counterfactual"], color=PALETTE[1], lw=2, ls="--", label="Expected without the change")
+    ax.axvline(r.date, color=PALETTE[3], lw=1)
+    ax.set_ylabel(what)
+    ax.set_title(f"{r.name.replace('_', ' ').capitalize()} ({r.date:%B %Y})")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -1,7 +1,8 @@
 """Forecasts of monthly series (number in care, starts) with prediction intervals.
 
-Candidates are a few statsmodels models: exponential smoothing (``ETSModel``: level only;
-damped trend; level with additive monthly seasonality when there are 3+ years) and one
+Candidates are three statsmodels models: exponential smoothing (``ETSModel``: level only;
+plus damped trend for the number in care, or additive monthly seasonality for monthly
+starts when there are 3+ years to fit on) and one
 SARIMAX (ARIMA(1,1,0) with drift for the number in care; ARIMA(1,0,0) with Fourier
 month-of-year terms for monthly starts). The model used is the one with the lowest MAPE in a rolling-origin backtest:
 from each origin in the last ``window`` months the model is refitted on the data up to
@@ -102,9 +103,9 @@ def _sarimax(order, trend, seasonal_terms: int = 0) -> Model:
 def candidates(n: int, kind: str) -> dict[str, Model]:
     """The statistical candidates for a series of length ``n``; ``kind`` is 'stock' or 'count'."""
     models: dict[str, Model] = {"ETS (level only)": _ets(None, False, None)}
-    if n >= 24:
+    if kind == "stock" and n >= 24:
         models["ETS (damped trend)"] = _ets("add", True, None)
-    if n >= 36:
+    if kind == "count" and n >= 36:
         models["ETS (level + monthly seasonality)"] = _ets(None, False, "add")
     if kind == "stock":
         models["ARIMA(1,1,0) with drift"] = _sarimax((1, 1, 0), "t")
@@ -148,7 +149,7 @@ def _run(model: Model, y: np.ndarray, h: int, log: Counter) -> pd.DataFrame:
     return out
 
 
-def backtest(y: np.ndarray, models: dict[str, Model], horizon: int = 12, window: int = 24, step: int = 2,
+def backtest(y: np.ndarray, models: dict[str, Model], horizon: int = 12, window: int = 24, step: int = 3,
              min_train: int = 24) -> pd.DataFrame:  # fmt: skip
     """Rolling-origin errors: for each model, mape (%, actuals > 0), mae, coverage80/95 (%), n.
 
@@ -200,7 +201,7 @@ def backtest(y: np.ndarray, models: dict[str, Model], horizon: int = 12, window:
 
 
 def forecast_series(
-    monthly: pd.DataFrame, value: str, kind: str, horizon: int = 12, window: int = 24, step: int = 2
+    monthly: pd.DataFrame, value: str, kind: str, horizon: int = 12, window: int = 24, step: int = 3
 ) -> ForecastResult:
     """Forecast ``monthly[value]`` (monthly rows, column ``month`` = first day) ``horizon`` months ahead.
 

@@ -1,0 +1,202 @@
+"""The children-in-care chapter end to end on simulated episodes (no files): SSDA903 alone,
+Annex A List 8 alone, a small authority, and nothing at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cscbook import children_in_care as cic
+from cscbook.context import Context
+from cscbook.params import Intervention, Params
+
+PERIOD_END = pd.Timestamp("2024-12-31")
+STEP = pd.Timestamp("2022-04-01")
+
+
+def simulate_episodes(seed: int, per_month: float, rate_ratio: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Periods of care starting as a Poisson process (rate x rate_ratio from STEP), lasting
+    exponential(30 months), each split into 1-3 episodes joined by X1; SSDA903-style window:
+    only episodes still open on or after 1 April 2019. Returns (episodes, header)."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2012-04-01", "2025-03-01", freq="MS")
+    lam = np.where(months >= STEP, per_month * rate_ratio, per_month)
+    n = rng.poisson(lam)
+    start = np.repeat(months.to_numpy(), n) + pd.to_timedelta(rng.integers(0, 28, n.sum()), "D").to_numpy()
+    k = len(start)
+    dur = pd.to_timedelta(rng.exponential(30 * 30.4, k).round() + 1, "D").to_numpy()
+    end = start + dur
+    child = np.array([f"C{i:05d}" for i in range(k)])
+    # Split each period into up to 3 episodes at random fractions.
+    n_ep = rng.integers(1, 4, k)
+    rows = np.repeat(np.arange(k), n_ep)
+    j = np.concatenate([np.arange(m) for m in n_ep])
+    frac = np.sort(rng.uniform(0, 1, (k, 2)), axis=1)
+    cuts = np.column_stack([np.zeros(k), frac, np.ones(k)])
+    s_f = cuts[rows, np.minimum(j, n_ep[rows] - 1) * 0 + j]
+    e_f = np.where(j == n_ep[rows] - 1, 1.0, cuts[rows, j + 1])
+    span = (end - start)[rows].astype("timedelta64[D]").astype(float)
+    ep_start = start[rows] + (s_f * span).astype("timedelta64[D]")
+    ep_end = start[rows] + (e_f * span).astype("timedelta64[D]")
+    last = j == n_ep[rows] - 1
+    ep = pd.DataFrame(
+        {
+            "child_id": child[rows],
+            "episode_start": pd.to_datetime(ep_start),
+            "episode_end": pd.to_datetime(ep_end),
+            "reason_new_episode": np.where(j == 0, "S", rng.choice(["P", "L", "T", "B"], len(rows))),
+            "legal_status": rng.choice(["C1", "C2", "V2", "E1"], len(rows)),
+            "placement_type": rng.choice(["U4", "U6", "K2", "P1", "H5", "A5"], len(rows)),
+            "placement_provider": rng.choice(["PR1", "PR4", "PR5"], len(rows)),
+            "reason_episode_ceased": np.where(last, rng.choice(["E4A", "E11", "E45", "E8", "E5"], len(rows)), "X1"),
+            "home_postcode": rng.choice(["WM1 1AA", "WM2 2BB"], len(rows)),
+            "placement_postcode": rng.choice(["WM3 3CC", "BX1 1ZZ"], len(rows)),
+        }
+    )
+    ep = ep.loc[ep["episode_end"] >= pd.Timestamp("2019-04-01")]
+    ep = ep.loc[ep["episode_start"] <= pd.Timestamp("2025-03-31")]
+    ep.loc[ep["episode_end"] > pd.Timestamp("2025-03-31"), ["episode_end", "reason_episode_ceased"]] = [pd.NaT, None]
+    dob = pd.to_datetime(start) - pd.to_timedelta(rng.integers(0, 17 * 365, k), "D")
+    header = pd.DataFrame({"child_id": child, "date_of_birth": dob, "sex": rng.choice(["M", "F"], k)})
+    header = header.loc[header["child_id"].isin(ep["child_id"])]
+    return ep.sort_values(["child_id", "episode_start"]).reset_index(drop=True), header.reset_index(drop=True)
+
+
+def list8_from(ep: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
+    """Annex A List 8 for the 12 months to the period end: one row per period of care."""
+    e = cic.prepare_episodes(ep, header, as_of=PERIOD_END)
+    periods = cic.periods_of_care(e, PERIOD_END)
+    last = e.drop_duplicates("child_id", keep="last").set_index("child_id")
+    keep = periods["period_end"].isna() | (periods["period_end"] > PERIOD_END - pd.DateOffset(years=1))
+    p = periods.loc[keep]
+    return pd.DataFrame(
+        {
+            "child_id": p["child_id"].to_numpy(),
+            "date_of_birth": last.loc[p["child_id"], "date_of_birth"].to_numpy(),
+            "cla_start_date": p["period_start"].to_numpy(),
+            "cla_end_date": p["period_end"].to_numpy(),
+            "reason_ceased": p["reason_ceased"].to_numpy(),
+            "legal_status": last.loc[p["child_id"], "legal_status"].to_numpy(),
+            "placement_type": last.loc[p["child_id"], "placement_type"].to_numpy(),
+            "placement_location": np.where(np.arange(len(p)) % 3 == 0, "OUT", "IN"),
+            "uasc": np.where(np.arange(len(p)) % 20 == 0, "Y", "N"),
+        }
+    )
+
+
+def care_leavers(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame(
+        {
+            "date_of_birth": pd.Timestamp("2003-01-01") + pd.to_timedelta(rng.integers(0, 6 * 365, n), "D"),
+            "in_touch": rng.choice(["YES", "NO"], n, p=[0.9, 0.1]),
+            "activity": rng.choice(["F1", "F2", "G5", "G4", "P4"], n),
+            "accommodation_suitability": rng.choice(["SUITABLE", "UNSUITABLE"], n, p=[0.85, 0.15]),
+        }
+    )
+
+
+def make_ctx(tmp_path, tables, population=53_000) -> Context:
+    params = Params(
+        authority="Test", period_end=PERIOD_END, annex_a=(), ssda903=(), population_0_17=population,
+        project_root=tmp_path, source_file=tmp_path / "p.yaml",
+        interventions=(Intervention("edge_of_care", STEP),), min_cell=5,
+    )  # fmt: skip
+    return Context(params, tables, pd.DataFrame(), pd.DataFrame())
+
+
+FAST = {"backtest_step": 12}  # two backtest origins: the forecast itself is tested in test_forecast.py
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_episodes(1, per_month=16)
+
+
+@pytest.fixture(scope="module")
+def built(sim, tmp_path_factory):
+    ep, header = sim
+    ctx = make_ctx(tmp_path_factory.mktemp("cic"), {"cla_episodes": ep, "cla_header": header})
+    return ctx, cic.build_chapter(ctx, **FAST)
+
+
+def test_ssda903_alone(built):
+    ctx, ch = built
+    tmp_path = ctx.params.project_root
+    assert ch.source == "ssda903"
+    assert ch.start == pd.Timestamp("2019-04-01")
+    assert ch.identity_breaks.empty
+    assert ch.flows["month"].iloc[-1] == pd.Timestamp("2024-12-01")
+    # The planted step in starts (0.8 from April 2022) is inside the ITS interval.
+    r = ch.its[0]
+    assert r.fitted and r.ci_low < 0.8 < r.ci_high
+    assert set(ch.forecasts) == {"in_care", "starts"}
+    assert all(res.chosen for res in ch.forecasts.values())
+    assert not ch.stability.empty and ch.stability["three_plus_pct"].notna().all()
+    paths = cic.save_outputs(ch, ctx.params)
+    names = {p.name for p in paths}
+    assert "children_in_care_its_edge_of_care.csv" in names
+    its_table = pd.read_csv(tmp_path / "reports" / ctx.params.quarter / "tables" / "children_in_care_its_edge_of_care.csv")
+    assert {"rate_ratio", "ci_low", "ci_high"} <= set(its_table.columns)
+    for p in paths:  # no personal data in any table
+        cols = set(pd.read_csv(p).columns) if p.stat().st_size > 1 else set()
+        assert not cols & {"child_id", "date_of_birth", "home_postcode", "placement_postcode"}
+    heads = cic.headline_measures(ctx)
+    assert [h.key for h in heads] == ["cla_in_care", "cla_rate_per_10k", "cla_starts"]
+    assert heads[0].monthly["value"].iloc[-1] == ch.flows["in_care"].iloc[-1]
+
+
+def test_same_answer_twice(tmp_path, built):
+    ctx, a = built
+    b = cic.build_chapter(make_ctx(tmp_path, ctx.tables), **FAST)
+    pd.testing.assert_frame_equal(a.flows, b.flows)
+    pd.testing.assert_frame_equal(a.forecasts["starts"].forecast, b.forecasts["starts"].forecast)
+    pd.testing.assert_frame_equal(a.its[0].table(), b.its[0].table())
+
+
+@pytest.mark.slow
+def test_default_settings_are_fast_enough(tmp_path, sim):
+    ep, header = sim
+    ch = cic.build_chapter(make_ctx(tmp_path, {"cla_episodes": ep, "cla_header": header}))
+    assert sum(ch.seconds.values()) < 20
+
+
+def test_list8_alone(tmp_path, sim, built):
+    ep, header = sim
+    cla = list8_from(ep, header)
+    ctx = make_ctx(tmp_path, {"cla": cla, "care_leavers": care_leavers()})
+    ch = cic.build_chapter(ctx, **FAST)
+    assert ch.source == "list8"
+    # 12 months of List 8 give the same month-end numbers as the episodes for those months.
+    full = built[1]
+    tail = full.flows.set_index("month").loc[ch.flows["month"], "in_care"]
+    assert (tail.to_numpy() == ch.flows["in_care"].to_numpy()).all()
+    assert ch.identity_breaks.empty
+    # Too short to forecast or to test the intervention: explained, not crashed.
+    assert ch.forecasts["in_care"].chosen is None and ch.forecasts["in_care"].message
+    assert not ch.its[0].fitted and ch.its[0].message
+    assert "Placement location" in set(ch.who["characteristic"])
+    assert ch.care_leavers is not None
+    heads = cic.headline_measures(ctx)
+    assert heads[-1].key == "care_leavers_eet" and heads[-1].higher_is_better is True
+    cic.save_outputs(ch, ctx.params)
+
+
+def test_small_authority(tmp_path):
+    ep, header = simulate_episodes(2, per_month=1.5)
+    ctx = make_ctx(tmp_path, {"cla_episodes": ep, "cla_header": header}, population=5_000)
+    ch = cic.build_chapter(ctx, **FAST)
+    assert ch.flows["in_care"].iloc[-1] < 100
+    # Small counts are suppressed in breakdowns (1-4 never shown).
+    shown = ch.who["children"].dropna()
+    assert not shown.between(1, 4).any()
+    assert ch.identity_breaks.empty
+    for fig in (cic.plot_flows(ch), cic.plot_km(ch), cic.plot_forecasts(ch)):
+        assert fig is not None
+
+
+def test_nothing_present(tmp_path):
+    ctx = make_ctx(tmp_path, {})
+    assert cic.build_chapter(ctx) is None
+    assert cic.headline_measures(ctx) == []
