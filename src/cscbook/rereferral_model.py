@@ -95,6 +95,9 @@ def collapse_levels(
     y = d[outcome].astype(int)
     g = pd.DataFrame({"n": d.groupby(var).size(), "events": y.groupby(d[var]).sum()})
     g["non_events"] = g["n"] - g["events"]
+    if len(g) < 2:
+        only = str(g.index[0]) if len(g) else "nothing"
+        return d, None, [f"{LABELS.get(var, var)}: every involvement has the same value ({only}); left out."]
     small = (g["n"] < min_obs) | (g["events"] < min_events) | (g["non_events"] < min_events)
     if small.get(reference, True):
         big = g[~small]
@@ -161,19 +164,49 @@ def design_matrix(
     return pd.DataFrame(cols, index=data.index), groups
 
 
+def drop_aliased(X: pd.DataFrame, tol: float = 1e-8) -> tuple[pd.DataFrame, list[str]]:
+    """Drop columns that are exact linear combinations of the columns before them.
+
+    A column whose QR diagonal |R_jj| is below ``tol`` x the largest is aliased (e.g. a team
+    that only works with one primary need). Columns are kept in order, so later variables
+    (team) give way to earlier ones. Returns the matrix and the dropped column names.
+    """
+    if X.shape[1] == 0:
+        return X, []
+    r = np.linalg.qr(np.asarray(X, dtype=float), mode="r")
+    diag = np.abs(np.diag(r))
+    aliased = diag < tol * max(float(diag.max()), 1.0)
+    dropped = [c for c, a in zip(X.columns, aliased, strict=True) if a]
+    return X.drop(columns=dropped), dropped
+
+
+def _drop_terms(X: pd.DataFrame, groups: dict[str, list[str]], notes: list[str]):
+    X, dropped = drop_aliased(X)
+    if dropped:
+        notes.append(
+            "Left out because they duplicate other terms exactly (the data cannot tell them apart): "
+            + ", ".join(term_label(t) for t in dropped) + "."
+        )
+        groups = {v: [t for t in ts if t not in dropped] for v, ts in groups.items()}
+        groups = {v: ts for v, ts in groups.items() if ts}
+    return X, groups
+
+
 def prepare(
     inv: pd.DataFrame,
     covariates: dict[str, str | None] | None = None,
     outcome: str = "rereferred_12m",
     min_obs: int = 20,
     min_events: int = 5,
+    with_team: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, str | None], list[str]]:
-    """Model data with small levels merged; the team is added when it has several levels."""
+    """Model data with small levels merged; with ``with_team``, the team (reference: the
+    largest) is added when it has several levels."""
     spec = dict(COVARIATES if covariates is None else covariates)
     d = model_data(inv) if "log_involvement_months" not in inv else inv.copy()
-    if covariates is None and "team" in d and d["team"].nunique() > 1:
-        spec["team"] = str(d["team"].value_counts().idxmax())
     notes: list[str] = []
+    if with_team and "team" in d and d["team"].nunique() > 1:
+        spec["team"] = str(d["team"].astype(str).value_counts().idxmax())
     final: dict[str, str | None] = {}
     for var, ref in spec.items():
         if ref is None:
@@ -222,18 +255,58 @@ def fit_logistic(
     table has columns term, odds_ratio, ci_low, ci_high (95%), p_value, without the
     intercept. A fit that fails, does not converge or shows separation returns ``ok=False``
     and a note; it never raises.
+
+    With the default covariates, the team is added when it has several levels, unless it
+    widens the intervals of the ``ended`` terms by more than ``TEAM_MAX_SE_RATIO`` (teams
+    often follow how involvements end, e.g. the front door closes the NFAs, and then the
+    model cannot separate the two); the note says which.
     """
+    if inv is None or len(inv) == 0:
+        return _fail([], "No closed involvements with 12 months of follow-up: the model was not fitted.", LOGIT_COLUMNS)
+    base = _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team=False)
+    if covariates is not None or "team" not in inv or inv["team"].nunique() < 2 or not base.ok:
+        return base
+    team = _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team=True)
+    if not team.ok:
+        base.notes.append("Team: left out because the model with team could not be fitted reliably.")
+        return base
+    ratio = _se_ratio(team.table, base.table, "ended[")
+    if ratio > TEAM_MAX_SE_RATIO:
+        base.notes.append(
+            f"Team: left out because it largely follows how the involvement ended (with it, the intervals "
+            f"for endings were up to {ratio:.1f} times wider), so the model could not separate the two."
+        )
+        return base
+    return team
+
+
+TEAM_MAX_SE_RATIO = 1.5
+
+
+def _se(t: pd.DataFrame) -> pd.Series:
+    return (np.log(t["ci_high"]) - np.log(t["ci_low"])) / (2 * 1.959964)
+
+
+def _se_ratio(a: pd.DataFrame, b: pd.DataFrame, prefix: str) -> float:
+    """Largest ratio of standard errors of the terms starting with ``prefix`` (a over b)."""
+    sa, sb = _se(a.set_index("term")), _se(b.set_index("term"))
+    common = [t for t in sa.index if t.startswith(prefix) and t in sb.index]
+    if not common:
+        return 1.0
+    return float((sa[common] / sb[common]).max())
+
+
+def _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team) -> ModelFit:
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-    if inv is None or len(inv) == 0:
-        return _fail([], "No closed involvements with 12 months of follow-up: the model was not fitted.", LOGIT_COLUMNS)
-    d, spec, notes = prepare(inv, covariates, outcome, min_obs, min_events)
+    d, spec, notes = prepare(inv, covariates, outcome, min_obs, min_events, with_team=with_team)
     y = d[outcome].astype(int).to_numpy()
     n, ev = len(y), int(y.sum())
     if n < min_obs or ev < min_events or n - ev < min_events:
         return _fail(notes, f"Too few involvements ({n}) or re-referrals ({ev}) to fit a model.", LOGIT_COLUMNS)
     X, groups = design_matrix(d, spec)
+    X, groups = _drop_terms(X, groups, notes)
     if X.shape[1] >= n:
         return _fail(notes, "More model terms than involvements: the model was not fitted.", LOGIT_COLUMNS)
     clusters = pd.factorize(d["child_id"].astype(str))[0] if "child_id" in d else np.arange(n)
@@ -380,6 +453,7 @@ def fit_cox(
     if len(d) < min_obs or d["_event12"].sum() < min_events:
         return _fail(notes, "Too few involvements or re-referrals for the Cox model.", COX_COLUMNS)
     X, groups = design_matrix(d, final)
+    X, groups = _drop_terms(X, groups, notes)
     X = X.drop(columns="const")
     clusters = pd.factorize(d["child_id"].astype(str))[0]
     try:

@@ -334,13 +334,17 @@ def closed_involvements(tables: dict[str, pd.DataFrame], period_end: pd.Timestam
         c = c[c["closure"].notna() & (c["closure"] <= period_end) & c["start"].notna()]
         c = c.drop_duplicates(["child_id", "start"], keep="last")
         m = c.merge(r, left_on=["child_id", "start"], right_on=["child_id", "referral_date"], how="left")
-        excluded["CIN episode with no referral on its start date"] = int(m["referral_date"].isna().sum())
+        unmatched = m["referral_date"].isna()
+        early = m["start"] < r["referral_date"].min() if len(r) else unmatched
+        excluded["CIN episode opened before the extract's first referral"] = int((unmatched & early).sum())
+        excluded["CIN episode with no referral on its start date"] = int((unmatched & ~early).sum())
         m = m[m["referral_date"].notna()]
         n_nfa_dup = int((m["nfa"] == "Y").sum())
         if n_nfa_dup:
             excluded["CIN episode of an NFA referral (counted once, as NFA)"] = n_nfa_dup
         m = m[m["nfa"] != "Y"].reset_index(drop=True)
-        m["team"] = m["team"].fillna(m["team_l6"])
+        # The team that held the episode (List 6), else the referral's team.
+        m["team"] = m["team_l6"].fillna(m["team"])
         not_at_risk = m["reason"].isin(NOT_AT_RISK_REASONS)
         excluded["closed: adopted, died, order, transferred (RC1-RC6)"] = int(not_at_risk.sum())
         m = m[~not_at_risk].reset_index(drop=True)
