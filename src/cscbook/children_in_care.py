@@ -318,7 +318,7 @@ def snapshot(e: pd.DataFrame, on: pd.Timestamp) -> pd.DataFrame:
         {
             "age_band": age_band(cur["date_of_birth"], on) if "date_of_birth" in cur else pd.NA,
             "sex": _str(cur["sex"]) if "sex" in cur else pd.NA,
-            "legal_status": cur["legal_status"],
+            "legal_status": cur["legal_status"].map(lambda c: f"{c}: {codes.LEGAL_STATUS.labels.get(c, c)}"),
             "placement_group": cur["placement_type"].map(codes.PLACEMENT_GROUP),
             "provider_group": cur["placement_provider"].map(codes.PROVIDER_GROUP),
             "location": _str(cur["location"]).map(LOCATION_LABELS),
