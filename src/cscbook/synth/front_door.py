@@ -26,7 +26,7 @@ MONTH_FACTOR = MONTH_FACTOR / MONTH_FACTOR.mean()
 NEED_P = {"N1": 0.45, "N2": 0.06, "N3": 0.04, "N4": 0.12, "N5": 0.17, "N6": 0.05, "N7": 0.02,
           "N8": 0.03, "N9": 0.04, "N0": 0.02}  # fmt: skip
 # Age at referral: (low, high) years, probability.
-REFERRAL_AGES = [((0, 1), 0.10), ((1, 5), 0.20), ((5, 10), 0.25), ((10, 16), 0.35), ((16, 18), 0.10)]
+REFERRAL_AGES = [((0, 1), 0.10), ((1, 5), 0.20), ((5, 10), 0.25), ((10, 16), 0.35), ((16, 17.5), 0.10)]
 
 
 def sim_days() -> np.ndarray:
@@ -37,7 +37,7 @@ def daily_weights(days: np.ndarray) -> np.ndarray:
     """Relative arrival rate by day: month factor x (weekday 1, weekend 0.2, bank holiday 0.3),
     normalised so each month's weights sum to 1 x the month factor."""
     dt = pd.to_datetime(to_dt64(days))
-    w = np.where(dt.dayofweek < 5, 1.0, 0.2)
+    w = np.where(dt.day_of_week < 5, 1.0, 0.2)
     w = np.where(np.isin(to_dt64(days), bank_holidays()), 0.3, w)
     month = dt.year * 12 + dt.month
     total = pd.Series(w).groupby(np.asarray(month)).transform("sum").to_numpy()

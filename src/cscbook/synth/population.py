@@ -78,7 +78,7 @@ class Pool:
 
     def sample(self, days: np.ndarray) -> np.ndarray:
         days = np.asarray(days, dtype=np.int64)
-        lo = np.searchsorted(self.dob, days - int(18 * 365.25) + 1, side="left")
+        lo = np.searchsorted(self.dob, days - int(18 * 365.25) + 15, side="left")
         hi = np.searchsorted(self.dob, days, side="right")
         idx = lo + np.floor(self.rng.random(len(days)) * np.maximum(hi - lo, 1)).astype(np.int64)
         idx = np.minimum(idx, len(self.dob) - 1)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.synth import care, episodes, front_door, journeys, leavers, planted
-from cscbook.synth.days import day, sub_wd
+from cscbook.synth.days import add_years, day, sub_wd
 from cscbook.synth.population import Pool, Registry
 
 REC_TO_RC = {"E11": "RC1", "E12": "RC1", "E2": "RC2", "E41": "RC3", "E45": "RC4", "E46": "RC4",
@@ -131,6 +131,10 @@ def simulate(seed: int = 20250331, scale: float = 1.0) -> World:
     )
     eh = tables["early_help"]
     eh["org"] = np.array(EH_ORGS)[r_misc.integers(0, len(EH_ORGS), size=len(eh))]
+    # early help is for children: nothing from the 18th birthday on
+    b18 = add_years(reg.table().set_index("child").loc[eh["child"], "dob"].to_numpy(), 18)
+    eh["end"] = np.minimum(eh["end"].to_numpy(), b18 - 1)
+    tables["early_help"] = eh[eh["start"].to_numpy() < eh["end"].to_numpy()].reset_index(drop=True)
 
     # SSDA903 episodes and care leavers
     children = reg.table()
@@ -147,7 +151,7 @@ def _previous_plans(rng: np.random.Generator, cp: pd.DataFrame) -> pd.DataFrame:
     """Number of previous plans: earlier plans in the simulation + plans before it (drawn)."""
     cp = cp.sort_values(["child", "start", "ref"], kind="stable").reset_index(drop=True)
     earlier = cp.groupby("child").cumcount().to_numpy()
-    hist = rng.choice(3, size=len(cp), p=[0.76, 0.18, 0.06])
+    hist = rng.choice(3, size=len(cp), p=[0.79, 0.16, 0.05])
     first_idx = cp.groupby("child")["start"].transform("idxmin")
     cp["previous"] = earlier + hist[first_idx.to_numpy()]
     return cp
