@@ -318,7 +318,7 @@ def snapshot(e: pd.DataFrame, on: pd.Timestamp) -> pd.DataFrame:
         {
             "age_band": age_band(cur["date_of_birth"], on) if "date_of_birth" in cur else pd.NA,
             "sex": _str(cur["sex"]) if "sex" in cur else pd.NA,
-            "legal_status": cur["legal_status"].map(lambda c: f"{c}: {codes.LEGAL_STATUS.labels.get(c, c)}"),
+            "legal_status": cur["legal_status"].map(lambda c: f"{c}: {codes.LEGAL_STATUS.labels.get(c, c)}", na_action="ignore"),
             "placement_group": cur["placement_type"].map(codes.PLACEMENT_GROUP),
             "provider_group": cur["placement_provider"].map(codes.PROVIDER_GROUP),
             "location": _str(cur["location"]).map(LOCATION_LABELS),
@@ -749,7 +749,7 @@ def headline_measures(ctx) -> list[HeadlineMeasure]:
                 HeadlineMeasure(
                     "care_leavers_eet", "Care leavers aged 19-21 in education, employment or training",
                     "proportion", monthly, True, reference.benchmark("care_leavers_eet", p.period_end),
-                    p.targets.get("care_leavers_eet"), "%", "children_in_care",
+                    p.targets.get("care_leavers_eet"), "", "children_in_care",
                 )
             )  # fmt: skip
     return out
@@ -921,9 +921,9 @@ def numbers_message(ch: Chapter) -> str:
         f"{k['rate']:.0f} per 10,000 children aged 0-17"
     )
     comps = []
-    if k["england_rate"] is not None:
+    if not pd.isna(k["england_rate"]):
         comps.append(f"England {k['england_rate']:.0f}")
-    if k["sn_rate"] is not None:
+    if not pd.isna(k["sn_rate"]):
         comps.append(f"statistical neighbours {k['sn_rate']:.0f}")
     text += f" ({', '.join(comps)})." if comps else "."
     if k["in_care_year_ago"] is not None:
@@ -1078,3 +1078,150 @@ def plot_its(r, what: str = "Children starting care a month"):
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# Display tables for the book (rounded, plain-English headers)
+# --------------------------------------------------------------------------------------
+
+
+def _int(s: pd.Series) -> pd.Series:
+    return s.astype("Float64").round(0).astype("Int64")
+
+
+def annual_display(ch: Chapter) -> pd.DataFrame:
+    a = ch.annual
+    return pd.DataFrame(
+        {
+            "Year (April-March)": a["year"],
+            "In care at 31 March": _int(a["in_care_31_march"]),
+            "Per 10,000 children": a["rate_per_10k"].round(0).astype("Int64"),
+            "Started care": _int(a["starts"]),
+            "Left care": _int(a["ceases"]),
+            "Starts per 10,000": a["starts_per_10k"].round(0).astype("Int64"),
+        }
+    )
+
+
+def benchmark_display(ch: Chapter) -> pd.DataFrame:
+    k = key_numbers(ch)
+    ours = pd.DataFrame({"area": [f"This authority (12 months to {ch.period_end:%B %Y})"],
+                         "rate_per_10k": [k["rate"]],
+                         "starts_per_10k": [k["starts_12m"] / ch.population * 10_000]})  # fmt: skip
+    b = pd.concat([ours, ch.benchmarks], ignore_index=True)
+    b = b.loc[b[["rate_per_10k", "starts_per_10k"]].notna().any(axis=1)]  # not yet published: left out
+    return pd.DataFrame(
+        {
+            "": b["area"],
+            "Children in care per 10,000": b["rate_per_10k"].astype("Float64").round(0).astype("Int64"),
+            "Starts in a year per 10,000": b["starts_per_10k"].astype("Float64").round(0).astype("Int64"),
+        }
+    )
+
+
+def who_display(ch: Chapter) -> pd.DataFrame:
+    w = ch.who
+    return pd.DataFrame(
+        {"Characteristic": w["characteristic"].where(w["characteristic"].ne(w["characteristic"].shift()), ""),
+         "Group": w["category"], "Children": _int(w["children"]).astype("string").fillna("*"),
+         "%": _int(w["percent"]).astype("string").fillna("*")}
+    )  # fmt: skip
+
+
+def reasons_display(ch: Chapter, years: int = 2) -> pd.DataFrame:
+    r = ch.reasons
+    periods = list(dict.fromkeys(r["period"]))
+    fy = sorted(p for p in periods if not p.startswith("12 months"))[-years:]
+    keep = fy + [p for p in periods if p.startswith("12 months")]
+    cell = r["children"].astype("Float64").round(0).astype("Int64").astype("string").fillna("*") + " (" + \
+        r["percent"].astype("Float64").round(0).astype("Int64").astype("string").fillna("*") + "%)"  # fmt: skip
+    wide = r.assign(cell=cell.str.replace("* (*%)", "*", regex=False)).pivot(index="reason", columns="period", values="cell")
+    order = [x for x in dict.fromkeys(r["reason"]) if x in wide.index]
+    out = wide.loc[order, [p for p in keep if p in wide.columns]].reset_index().rename(columns={"reason": "Reason left care"})
+    out.columns.name = None
+    return out
+
+
+def km_display(ch: Chapter) -> pd.DataFrame:
+    k = ch.km_summary
+    return pd.DataFrame(
+        {
+            "Came into care (April-March)": k["entry_year"],
+            "Children": _int(k["entries"]),
+            "Left by period end": _int(k["left"]),
+            "Median months in care": k["median_months"].astype("Float64").round(0).astype("Int64"),
+            "% still in care after 6 months": _int(k["still_in_care_6m"]),
+            "after 12 months": _int(k["still_in_care_12m"]),
+            "after 24 months": _int(k["still_in_care_24m"]),
+        }
+    )
+
+
+def stability_display(ch: Chapter) -> pd.DataFrame:
+    s = ch.stability
+    return pd.DataFrame(
+        {
+            "Date": [f"{pd.Timestamp(d):%d %b %Y}" for d in s["date"]],
+            "In care": _int(s["in_care"]),
+            "3+ placements in the year": _int(s["three_plus_placements"]),
+            "% with 3+ placements": s["three_plus_pct"].astype("Float64").round(0).astype("Int64"),
+            "Under 16, in care 2.5+ years": _int(s["long_term_eligible"]),
+            "Same placement 2+ years": _int(s["same_placement_2y"]),
+            "% same placement 2+ years": s["same_placement_2y_pct"].astype("Float64").round(0).astype("Int64"),
+        }
+    )
+
+
+def leavers_display(t: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Age": t["age_group"],
+            "Care leavers": _int(t["care_leavers"]),
+            "In touch": _int(t["in_touch"]),
+            "In education, employment or training": _int(t["eet"]),
+            "% of those in touch": t["eet_pct"].astype("Float64").round(0).astype("Int64"),
+            "England %": t["england_eet_pct"].astype("Float64").round(0).astype("Int64"),
+            "In suitable accommodation": _int(t["suitable"]),
+            "% suitable": t["suitable_pct"].astype("Float64").round(0).astype("Int64"),
+        }
+    )
+
+
+def backtest_display(ch: Chapter) -> pd.DataFrame:
+    names = {"in_care": "Children in care", "starts": "Starts a month"}
+    parts = []
+    for key, r in ch.forecasts.items():
+        if r.backtest.empty:
+            continue
+        b = r.backtest
+        parts.append(
+            pd.DataFrame(
+                {
+                    "Series": names[key],
+                    "Method": b["model"] + np.where(b.get("chosen", False), " (used)", ""),
+                    "Average % error": b["mape"].round(0).astype("Int64"),
+                    "Average error (children)": b["mae"].round(1),
+                    "Actual inside 80% range (%)": b["coverage80"].round(0).astype("Int64"),
+                    "Actual inside 95% range (%)": b["coverage95"].round(0).astype("Int64"),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def its_display(ch: Chapter) -> pd.DataFrame:
+    rows = []
+    for r in ch.its:
+        rows.append(
+            {
+                "Change": r.name.replace("_", " "),
+                "Date": f"{r.date:%d %b %Y}",
+                "Months before / after": f"{r.months_before} / {r.months_after}",
+                "Model": r.method or "not fitted",
+                "Starts after vs expected (rate ratio, 95% interval)": (
+                    f"{r.rate_ratio:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f})" if r.fitted else ""),
+                "Change in monthly trend (ratio, 95% interval)": (
+                    f"{r.slope_ratio:.3f} ({r.slope_ci_low:.3f} to {r.slope_ci_high:.3f})" if r.fitted else ""),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)

@@ -244,7 +244,7 @@ def describe(result: ForecastResult, what: str, unit: str = "") -> str:
     naive = result.backtest.loc[result.backtest["role"] == "benchmark"].set_index("model")
     beat = bool((naive["mape"] > row["mape"]).all()) if not naive.empty else True
     text = (
-        f"By {last['month']:%B %Y} we expect {what} of about {last['mean']:,.0f}{unit}, most likely between "
+        f"By {last['month']:%B %Y} we expect {what} to be about {last['mean']:,.0f}{unit}, most likely between "
         f"{last['lo80']:,.0f} and {last['hi80']:,.0f} (80% interval) and almost certainly between "
         f"{last['lo95']:,.0f} and {last['hi95']:,.0f} (95%). In a test on the last two years this method "
         f"was off by {row['mape']:.0f}% on average and its 80% range held the actual value "
