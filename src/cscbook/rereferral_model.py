@@ -552,7 +552,8 @@ def compare_or_hr(logit: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
     """Odds ratios (logistic) beside hazard ratios (Cox), term by term, rounded for reading."""
     a = logit.assign(**{"Odds ratio (95% CI)": _ci_text(logit, "odds_ratio")})[["term", "Odds ratio (95% CI)"]]
     b = cox.assign(**{"Hazard ratio (95% CI)": _ci_text(cox, "hazard_ratio")})[["term", "Hazard ratio (95% CI)"]]
-    out = a.merge(b, on="term", how="outer", sort=False)
+    out = a.merge(b, on="term", how="left")
+    out = pd.concat([out, b[~b["term"].isin(a["term"])]], ignore_index=True)
     out.insert(0, "Term", out["term"].map(term_label))
     return out.drop(columns="term").fillna("not estimated")
 
@@ -734,7 +735,9 @@ def _pct(x: float) -> str:
     return "not available" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
 
 
-def rate_message(ch: Chapter, england: float | None, neighbours: float | None) -> str:
+def rate_message(
+    ch: Chapter, england: float | None, neighbours: float | None, target: float | None = None
+) -> str:
     """The headline sentence: the DfE rate this quarter against last quarter and benchmarks."""
     from cscbook import spc
     from cscbook.rereferrals import quarter_name
@@ -757,6 +760,8 @@ def rate_message(ch: Chapter, england: float | None, neighbours: float | None) -
         bench.append(f"statistical neighbours {_pct(neighbours)}")
     if bench:
         text += f" ({' and '.join(bench)} in the latest published year)"
+    if target is not None:
+        text += f"; the local target is {_pct(target)} or lower"
     signal = spc.describe_signal(ch.chart, higher_is_better=False)
     text += f". The monthly chart shows {signal}."
     return text
