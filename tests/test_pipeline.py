@@ -186,3 +186,21 @@ def test_notebook_phases_chapters_before_summary_and_appendices() -> None:
     assert pipeline.notebook_phases(names) == [
         ["notebooks/01_front_door", "notebooks/02_rereferrals"], ["notebooks/00_summary", "notebooks/91_provenance"]]
     assert pipeline.notebook_phases(["notebooks/00_summary"]) == [["notebooks/00_summary"]]
+
+
+def test_refresh_cleans_volatile_metadata_and_refuses_other_params(tmp_path: Path) -> None:
+    from cscbook import refresh_notebooks as rn
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1")
+    cell.metadata.update({"execution": {"iopub.execute_input": "2025-01-01T00:00:00Z"}, "papermill": {}, "tags": ["x"]})
+    nb.cells = [cell]
+    nb.metadata["papermill"] = {"duration": 1.0}
+    rn.clean_metadata(nb)
+    assert dict(nb.cells[0].metadata) == {"tags": ["x"]} and "papermill" not in nb.metadata
+    other = _params(tmp_path).source_file
+    assert rn.main([str(other)]) == 2  # only params/example.yaml refreshes the reference notebooks
+    path = tmp_path / "n.ipynb"
+    path.write_text(f'{{"outputs": "{tmp_path}/x"}}')
+    with pytest.raises(Exception, match="absolute folder"):
+        rn.check_portable(path, tmp_path)
