@@ -150,7 +150,8 @@ def test_child_protection_plans():
         assert 230 <= open_ <= 360, (y, open_)
         started = cp[(cp["s"] > d - pd.DateOffset(years=1)) & (cp["s"] <= d)]
         second = (started["Number of Previous Child Protection Plans"].astype(int) > 0).mean()
-        assert 0.20 <= second <= 0.30, (y, second)
+        # BENCHMARKS: 19.7%-30.1% a year; ~350 plans a year give a sampling sd of about 2 points
+        assert 0.18 <= second <= 0.32, (y, second)
 
 
 def test_care_leavers_eet():

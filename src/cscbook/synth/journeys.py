@@ -61,6 +61,7 @@ def outcomes(rng: np.random.Generator, refs: pd.DataFrame) -> dict[str, pd.DataF
     reason = np.where(adult, np.where(refs["disability"].to_numpy() == "Y", "RC6", "RC7"), reason)
     at_risk = ~transfer & ~adult
     # nothing happens after the closure (the day before the 18th birthday for those reaching 18)
+    a_start = np.minimum(a_start, closure)
     a_auth = np.minimum(a_auth, closure)
     s47_start = np.minimum(s47_start, closure)
     icpc = np.minimum(icpc, closure)
@@ -136,7 +137,7 @@ def run_waves(rng: np.random.Generator, first: pd.DataFrame, children: pd.DataFr
         need = np.where(rng.random(len(prev)) < 0.6, prev, front_door.draw_need(rng, len(prev)))
         nxt = new_referrals(rng, back, closed["child"].to_numpy(), need)
         b18 = add_years(closed["dob"].to_numpy(), 18)
-        wave = nxt[(nxt["referral"].to_numpy() < b18 - 180) & (nxt["referral"].to_numpy() <= end)]
+        wave = nxt[(nxt["referral"].to_numpy() < b18) & (nxt["referral"].to_numpy() <= end)]
         wave = wave[["child", "contact", "source", "decision", "referral", "need"]]
     tables = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     return tables, next_ref

@@ -151,7 +151,7 @@ def _previous_plans(rng: np.random.Generator, cp: pd.DataFrame) -> pd.DataFrame:
     """Number of previous plans: earlier plans in the simulation + plans before it (drawn)."""
     cp = cp.sort_values(["child", "start", "ref"], kind="stable").reset_index(drop=True)
     earlier = cp.groupby("child").cumcount().to_numpy()
-    hist = rng.choice(3, size=len(cp), p=[0.79, 0.16, 0.05])
+    hist = rng.choice(3, size=len(cp), p=[0.775, 0.17, 0.055])
     first_idx = cp.groupby("child")["start"].transform("idxmin")
     cp["previous"] = earlier + hist[first_idx.to_numpy()]
     return cp
