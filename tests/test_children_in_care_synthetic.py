@@ -86,7 +86,7 @@ def test_annex_a_alone_and_small_authority(ctx):
     assert data.source == "list8"
     f = cic.monthly_flows(data.episodes, ctx.params.period_end, data.start)
     assert cic.stock_identity_breaks(f).empty
-    # Small authority: a fifth of the children (fewer than 100 in care).
+    # Small authority: one child in six (fewer than 100 in care).
     eps = ctx.tables["cla_episodes"]
     ids = pd.Series(eps["child_id"].unique())
     keep = ids.iloc[np.arange(len(ids)) % 6 == 0]

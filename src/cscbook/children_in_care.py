@@ -855,6 +855,13 @@ def _rounded(df: pd.DataFrame, digits: int) -> pd.DataFrame:
     return df.assign(**{c: df[c].round(digits) for c in num})
 
 
+def forecast_warnings(ch: Chapter) -> pd.DataFrame:
+    """Warnings recorded (and suppressed) while fitting the forecast models: series, model, warning."""
+    rows = [{"series": k, "model": m, "warning": w} for k, r in ch.forecasts.items()
+            for m, ws in r.warnings.items() for w in ws]  # fmt: skip
+    return pd.DataFrame(rows, columns=["series", "model", "warning"])
+
+
 def save_outputs(ch: Chapter, params) -> list:
     """Write every table the chapter shows to reports/<quarter>/tables/children_in_care_*.csv."""
     from cscbook.outputs import save_table
@@ -879,6 +886,9 @@ def save_outputs(ch: Chapter, params) -> list:
     }  # fmt: skip
     if ch.care_leavers is not None:
         tables["care_leavers"] = ch.care_leavers
+    warned = forecast_warnings(ch)
+    if not warned.empty:
+        tables["forecast_warnings"] = warned
     for r in ch.its:
         tables[f"its_{r.name}"] = _rounded(r.table(), 4)
         if r.fitted:
