@@ -62,6 +62,21 @@ def _example_tables() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
         return read_all(params).tables, params.period_end
 
 
+def _check_truth_contract(truth: dict) -> None:
+    # The shared contract (/tmp/rr_contract.md): reference levels and the null terms.
+    assert truth["reference_levels"]["ended"] == "nfa_at_referral"
+    assert truth["reference_levels"]["age_band"] == "5-9"
+    assert truth["reference_levels"]["primary_need"] == "N1"
+    assert truth["reference_levels"]["source"] == "Police"
+    assert truth["reference_levels"]["sex"] == "F"
+    assert truth["reference_levels"]["disability"] == "N"
+    assert set(truth["null_terms"]) == {"sex[M]", "disability[Y]"}
+    assert all(truth["odds_ratios"][t] == 1.0 for t in truth["null_terms"])
+    planted = [t for t, v in truth["odds_ratios"].items() if v != 1.0]
+    assert {t.split("[")[0] for t in planted} == set(MAIN)
+    assert all(0.4 <= v <= 2.6 for v in truth["odds_ratios"].values())
+
+
 def _main_terms(truth: dict) -> dict[str, float]:
     return {t: v for t, v in truth["odds_ratios"].items() if t.split("[")[0] in MAIN}
 
