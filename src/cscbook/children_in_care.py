@@ -821,7 +821,8 @@ def build_chapter(ctx, horizon: int = 12, backtest_step: int = 3) -> Chapter | N
         dates = reporting_dates(start, end)
         over = pd.concat(
             [breakdowns_over_time(e, dates, col, mc).assign(characteristic=BREAKDOWNS[col])
-             for col in ("placement_group", "location", "provider_group") if not (snap[col] == NOT_KNOWN).all()],
+             for col in ("placement_group", "location", "provider_group", "age_band")
+             if not (snap[col] == NOT_KNOWN).all()],
             ignore_index=True,
         )  # fmt: skip
     else:
