@@ -407,7 +407,7 @@ def closed_involvements(tables: dict[str, pd.DataFrame], period_end: pd.Timestam
     inv["event"] = event.astype("int64")
     inv["time"] = np.where(event, nd.fillna(0).to_numpy(dtype=float), censor.to_numpy(dtype=float))
     inv = inv[inv["time"] >= 0]
-    inv = inv.sort_values(["closure", "child_id", "ended"]).reset_index(drop=True)
+    inv = inv.sort_values(["closure", "child_id", "start", "ended"], kind="stable").reset_index(drop=True)
     inv.insert(0, "involvement_id", np.arange(1, len(inv) + 1))
     keep = ["involvement_id", "child_id", "start", "closure", "ended", "age_band", "sex", "ethnicity_group",
             "disability", "primary_need", "source", "team", "involvement_days", "previous_referrals",
