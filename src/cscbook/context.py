@@ -8,6 +8,8 @@ extracts itself when run on its own (as nbval does).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,17 @@ def read_all(params: Params) -> Context:
     return Context(params, tables, log, acc)
 
 
+def fingerprint(params: Params) -> str:
+    """A digest of the parameter file and of every input file's name, size and modification time."""
+    digest = hashlib.sha256(params.source_file.read_bytes())
+    for root in (*params.annex_a, *params.ssda903):
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for f in files:
+            st = f.stat()
+            digest.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 def save_context(ctx: Context) -> Path:
     """Save the canonical tables, the data-quality log and row accounting as parquet."""
     out = data_dir(ctx.params)
@@ -66,15 +79,17 @@ def save_context(ctx: Context) -> Path:
         df.to_parquet(out / f"{name}.parquet", index=False)
     ctx.dq_log.to_parquet(out / "_dq_log.parquet", index=False)
     ctx.accounting.to_parquet(out / "_accounting.parquet", index=False)
+    (out / "_fingerprint.json").write_text(json.dumps({"fingerprint": fingerprint(ctx.params)}))
     return out
 
 
 def load_context(params_file: str | Path) -> Context:
-    """The context for a notebook: saved tables when ``cscbook run`` prepared them, else read now."""
+    """The context for a notebook: the tables ``cscbook run`` saved for these exact inputs, else read now."""
     params = load_params(params_file)
     src = data_dir(params)
     stamp = src / "_accounting.parquet"
-    if stamp.exists() and stamp.stat().st_mtime >= params.source_file.stat().st_mtime:
+    saved = src / "_fingerprint.json"
+    if saved.exists() and stamp.exists() and json.loads(saved.read_text()).get("fingerprint") == fingerprint(params):
         tables = {
             p.stem: pd.read_parquet(p) for p in sorted(src.glob("*.parquet")) if not p.stem.startswith("_")
         }
