@@ -18,6 +18,27 @@ import pandas as pd  # noqa: E402
 from cscbook.annexa_spec import PERSONAL_COLUMNS  # noqa: E402
 from cscbook.params import Params  # noqa: E402
 
+
+def _png_figures_in_jupyter() -> None:
+    """In a Jupyter kernel, show figures (``display(fig)``, ``glue(name, fig)``) as PNG.
+
+    ``matplotlib.use("Agg")`` above stops IPython activating its inline backend, which is
+    what registers the PNG formatter for figures; without this, glued figures would carry
+    only ``<Figure size ...>`` text and render as nothing in the book.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        select_figure_formats(shell, {"png"}, bbox_inches="tight", metadata={"Software": None})
+
+
+_png_figures_in_jupyter()
+
+
 # Okabe-Ito colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 IMPROVEMENT = "#0072B2"  # blue: special-cause improvement (NHS Making Data Count)
