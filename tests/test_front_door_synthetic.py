@@ -49,15 +49,21 @@ def test_assessment_timeliness_rise_is_special_cause_improvement(charts):
 
 
 def test_fall_in_referrals_during_2024_is_special_cause(charts, truth):
-    c = charts["referrals"]
+    # Making Data Count practice for a known change: limits from a baseline before it (the
+    # 12 months before the targeted-help change), then read the months after against them.
+    values = charts["referrals"]["value"]
     change = pd.Timestamp(truth["referrals_monthly"]["change_date"])  # 2024-02-01
-    in_2024 = c.loc["2024-01-01":"2024-12-01"]
-    falling = in_2024["trend"] & (spc.trend_direction(c["value"].to_numpy())[c.index >= "2024-01-01"] < 0)
-    # the fall after the change is a special-cause falling trend (six or more months in a row)
-    assert falling.sum() >= 6
-    assert falling[falling].index.max() > change
-    # and the latest quarter sits below the long-run average
-    assert (c.loc["2024-10-01":"2024-12-01", "value"] < c.loc["2024-10-01":"2024-12-01", "centre"]).all()
+    baseline = (values.index >= change - pd.DateOffset(months=12)) & (values.index < change)
+    c = spc.xmr(values, baseline=list(baseline), lower_bound=0)
+    after = c.loc[change:]
+    low = after["special_cause"] & (after["direction"] < 0)
+    # a run of 7 or more months below the pre-change centre line by the period end
+    assert low.loc["2024-06-01":].all()
+    assert after.loc["2024-06-01":, "run"].all()
+    # and at least one month below the lower limit
+    assert (after["outside_limits"] & (after["direction"] < 0)).any()
+    # nothing low-side special before the change ramps in
+    assert not (c.loc[change:"2024-05-01", "special_cause"]).any()
 
 
 def test_null_series_show_no_special_cause(charts, truth):
