@@ -128,3 +128,18 @@ def test_fmt_value() -> None:
     assert summary.fmt_value(97.6, "stock", "per 10,000") == "97.6 per 10,000"  # one decimal under 100
     assert summary.fmt_value(123.4, "stock") == "123"
     assert summary.fmt_value(None, "count") == "n/a"
+
+
+def test_message_says_even_so_when_quarter_and_control_chart_disagree() -> None:
+    # Lower is better; the quarter fell (an improvement) but the chart reads special-cause concern.
+    row = pd.Series({
+        "label": "Re-referrals within 12 months", "kind": "proportion", "unit": "",
+        "this_quarter": 0.307, "last_quarter": 0.343, "direction": "improving",
+        "signal": "special cause concern", "target": None, "england": None,
+    })
+    msg = summary.message(row)
+    assert "down from 34.3% last quarter (an improvement)" in msg
+    assert "Even so, the monthly control chart still shows special-cause concern" in msg
+    row_ok = row.copy()
+    row_ok["signal"] = "special cause improvement"
+    assert "Even so" not in summary.message(row_ok)

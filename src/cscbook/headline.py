@@ -1,6 +1,6 @@
 """Headline measures: the contract between chapter modules and the executive summary.
 
-Each chapter module offers ``headline_measures(tables, params) -> list[HeadlineMeasure]``.
+Each chapter module offers ``headline_measures(ctx) -> list[HeadlineMeasure]`` (ctx: context.Context).
 A headline measure carries a monthly series; the summary turns it into this quarter, last
 quarter, a year ago, target and England, with the SPC signal of the latest months.
 """

@@ -264,7 +264,13 @@ def message(row: pd.Series) -> str:
     else:
         text += "."
     signal = str(row["signal"])
-    if signal == "special cause improvement":
+    if d == "improving" and signal == "special cause concern":
+        text += (" Even so, the monthly control chart still shows special-cause concern: recent months remain"
+                 " worse than the usual level, beyond what normal variation would explain.")
+    elif d == "worsening" and signal == "special cause improvement":
+        text += (" Even so, the monthly control chart still shows special-cause improvement: recent months remain"
+                 " better than the usual level, beyond what normal variation would explain.")
+    elif signal == "special cause improvement":
         text += " The monthly control chart shows special-cause improvement: the latest months are better than normal variation would explain."
     elif signal == "special cause concern":
         text += " The monthly control chart shows special-cause concern: the latest months are worse than normal variation would explain."
