@@ -115,7 +115,7 @@ def test_collect_measures_skips_missing_and_failing_modules(tmp_path: Path, monk
     monkeypatch.syspath_prepend(str(tmp_path))
     got = summary.collect_measures(None, ("cscbook_test_ok", "cscbook_test_missing_xyz", "cscbook_test_bad"))
     assert [m.key for m in got.measures] == ["k"]
-    assert got.measures[0].chapter == "cscbook test ok"
+    assert got.measures[0].chapter == "Cscbook test ok"
     assert "not available yet" in got.notes[0]
     assert "KeyError" in got.notes[1]
     sys.modules.pop("cscbook_test_ok", None)

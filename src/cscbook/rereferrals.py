@@ -178,7 +178,7 @@ def headline_measures(ctx) -> list[HeadlineMeasure]:
             england=benchmark("rereferral_12m", ctx.params.period_end),
             target=ctx.params.targets.get("rereferral_12m"),
             unit="%",
-            chapter="02_rereferrals",
+            chapter="Re-referrals",
         )
     ]
 

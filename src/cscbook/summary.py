@@ -73,7 +73,7 @@ def collect_measures(ctx: Any, modules: tuple[str, ...] = CHAPTER_MODULES) -> Co
             continue
         for m in measures:
             if not m.chapter:
-                m = HeadlineMeasure(**{**m.__dict__, "chapter": short})
+                m = HeadlineMeasure(**{**m.__dict__, "chapter": short.capitalize()})
             out.measures.append(m)
     return out
 
