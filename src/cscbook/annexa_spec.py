@@ -358,6 +358,20 @@ LISTS: dict[int, AnnexAList] = {
 
 TABLES: dict[str, AnnexAList] = {lst.table: lst for lst in LISTS.values()}
 
+# The date each list's row starts on (its key event). A row without it cannot be counted,
+# and a row starting after a period end was not known at that period end. List 9 (care
+# leavers) is a snapshot with no start date.
+START_DATE: dict[str, str] = {
+    "contacts": "contact_date",
+    "early_help": "eh_start_date",
+    "referrals": "referral_date",
+    "assessments": "assessment_start_date",
+    "s47": "s47_start_date",
+    "cin": "cin_start_date",
+    "cp_plans": "cp_start_date",
+    "cla": "cla_start_date",
+}
+
 # Columns that identify a child or a worker: never shown in any output.
 PERSONAL_COLUMNS = (
     "child_id",

@@ -11,18 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cscbook.annexa_spec import START_DATE
+
 # table -> start column (rows starting after as_at are dropped)
-START = {
-    "contacts": "contact_date",
-    "early_help": "eh_start_date",
-    "referrals": "referral_date",
-    "assessments": "assessment_start_date",
-    "s47": "s47_start_date",
-    "cin": "cin_start_date",
-    "cp_plans": "cp_start_date",
-    "cla": "cla_start_date",
-    "cla_episodes": "episode_start",
-}
+START = {**START_DATE, "cla_episodes": "episode_start"}
 # table -> {end date column: columns that are only known once it has happened}
 END = {
     "contacts": {"contact_decision_date": []},

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook import annexa_spec, dq
+from cscbook.annexa_spec import START_DATE
 from cscbook.codes import CodeList
 from cscbook.errors import UserError
 
@@ -54,17 +55,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 LISTS_READ = tuple(range(1, 10))
 
 # The key date of each list: a row without it is unusable for that list's measures.
-KEY_DATE = {
-    "contacts": "contact_date",
-    "early_help": "eh_start_date",
-    "referrals": "referral_date",
-    "assessments": "assessment_start_date",
-    "s47": "s47_start_date",
-    "cin": "cin_start_date",
-    "cp_plans": "cp_start_date",
-    "cla": "cla_start_date",
-    "care_leavers": None,
-}
+KEY_DATE: dict[str, str | None] = {**START_DATE, "care_leavers": None}
 
 # (table, earlier column, later column, severity): later < earlier is impossible chronology.
 CHRONOLOGY = [
