@@ -1,0 +1,164 @@
+"""Caseloads on a hand-made extract, with every answer worked out by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from cscbook import caseloads as cl
+from cscbook import summary
+from cscbook.outputs import check_no_personal_columns
+
+D = pd.Timestamp("2024-12-31")
+NA = None
+
+
+def _table(rows, cols, dates):
+    df = pd.DataFrame(rows, columns=cols)
+    for c in dates:
+        df[c] = pd.to_datetime(df[c])
+    return df
+
+
+CIN = _table(
+    [
+        ("C1", "2024-06-01", NA, "Team A", "W1"),  # open; also on a CP plan with W1: counts once
+        ("C2", "2024-01-10", "2024-11-30", "Team A", "W1"),  # closed before the date
+        ("C3", "2024-03-01", "2024-12-31", "Team A", "W2"),  # closes on the date: not open
+        ("C4", "2024-09-01", "2025-02-01", "Team A", "W2"),  # closes after the date: open
+        ("C5", "2025-01-05", NA, "Team A", "W1"),  # starts after the date
+        ("C6", "2024-10-01", NA, "Team B", ""),  # open, no worker: unallocated
+        ("C7", "2024-02-02", NA, "Team B", "W3"),  # open; CP plan with another worker (W4)
+        ("C15", "2024-04-04", NA, "Team B", "W3"),
+        ("C16", "2024-04-04", NA, "Team A", NA),  # no worker here, but W4 holds the CP plan
+        ("C17", "2024-08-08", NA, "Team A", " W1 "),  # stray spaces: still W1
+    ],
+    ["child_id", "cin_start_date", "cin_closure_date", "allocated_team", "allocated_worker"],
+    ["cin_start_date", "cin_closure_date"],
+)
+CP = _table(
+    [
+        ("C1", "2024-07-01", NA, "Team A", "W1"),
+        ("C7", "2024-05-01", NA, "Team B", "W4"),
+        ("C8", "2024-01-01", "2024-12-31", "Team B", "W4"),  # ends on the date
+        ("C16", "2024-05-05", NA, "Team B", "W4"),
+    ],
+    ["child_id", "cp_start_date", "cp_end_date", "allocated_team", "allocated_worker"],
+    ["cp_start_date", "cp_end_date"],
+)
+CLA = _table(
+    [
+        ("C9", "2023-05-01", NA, "Team C", "W5"),
+        ("C10", "2024-12-31", NA, "Team C", "W5"),  # started on the date: open
+        ("C11", "2022-01-01", "2024-06-30", "Team C", "W5"),  # ceased
+    ],
+    ["child_id", "cla_start_date", "cla_end_date", "allocated_team", "allocated_worker"],
+    ["cla_start_date", "cla_end_date"],
+)
+LEAVERS = pd.DataFrame(
+    [
+        ("C12", "Team C", "W5", "P9"),
+        ("C13", "Team C", "W6", "P9"),
+        ("C14", "Team A", "W3", "P9"),  # W3's other cases are in Team B: W3 counts in Team B
+    ],
+    columns=["child_id", "allocated_team", "allocated_worker", "personal_advisor"],
+)
+TABLES = {"cin": CIN, "cp_plans": CP, "cla": CLA, "care_leavers": LEAVERS}
+
+# By hand, open on 31 December 2024 (child: worker):
+#   W1 (Team A): C1 (CIN + CP, once), C17                 -> 2
+#   W2 (Team A): C4                                       -> 1
+#   W3 (Team B: 2 of 3 cases): C7, C15, C14 (care leaver) -> 3
+#   W4 (Team B): C7 (CP), C16 (CP)                        -> 2
+#   W5 (Team C): C9, C10, C12                             -> 3
+#   W6 (Team C): C13                                      -> 1
+#   unallocated: C6 (Team B)
+EXPECTED = {
+    # team: workers, children, cases, mean, median, min, max, unallocated
+    "Team A": (2, 3, 3, 1.5, 1.5, 1, 2, 0),
+    "Team B": (2, 4, 5, 2.5, 2.5, 2, 3, 1),
+    "Team C": (2, 4, 4, 2.0, 2.0, 1, 3, 0),
+    cl.TOTAL: (6, 11, 12, 2.0, 2.0, 1, 3, 1),
+}
+
+
+def test_open_cases_by_hand():
+    oc = cl.open_cases(TABLES, D)
+    pairs = set(zip(oc["child_id"], oc["allocated_worker"].fillna("-"), strict=True))
+    assert pairs == {
+        ("C1", "W1"), ("C17", "W1"), ("C4", "W2"), ("C7", "W3"), ("C15", "W3"), ("C14", "W3"),
+        ("C7", "W4"), ("C16", "W4"), ("C9", "W5"), ("C10", "W5"), ("C12", "W5"), ("C13", "W6"),
+        ("C6", "-"),
+    }  # fmt: skip
+    c1 = oc[oc["child_id"] == "C1"].iloc[0]
+    assert c1["case_type"] == "child protection plan"
+    assert c1["child in need"] and c1["child protection plan"] and not c1["in care"]
+    assert oc.loc[oc["child_id"] == "C14", "allocated_team"].item() == "Team B"
+    assert oc.loc[oc["child_id"] == "C6", "allocated_team"].item() == "Team B"
+
+
+def test_closed_and_closing_on_the_date_are_not_open():
+    ids = set(cl.open_cases(TABLES, D)["child_id"])
+    assert not ids & {"C2", "C3", "C5", "C8", "C11"}
+    # A day earlier C3 and C8 were still open, C10 had not started.
+    earlier = set(cl.open_cases(TABLES, D - pd.Timedelta(days=1))["child_id"])
+    assert {"C3", "C8"} <= earlier and "C10" not in earlier
+
+
+def test_caseloads_per_team_by_hand():
+    t = cl.caseloads(cl.open_cases(TABLES, D))
+    assert list(t["team"]) == ["Team A", "Team B", "Team C", cl.TOTAL]
+    got = {r.team: (r.workers, r.children, r.cases, r.mean, r.median, r.min, r.max, r.unallocated)
+           for r in t.itertuples()}  # fmt: skip
+    assert got == EXPECTED
+
+
+def test_caseload_table_names_no_worker():
+    t = cl.caseloads(cl.open_cases(TABLES, D))
+    check_no_personal_columns(t, "caseloads_by_team")
+    text = t.to_csv()
+    assert not any(w in text for w in ["W1", "W2", "W3", "W4", "W5", "W6", "P9", "C1"])
+
+
+def test_no_allocation_or_no_tables():
+    assert cl.open_cases({}, D).empty
+    t = cl.caseloads(cl.open_cases({}, D))
+    assert list(t["team"]) == [cl.TOTAL] and t["workers"].item() == 0 and pd.isna(t["mean"].item())
+    no_workers = {"cin": CIN.assign(allocated_worker=NA)}
+    assert not cl.has_allocation(no_workers) and cl.has_allocation(TABLES)
+
+
+def _ctx(tables):
+    return SimpleNamespace(params=SimpleNamespace(period_end=D, targets={}), tables=tables)
+
+
+def test_headline_measure_is_a_single_month_stock():
+    (m,) = cl.headline_measures(_ctx(TABLES))
+    assert m.kind == "stock" and m.higher_is_better is False and m.chapter == "Caseloads"
+    assert list(m.monthly["month"]) == [pd.Timestamp("2024-12-01")]
+    assert m.monthly["value"].tolist() == [2.0]
+    assert cl.headline_measures(_ctx({"cin": CIN.assign(allocated_worker=NA)})) == []
+
+
+def test_single_month_stock_in_the_summary():
+    (m,) = cl.headline_measures(_ctx(TABLES))
+    row = summary.headline_table([m], D).iloc[0]
+    assert row["this_quarter"] == 2.0
+    assert pd.isna(row["last_quarter"]) and pd.isna(row["year_ago"])
+    assert row["direction"] == "not known" and row["signal"] == summary.NOT_ASSESSED
+    assert summary.message(row) == f"{m.label}: 2 this quarter."
+    shown = summary.display_table(summary.headline_table([m], D)).iloc[0]
+    assert (shown["This quarter"], shown["Last quarter"], shown["A year ago"]) == ("2", "n/a", "n/a")
+
+
+@pytest.mark.parametrize("missing", ["cin", "cp_plans", "cla", "care_leavers"])
+def test_a_missing_list_only_drops_its_cases(missing):
+    tables = {k: v for k, v in TABLES.items() if k != missing}
+    oc = cl.open_cases(tables, D)
+    full = cl.open_cases(TABLES, D)
+    assert len(oc) < len(full)
+    assert set(zip(oc["child_id"], oc["allocated_worker"].fillna("-"), strict=True)) <= set(
+        zip(full["child_id"], full["allocated_worker"].fillna("-"), strict=True)
+    ) | {("C16", "-")}  # without the CP list, C16 has no worker on any open case
