@@ -162,3 +162,20 @@ def test_a_missing_list_only_drops_its_cases(missing):
     assert set(zip(oc["child_id"], oc["allocated_worker"].fillna("-"), strict=True)) <= set(
         zip(full["child_id"], full["allocated_worker"].fillna("-"), strict=True)
     ) | {("C16", "-")}  # without the CP list, C16 has no worker on any open case
+
+
+def test_key_message_and_display_by_hand():
+    oc = cl.open_cases(TABLES, D)
+    t = cl.caseloads(oc)
+    assert cl.children_with_several_workers(oc) == 1  # C7: W3 (CIN) and W4 (CP plan)
+    assert cl.key_message(t, D, 1) == (
+        "On 31 December 2024, 6 workers held open cases for 11 children: an average of 2.0 children per "
+        "worker (range 1 to 3). The highest team average was Team B (2.5) and the lowest Team A (1.5). "
+        "1 child was allocated to more than one worker and counted in each worker's caseload. "
+        "1 child with an open case had no allocated worker."
+    )
+    shown = cl.display_table(t)
+    assert shown["Range"].tolist() == ["1-2", "2-3", "1-3", "1-3"]
+    assert shown["Average caseload"].tolist() == ["1.5", "2.5", "2.0", "2.0"]
+    fig = cl.plot_caseloads(t)
+    assert [tick.get_text() for tick in fig.axes[0].get_yticklabels()] == ["Team C", "Team B", "Team A"]
