@@ -29,7 +29,7 @@ import pandas as pd
 
 from cscbook.headline import HeadlineMeasure
 
-CHAPTER_MODULES = ("cscbook.front_door", "cscbook.rereferrals", "cscbook.children_in_care")
+CHAPTER_MODULES = ("cscbook.front_door", "cscbook.rereferrals", "cscbook.children_in_care", "cscbook.caseloads")
 
 NO_CHANGE_PROPORTION = 0.005  # half a percentage point
 NO_CHANGE_RELATIVE = 0.01  # 1% of last quarter's value
