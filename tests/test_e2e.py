@@ -252,6 +252,13 @@ def test_no_personal_data_in_any_output(book) -> None:
             assert not hits, f"{kind} {hits[:3]} found in {where}"
 
 
+def test_record_level_cache_is_kept_out_of_the_reports_folder(book) -> None:
+    # reports/<quarter>/ is what gets shared; the canonical tables (child ids, dates of birth)
+    # are cached in the git-ignored data/local/cache/<quarter>/ instead.
+    assert not list(book["reports"].rglob("*.parquet"))
+    assert list((book["proj"] / "data" / "local" / "cache" / QUARTER).glob("*.parquet"))
+
+
 # ----------------------------------------------------------------------------- failure keeps the last book
 
 _TOC = "format: jb-book\nroot: index\nchapters:\n  - file: notebooks/01_ok\n  - file: notebooks/02_flaky\n"

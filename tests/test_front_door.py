@@ -323,9 +323,9 @@ def test_quarter_signal_and_measure_sentence():
     frame["value"] = frame["numerator"] / frame["denominator"]
     chart = front_door.chart(frame, "proportion", baseline=12)
     this = funnel.period_bounds(T("2024-09-30"))
-    assert fd_trends.quarter_signal(chart, *this, True) == "special cause improvement"
+    assert spc.period_signal(chart, *this, True) == "special cause improvement"
     last = funnel.period_bounds(T("2024-09-30"), back_months=3)
-    assert fd_trends.quarter_signal(chart, *last, True) == "common cause variation"
+    assert spc.period_signal(chart, *last, True) == "common cause variation"
     spec = front_door.MEASURES["assessment_45wd"]
     text = fd_trends.measure_sentence(spec, frame, chart, T("2024-09-30"))
     assert text == ("90% of assessments were completed within 45 working days in July to September 2024, "

@@ -143,3 +143,14 @@ def test_message_says_even_so_when_quarter_and_control_chart_disagree() -> None:
     row_ok = row.copy()
     row_ok["signal"] = "special cause improvement"
     assert "Even so" not in summary.message(row_ok)
+
+
+def test_target_of_a_measure_with_no_better_direction_is_stated_not_judged() -> None:
+    row = pd.Series({
+        "label": "Children in care per 10,000 children", "kind": "stock", "unit": "per 10,000",
+        "this_quarter": 98.5, "last_quarter": 97.5, "direction": "up", "signal": "common cause variation",
+        "target": 90.0, "england": None, "higher_is_better": None,
+    })
+    msg = summary.message(row)
+    assert "above the local planning figure of 90" in msg
+    assert "misses" not in msg and "meets" not in msg

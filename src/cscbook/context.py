@@ -1,7 +1,8 @@
 """What a chapter notebook works on: the quarter's parameters and canonical tables.
 
 ``cscbook run`` reads and checks the extracts once and saves the canonical tables (already
-restricted to what was known at the period end) under ``reports/<quarter>/data/``; a
+restricted to what was known at the period end) under ``data/local/cache/<quarter>/``
+(git-ignored, never beside the book); a
 notebook's first call, ``load_context(params_file)``, reads them from there, or reads the
 extracts itself when run on its own (as nbval does).
 """
@@ -31,7 +32,9 @@ class Context:
 
 
 def data_dir(params: Params) -> Path:
-    return params.reports_dir / "data"
+    """Where the quarter's canonical tables are cached: record-level data, so kept out of
+    ``reports/`` (which is shared) in the git-ignored ``data/local/cache/<quarter>/``."""
+    return params.project_root / "data" / "local" / "cache" / params.quarter
 
 
 def read_all(params: Params) -> Context:

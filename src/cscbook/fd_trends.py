@@ -127,15 +127,6 @@ def change_sentence(what: str, current: float, previous: float, when: str, previ
     return f"{head}, {word} {before} {preposition} {previous_when}; this is {meaning}."
 
 
-def quarter_signal(chart: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, higher_is_better: bool | None) -> str:
-    """SPC verdict for a quarter: the latest special-cause month in [start, end] decides, else common cause."""
-    part = chart[(chart.index >= start) & (chart.index <= end)]
-    special = part[part["special_cause"] & part["value"].notna()]
-    if special.empty:
-        return spc.COMMON_TEXT
-    return spc.describe_signal(special.iloc[[-1]], higher_is_better)
-
-
 def _months_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
     return f"{start:%B} to {end:%B %Y}" if start.year == end.year else f"{start:%B %Y} to {end:%B %Y}"
 
@@ -145,7 +136,7 @@ def measure_sentence(spec, frame: pd.DataFrame, chart: pd.DataFrame, period_end:
     this, last = period_bounds(period_end), period_bounds(period_end, back_months=3)
     now = quarter_value(frame, spec.kind, *this)["value"]
     before = quarter_value(frame, spec.kind, *last)["value"]
-    signal = quarter_signal(chart, *this, spec.higher_is_better)
+    signal = spc.period_signal(chart, *this, spec.higher_is_better)
     if spec.kind == "stock":
         return change_sentence(spec.phrase, now, before, f"{this[1]:%B %Y}", f"{last[1]:%B %Y}", signal,
                                percent=False, preposition="at the end of")

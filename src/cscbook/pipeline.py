@@ -426,6 +426,7 @@ def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None
     with timer.stage("read and check data"):
         ctx = read_all(params)
         save_context(ctx)
+        params.reports_dir.mkdir(parents=True, exist_ok=True)
         if params.tables_dir.is_dir():
             for old in params.tables_dir.glob("*.csv"):
                 old.unlink()

@@ -286,6 +286,21 @@ def describe_signal(chart: pd.DataFrame, higher_is_better: bool | None) -> str:
     return IMPROVEMENT_TEXT if good else CONCERN_TEXT
 
 
+def period_signal(
+    chart: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, higher_is_better: bool | None
+) -> str:
+    """The book's one rule for "signal or noise" in a period (e.g. a quarter).
+
+    The latest special-cause month in [start, end] of ``chart`` (indexed by month) decides,
+    read as by ``describe_signal``; with none, "common cause variation".
+    """
+    part = chart[(chart.index >= start) & (chart.index <= end)]
+    special = part[part["special_cause"] & part["value"].notna()]
+    if special.empty:
+        return COMMON_TEXT
+    return describe_signal(special.iloc[[-1]], higher_is_better)
+
+
 def point_colours(chart: pd.DataFrame, higher_is_better: bool | None) -> list[str]:
     """NHS icon colour of each point: improvement blue, concern orange, otherwise grey."""
     from cscbook.outputs import CONCERN, IMPROVEMENT, NEUTRAL, PALETTE

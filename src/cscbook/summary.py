@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cscbook import spc
 from cscbook.headline import HeadlineMeasure
 
 CHAPTER_MODULES = ("cscbook.front_door", "cscbook.rereferrals", "cscbook.children_in_care", "cscbook.caseloads")
@@ -129,31 +130,28 @@ def direction(
 
 
 def spc_signal(m: HeadlineMeasure, period_end: pd.Timestamp) -> str:
-    """The SPC reading of the latest month: ``cscbook.spc.describe_signal`` or 'not assessed'.
+    """The SPC reading of the quarter (``cscbook.spc.period_signal``) or 'not assessed'.
 
     'special cause improvement' / 'special cause concern' / 'special cause variation' (when
-    neither direction is better) / 'common cause variation'. Uses a p-chart for proportions
-    and an XmR chart otherwise, on the monthly series up to the period end; needs at least
-    12 months and the quarter's last month.
+    neither direction is better) / 'common cause variation'. A p-chart for proportions and an
+    XmR chart otherwise, on the whole monthly series up to the period end (as the chapters
+    draw it); needs at least 12 months and the quarter's last month.
     """
-    try:
-        spc = importlib.import_module("cscbook.spc")
-    except ModuleNotFoundError:
-        return NOT_ASSESSED
     df = m.monthly
     if df is None or df.empty:
         return NOT_ASSESSED
     df = df.assign(month=pd.to_datetime(df["month"]))
-    df = df[df["month"] <= period_end].sort_values("month").reset_index(drop=True)
-    if len(df) < 12 or df["month"].iloc[-1] != quarter_months(period_end)[-1]:
+    df = df[df["month"] <= period_end].sort_values("month").set_index("month")
+    months = quarter_months(period_end)
+    if len(df) < 12 or df.index[-1] != months[-1]:
         return NOT_ASSESSED
     try:
         if m.kind == "proportion":
             chart = spc.p_chart(df["numerator"].astype(float), df["denominator"].astype(float))
         else:
             chart = spc.xmr(df["value"].astype(float))
-        return str(spc.describe_signal(chart, m.higher_is_better))
-    except Exception:  # noqa: BLE001 - an unassessable series is reported as such
+        return str(spc.period_signal(chart, months[0], months[-1], m.higher_is_better))
+    except (ValueError, KeyError, ZeroDivisionError):  # an unassessable series is reported as such
         return NOT_ASSESSED
 
 
@@ -229,8 +227,11 @@ _PRIORITY = {
 
 
 def _target_clause(row: pd.Series) -> str:
-    if pd.isna(row["target"]) or pd.isna(row["this_quarter"]) or row["higher_is_better"] is None:
+    if pd.isna(row["target"]) or pd.isna(row["this_quarter"]):
         return ""
+    if row["higher_is_better"] is None:  # a planning figure, not a direction: say where it stands
+        rel = "above" if row["this_quarter"] > row["target"] else "below" if row["this_quarter"] < row["target"] else "at"
+        return f" It is {rel} the local planning figure of {fmt_value(row['target'], row['kind'], row['unit'])}."
     meets = row["this_quarter"] >= row["target"] if row["higher_is_better"] else row["this_quarter"] <= row["target"]
     word = "meets" if meets else "misses"
     return f" It {word} the local target of {fmt_value(row['target'], row['kind'], row['unit'])}."
