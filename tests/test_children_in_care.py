@@ -114,7 +114,7 @@ def test_list8_gives_same_counts_per_period():
     snap = cic.snapshot(e, PERIOD_END)
     # In care 30 June: A (IN), B (OUT), C (IN), E (not known).
     assert snap["location"].value_counts().to_dict() == {
-        "Inside the authority": 2, "Outside the authority": 1, "Not known": 1}
+        "Close to home": 2, "Away from the home area": 1, "Not known": 1}
     assert "child_id" not in snap
 
 

@@ -200,3 +200,15 @@ def test_nothing_present(tmp_path):
     ctx = make_ctx(tmp_path, {})
     assert cic.build_chapter(ctx) is None
     assert cic.headline_measures(ctx) == []
+
+
+def test_stock_flow_check_for_the_data_quality_appendix(built, tmp_path):
+    ctx, ch = built
+    check = cic.stock_flow_check(ctx)
+    assert check is not None and len(check) == 1
+    row = check.iloc[0]
+    # every month after the first is checked; the simulated episodes are consistent
+    assert row["months checked"] == len(ch.flows) - 1
+    assert row["months that do not balance"] == 0
+    assert row["months that balance"] == row["months checked"]
+    assert cic.stock_flow_check(make_ctx(tmp_path, {})) is None  # no care data

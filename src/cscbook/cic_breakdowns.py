@@ -17,7 +17,9 @@ from cscbook.disclosure import suppressed_mask
 
 AGE_BANDS = ["Under 1", "1-4", "5-9", "10-15", "16-17"]
 _AGE_EDGES = [0, 1, 5, 10, 16, 18]
-LOCATION_LABELS = {"IN": "Inside the authority", "OUT": "Outside the authority"}
+# IN/OUT: the same postcode area as home (SSDA903, see cic_episodes.placement_location) or,
+# with Annex A alone, List 8's placement location (inside or outside the authority).
+LOCATION_LABELS = {"IN": "Close to home", "OUT": "Away from the home area"}
 NOT_KNOWN = "Not known"
 BREAKDOWNS = {
     "age_band": "Age band",

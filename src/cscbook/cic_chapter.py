@@ -157,6 +157,31 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
     return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
 
 
+def stock_flow_check(ctx: Context) -> pd.DataFrame | None:
+    """The stock-flow identity in(t) = in(t-1) + starts(t) - ceases(t), month by month.
+
+    One row: months checked (all but the first month of the series), months that balance,
+    months that do not, and the first and last month checked. None when there are no care data.
+    """
+    p = ctx.params
+    data = care_data(ctx.tables, p.period_end)
+    if data.source == "none":
+        return None
+    flows = monthly_flows(data.episodes, p.period_end, data.start)
+    checked = max(len(flows) - 1, 0)
+    breaks = len(stock_identity_breaks(flows))
+    return pd.DataFrame(
+        {
+            "source": ["SSDA903 episodes" if data.source == "ssda903" else "Annex A List 8"],
+            "months checked": [checked],
+            "months that balance": [checked - breaks],
+            "months that do not balance": [breaks],
+            "from": [f"{flows['month'].iloc[1]:%B %Y}" if checked else ""],
+            "to": [f"{flows['month'].iloc[-1]:%B %Y}" if checked else ""],
+        }
+    )
+
+
 def headline_measures(ctx: Context) -> list[HeadlineMeasure]:
     """Children in care (stock), rate per 10,000 (stock), starts (count), care leavers 19-21 in EET."""
     p = ctx.params
@@ -168,14 +193,13 @@ def headline_measures(ctx: Context) -> list[HeadlineMeasure]:
         out += [
             HeadlineMeasure(
                 "cla_in_care",
-                f"Children in care at month end (England rate {eng_rate:.0f} per 10,000)" if eng_rate else
                 "Children in care at month end",
                 "stock", flows[["month"]].assign(value=flows["in_care"]), None, None, None, "children",
                 "children_in_care",
             ),
             HeadlineMeasure(
                 "cla_rate_per_10k", "Children in care per 10,000 children", "stock",
-                flows[["month"]].assign(value=flows["rate_per_10k"].round(1)), None, eng_rate,
+                flows[["month"]].assign(value=flows["rate_per_10k"]), None, eng_rate,
                 p.targets.get("cla_rate_per_10k"), "per 10,000", "children_in_care",
             ),
             HeadlineMeasure(

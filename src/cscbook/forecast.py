@@ -245,10 +245,10 @@ def describe(result: ForecastResult, what: str, unit: str = "") -> str:
     beat = bool((naive["mape"] > row["mape"]).all()) if not naive.empty else True
     text = (
         f"By {last['month']:%B %Y} we expect {what} to be about {last['mean']:,.0f}{unit}, most likely between "
-        f"{last['lo80']:,.0f} and {last['hi80']:,.0f} (80% interval) and almost certainly between "
-        f"{last['lo95']:,.0f} and {last['hi95']:,.0f} (95%). In a test on the last two years this method "
-        f"was off by {row['mape']:.0f}% on average and its 80% range held the actual value "
-        f"{row['coverage80']:.0f}% of the time."
+        f"{last['lo80']:,.0f} and {last['hi80']:,.0f} (80% interval), and between "
+        f"{last['lo95']:,.0f} and {last['hi95']:,.0f} at 95%. In a test on the last two years this method "
+        f"was off by {row['mape']:.0f}% on average; its 80% range held the actual value "
+        f"{row['coverage80']:.0f}% of the time and its 95% range {row['coverage95']:.0f}%."
     )
     if not beat:
         text += " It did not beat simply repeating recent values, so treat it as a rough guide."
