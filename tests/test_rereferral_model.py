@@ -11,11 +11,10 @@ from cscbook.rereferral_model import (
     auc,
     average_marginal_effects,
     calibration_table,
-    collapse_levels,
-    design_matrix,
     fit_cox,
     fit_logistic,
 )
+from cscbook.rr_design import collapse_levels, design_matrix
 
 
 def test_auc_mann_whitney_hand_example():
@@ -154,8 +153,8 @@ def test_chapter_on_a_tiny_extract_builds_with_notes(tmp_path):
 
     from cscbook.context import Context
     from cscbook.params import load_params
-    from cscbook.rereferral_model import build_chapter, driver_message, rate_message, save_outputs
     from cscbook.rereferrals import headline_measures
+    from cscbook.rr_chapter import build_chapter, driver_message, rate_message, save_outputs
 
     tables = involvement_tables()
     ch = build_chapter(tables, pd.Timestamp("2024-06-30"))

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook.rereferral_model import fit_logistic, model_window
-from cscbook.rereferrals import closed_involvements, model_table
+from cscbook.involvements import closed_involvements, model_table
+from cscbook.rereferral_model import fit_logistic
+from cscbook.rr_chapter import model_window
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "data" / "synthetic" / "truth.json"

@@ -5,16 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cscbook.rereferrals import (
-    age_band,
-    closed_involvements,
-    kaplan_meier,
-    km_at,
-    model_table,
-    quarter_name,
-    referral_flags,
-    rereferral_rates,
-)
+from cscbook.involvements import age_band, closed_involvements, model_table
+from cscbook.rereferrals import quarter_name, referral_flags, rereferral_rates
+from cscbook.survival import kaplan_meier, km_at
 
 T = pd.Timestamp
 
