@@ -1,7 +1,8 @@
 """Children in care: periods of care (starts, steered ceasing), their back-stories and exits.
 
-Planted: starts are Poisson at ``CLA_STARTS_PER_YEAR`` with a step (rate ratio
-``EDGE_OF_CARE_RATE_RATIO``) at ``EDGE_OF_CARE_DATE``; the number in care is steered towards
+Planted: starts are Poisson at ``CLA_STARTS_PER_YEAR`` a year just before ``EDGE_OF_CARE_DATE``,
+growing by ``CLA_STARTS_TREND`` a year, with a step (rate ratio ``EDGE_OF_CARE_RATE_RATIO``)
+at that date; the number in care is steered towards
 ``CLA_STOCK_POINTS`` by the daily number of discretionary exits. Children leave care at the
 latest on their 18th birthday.
 """
@@ -21,9 +22,22 @@ CARE_NEED_P = {"N1": 0.66, "N2": 0.04, "N3": 0.03, "N4": 0.09, "N5": 0.10, "N6":
 
 
 def start_rate(days: np.ndarray) -> np.ndarray:
-    """Planted expected starts per day (before scaling)."""
-    step = np.where(days >= day(planted.EDGE_OF_CARE_DATE), planted.EDGE_OF_CARE_RATE_RATIO, 1.0)
-    return planted.CLA_STARTS_PER_YEAR / 365.25 * step
+    """Planted expected starts per day (before scaling): log-linear trend times the step."""
+    t0 = day(planted.EDGE_OF_CARE_DATE)
+    trend = planted.CLA_STARTS_TREND ** ((np.asarray(days) - t0) / 365.25)
+    step = np.where(days >= t0, planted.EDGE_OF_CARE_RATE_RATIO, 1.0)
+    return planted.CLA_STARTS_PER_YEAR / 365.25 * trend * step
+
+
+def poisson_counts(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """Poisson counts with means ``lam`` by inversion of one uniform each.
+
+    The same seed gives counts that move monotonically with the rates (common random numbers),
+    so recalibrating a rate does not redraw the noise.
+    """
+    from scipy.stats import poisson
+
+    return np.maximum(poisson.ppf(rng.random(len(lam)), lam), 0).astype(np.int64)  # ppf(0) is -1
 
 
 def simulate_periods(rng: np.random.Generator, scale: float) -> pd.DataFrame:
@@ -43,7 +57,7 @@ def simulate_periods(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     elapsed = np.maximum(elapsed, 1)
     starts = [t0 - elapsed]
     dobs = [t0 - age0]
-    counts = rng.poisson(start_rate(days) * scale)
+    counts = poisson_counts(rng, start_rate(days) * scale)
     new_ages = front_door.draw_age_days(rng, int(counts.sum()), ENTRY_AGES)
     new_starts = np.repeat(days, counts)
     starts.append(new_starts)

@@ -16,8 +16,9 @@ from cscbook.synth.days import day
 from cscbook.synth.population import Registry
 
 IN_TOUCH_P = {"YES": 0.90, "NO": 0.05, "REFU": 0.03, "NREQ": 0.02}
-ACTIVITY_P = {"F1": 0.05, "P1": 0.01, "F2": 0.12, "P2": 0.03, "F4": 0.04, "P4": 0.01, "F5": 0.10,
-              "P5": 0.04, "G4": 0.13, "G5": 0.37, "G6": 0.10}  # fmt: skip
+# Education, employment or training (F*, P*): 0.45 in all.
+ACTIVITY_P = {"F1": 0.05, "P1": 0.01, "F2": 0.15, "P2": 0.03, "F4": 0.04, "P4": 0.01, "F5": 0.12,
+              "P5": 0.04, "G4": 0.13, "G5": 0.32, "G6": 0.10}  # fmt: skip
 ACCOMMODATION_P = {"B": 0.15, "D": 0.30, "E": 0.05, "U": 0.25, "Z": 0.08, "T": 0.05, "K": 0.03,
                    "S": 0.02, "X": 0.02, "Y": 0.03, "V": 0.02}  # fmt: skip
 AGES = range(17, 22)

@@ -94,10 +94,14 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
             "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO,
             "starts_per_year_before": planted.CLA_STARTS_PER_YEAR * world.scale,
             "starts_per_year_after": planted.CLA_STARTS_PER_YEAR * planted.EDGE_OF_CARE_RATE_RATIO * world.scale,
+            "trend_per_year": planted.CLA_STARTS_TREND,
+            "slope_ratio": 1.0,
             "realised_per_year_two_years_before": round(len(before) / 2, 1),
             "realised_per_year_after": round(len(after) / years_after, 1),
-            "note": "starts are Poisson with no trend and no seasonality apart from this step",
-        },
+            "note": "starts are Poisson with a log-linear trend (x trend_per_year a year, unchanged by the "
+                    "step) and no seasonality; starts_per_year_before/after are the rates either side of "
+                    "the step date",
+        },  # fmt: skip
         "interventions": [
             {"name": "edge_of_care", "date": planted.EDGE_OF_CARE_DATE, "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO}
         ],

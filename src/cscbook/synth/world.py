@@ -58,7 +58,9 @@ def simulate(seed: int = 20250331, scale: float = 1.0) -> World:
     # care back-stories as journey rows
     n = len(periods)
     pc = periods["child"].to_numpy()
-    delay = r_care.choice(3, size=n, p=[0.7, 0.2, 0.1])
+    # contact decided on the referral day, as long after the contact as any other (null series)
+    dp = np.array(planted.DECISION_DELAY_P)
+    delay = r_care.choice(len(dp), size=n, p=dp / dp.sum())
     cref = pd.DataFrame(
         {"child": pc, "contact": np.maximum(sub_wd(periods["referral"].to_numpy(), delay), periods["dob"].to_numpy()),
          "source": front_door.draw_source(r_care, periods["referral"].to_numpy()),
@@ -147,11 +149,24 @@ def simulate(seed: int = 20250331, scale: float = 1.0) -> World:
     return World(seed, scale, tables)
 
 
+# Chance that a child's first plan in the simulation had plans before it (April 2018), at the
+# start and its fall a year: the simulation's own repeat plans (about 1 point more each year)
+# take over, so plans with a previous plan stay at about 25-27% a year. 24% of those have two.
+PRE_SIM_PLAN_P, PRE_SIM_PLAN_FALL, PRE_SIM_TWO_SHARE = 0.265, 0.0075, 0.245
+
+
+def pre_sim_plans(u: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Plans before the simulation (0, 1 or 2) from uniforms ``u`` and years since its start."""
+    p = np.clip(PRE_SIM_PLAN_P - PRE_SIM_PLAN_FALL * years, 0.0, 1.0)
+    return (u >= 1 - p).astype(np.int64) + (u >= 1 - p * PRE_SIM_TWO_SHARE)
+
+
 def _previous_plans(rng: np.random.Generator, cp: pd.DataFrame) -> pd.DataFrame:
     """Number of previous plans: earlier plans in the simulation + plans before it (drawn)."""
     cp = cp.sort_values(["child", "start", "ref"], kind="stable").reset_index(drop=True)
     earlier = cp.groupby("child").cumcount().to_numpy()
-    hist = rng.choice(3, size=len(cp), p=[0.775, 0.17, 0.055])
-    first_idx = cp.groupby("child")["start"].transform("idxmin")
-    cp["previous"] = earlier + hist[first_idx.to_numpy()]
+    years = (cp["start"].to_numpy() - day(planted.SIM_START)) / 365.25
+    hist = pre_sim_plans(rng.random(len(cp)), years)
+    first_idx = cp.groupby("child")["start"].transform("idxmin").to_numpy()
+    cp["previous"] = earlier + hist[first_idx]
     return cp
