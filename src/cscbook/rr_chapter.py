@@ -97,13 +97,17 @@ def _ci_text(t: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _rates(
-    refs: pd.DataFrame, period_end: pd.Timestamp, months: int
+    refs: pd.DataFrame, period_end: pd.Timestamp, months: int | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
-    """Monthly and quarterly rates of the last ``months`` months, the monthly p-chart and the
-    number of referrals judged from List 3's count."""
+    """Monthly and quarterly rates of the last ``months`` months (None: the whole extract, as the
+    executive summary reads it), the monthly p-chart and the number of referrals judged from
+    List 3's count."""
     flags = referral_flags(refs, period_end)
-    first_month = (period_end.to_period("M") - (months - 1)).to_timestamp()
     monthly = rereferral_rates(flags, "month")
+    first_month = (
+        monthly["period"].min() if months is None or monthly.empty
+        else (period_end.to_period("M") - (months - 1)).to_timestamp()
+    )
     monthly = monthly[monthly["period"] >= first_month].reset_index(drop=True)
     quarterly = rereferral_rates(flags, "quarter")
     quarterly = quarterly[quarterly["period"] >= first_month].reset_index(drop=True)
@@ -115,9 +119,9 @@ def _rates(
 
 
 def build_chapter(
-    tables: dict[str, pd.DataFrame], period_end: pd.Timestamp, months: int = 24, years: int = 2
+    tables: dict[str, pd.DataFrame], period_end: pd.Timestamp, months: int | None = None, years: int = 2
 ) -> Chapter:
-    """Rates (last ``months`` months), the drivers model (closures in :func:`model_window`),
+    """Rates (last ``months`` months; default the whole extract), the drivers model (closures in :func:`model_window`),
     Kaplan-Meier and Cox (closures from the window's start to the period end)."""
     period_end = pd.Timestamp(period_end)
     notes: list[str] = []
@@ -203,8 +207,9 @@ def rate_message(
         text += f" ({' and '.join(bench)} in the latest published year)"
     if target is not None:
         text += f"; the local target is {_pct(target)} or lower"
-    signal = spc.describe_signal(ch.chart, higher_is_better=False)
-    text += f". The monthly chart shows {signal}."
+    last_month = pd.Timestamp(ch.period_end.year, ch.period_end.month, 1)
+    signal = spc.period_signal(ch.chart, last_month - pd.DateOffset(months=2), last_month, higher_is_better=False)
+    text += f". This quarter the monthly chart shows {signal}."
     return text
 
 

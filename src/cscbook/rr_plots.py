@@ -35,6 +35,7 @@ def plot_rate_chart(chart: pd.DataFrame, england: float | None, neighbours: floa
 def plot_forest(table: pd.DataFrame, ratio: str = "odds_ratio", title: str = "Odds ratios of re-referral"):
     """Forest plot: one row per term, point and 95% interval on a log scale, 1 marked."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     from cscbook.outputs import NEUTRAL, PALETTE
 
@@ -47,6 +48,10 @@ def plot_forest(table: pd.DataFrame, ratio: str = "odds_ratio", title: str = "Od
     ax.scatter(t[ratio], y, color=colours, zorder=3, s=25)
     ax.axvline(1, color="black", linewidth=0.8)
     ax.set_xscale("log")
+    low, high = float(t["ci_low"].min()), float(t["ci_high"].max())
+    ticks = [v for v in (0.125, 0.25, 0.5, 1, 2, 4, 8) if low / 1.5 <= v <= high * 1.5] or [1]
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, [term_label(x) for x in t["term"]], fontsize=9)
     ax.set_xlabel(f"{ratio.replace('_', ' ')} (log scale); right of 1: more re-referral")
     ax.set_title(title)
