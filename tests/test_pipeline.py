@@ -204,3 +204,18 @@ def test_refresh_cleans_volatile_metadata_and_refuses_other_params(tmp_path: Pat
     path.write_text(f'{{"outputs": "{tmp_path}/x"}}')
     with pytest.raises(Exception, match="absolute folder"):
         rn.check_portable(path, tmp_path)
+
+
+def test_table_coverage_counts_rows_set_aside_after_the_period_end() -> None:
+
+
+    # referrals: 10 kept over two files, 7 left after the period-end restriction -> 3 set aside
+    accounting = pd.DataFrame({
+        "table": ["referrals", "referrals", "contacts"], "file": ["a.csv", "b.csv", "c.csv"],
+        "rows_read": [6, 5, 4], "rows_kept": [5, 5, 4], "rows_excluded": [1, 0, 0],
+    })
+    tables = {"referrals": pd.DataFrame({"x": range(7)}), "contacts": pd.DataFrame({"x": range(4)})}
+    cov = dq.table_coverage(tables, accounting).set_index("table")
+    assert cov.loc["referrals"].tolist() == [10, 3, 7]
+    assert cov.loc["contacts"].tolist() == [4, 0, 4]
+    assert list(dq.table_coverage(tables).columns) == ["table", "rows used"]

@@ -68,10 +68,18 @@ def severity_summary(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def table_coverage(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows per canonical table used by the book (after the period-end restriction)."""
+def table_coverage(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows per canonical table: kept by the reader, set aside as recorded after the period end
+    (no look-ahead), and used by the book (kept - after period end = used)."""
     names = sorted(tables)
-    return pd.DataFrame({"table": names, "rows": [int(len(tables[n])) for n in names]})
+    used = pd.Series([int(len(tables[n])) for n in names], index=names, dtype="int64")
+    out = pd.DataFrame({"table": names})
+    if accounting is not None and not accounting.empty:
+        kept = accounting.groupby("table")["rows_kept"].sum().reindex(names).fillna(0).astype("int64")
+        out["rows kept"] = kept.to_numpy()
+        out["after the period end"] = (kept - used).clip(lower=0).to_numpy()
+    out["rows used"] = used.to_numpy()
+    return out
 
 
 def stock_flow_check(ctx: Any) -> pd.DataFrame | None:
