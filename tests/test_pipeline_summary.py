@@ -83,7 +83,8 @@ def test_headline_table_and_messages() -> None:
     msgs = summary.key_messages(table)
     assert len(msgs) == 2
     fd_msg = next(m for m in msgs if m.startswith("Assessments"))
-    assert "Assessments in 45 working days: 90.0% this quarter, up from 70.0% last quarter (an improvement)" in fd_msg
+    # Oct-Dec numerators 8 + 9 + 10 = 27 of 10 + 10 + 10 = 30
+    assert "Assessments in 45 working days: 90.0% this quarter (27 of 30), up from 70.0% last quarter (an improvement)" in fd_msg
     assert "meets the local target of 85.0%" in fd_msg
     assert "above England (85.7%)" in fd_msg
     c_msg = next(m for m in msgs if m.startswith("Contacts"))

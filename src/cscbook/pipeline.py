@@ -361,6 +361,8 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
         figures = params.figures_dir
         if figures.is_dir():
             shutil.copytree(figures, work / "figures" / params.quarter)
+        if (root / "_static").is_dir():  # the book's stylesheet (Jupyter Book picks up _static/*.css)
+            shutil.copytree(root / "_static", work / "_static")
         toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
         built = dt.datetime.now()
         for page in toc_files(toc):

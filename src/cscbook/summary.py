@@ -37,7 +37,7 @@ NO_CHANGE_RELATIVE = 0.01  # 1% of last quarter's value
 NOT_ASSESSED = "not assessed"
 
 TABLE_COLUMNS = [
-    "key", "label", "chapter", "kind", "unit", "this_quarter", "last_quarter", "year_ago",
+    "key", "label", "chapter", "kind", "unit", "this_quarter", "this_numerator", "this_denominator", "last_quarter", "year_ago",
     "target", "england", "higher_is_better", "direction", "signal",
 ]
 
@@ -106,6 +106,15 @@ def quarter_value(m: HeadlineMeasure, period_end: pd.Timestamp) -> float | None:
         last = sub[pd.to_datetime(sub["month"]) == months[-1]]["value"].dropna()
         return float(last.iloc[-1]) if len(last) else None
     raise ValueError(f"unknown measure kind {m.kind!r} for {m.key}")
+
+
+def quarter_counts(m: HeadlineMeasure, period_end: pd.Timestamp) -> tuple[int, int] | None:
+    """A proportion's numerator and denominator for the quarter (None for other kinds or no data)."""
+    if m.kind != "proportion" or m.monthly is None or m.monthly.empty:
+        return None
+    sub = m.monthly[pd.to_datetime(m.monthly["month"]).isin(quarter_months(period_end))]
+    den = int(pd.to_numeric(sub["denominator"]).sum())
+    return (int(pd.to_numeric(sub["numerator"]).sum()), den) if den > 0 else None
 
 
 def direction(
@@ -177,6 +186,8 @@ def headline_table(
                 "kind": m.kind,
                 "unit": m.unit,
                 "this_quarter": this,
+                **dict(zip(("this_numerator", "this_denominator"), quarter_counts(m, period_end) or (None, None),
+                           strict=True)),
                 "last_quarter": prev,
                 "year_ago": quarter_value(m, year_ago),
                 "target": m.target if m.target is not None else targets.get(m.key),
@@ -189,6 +200,8 @@ def headline_table(
     out = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     for c in ["this_quarter", "last_quarter", "year_ago", "target", "england"]:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    for c in ["this_numerator", "this_denominator"]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
     return out
 
 
@@ -252,7 +265,9 @@ def message(row: pd.Series) -> str:
     label = str(row["label"])
     if pd.isna(row["this_quarter"]):
         return f"{label}: not available for this quarter in this extract."
-    text = f"{label}: {this} this quarter"
+    num, den = row.get("this_numerator"), row.get("this_denominator")
+    of = f" ({int(num):,} of {int(den):,})" if num is not None and den is not None and pd.notna(num) and pd.notna(den) else ""
+    text = f"{label}: {this} this quarter{of}"
     d = row["direction"]
     prev = fmt_value(row["last_quarter"], row["kind"], row["unit"])
     if d == "no change":
