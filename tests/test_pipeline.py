@@ -219,3 +219,11 @@ def test_table_coverage_counts_rows_set_aside_after_the_period_end() -> None:
     assert cov.loc["referrals"].tolist() == [10, 3, 7]
     assert cov.loc["contacts"].tolist() == [4, 0, 4]
     assert list(dq.table_coverage(tables).columns) == ["table", "rows used"]
+
+
+def test_readable_table_for_the_book() -> None:
+    df = pd.DataFrame({"rows_read": pd.array([12345, 7], dtype="int64"), "table": ["contacts", "cin"]})
+    out = dq.readable(df)
+    assert list(out.columns) == ["Rows read", "Table"]
+    assert list(out["Rows read"]) == ["12,345", "7"]
+    assert list(df.columns) == ["rows_read", "table"]  # the input (saved as CSV) is unchanged

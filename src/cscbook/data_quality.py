@@ -20,6 +20,17 @@ SEVERITY_MEANING = {
 }
 
 
+def readable(df: pd.DataFrame) -> pd.DataFrame:
+    """A table for readers: column names in words ('rows_read' -> 'Rows read'), whole numbers
+    with thousands separators. The saved CSVs keep the raw names and numbers."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_integer_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+    out.columns = [str(c).replace("_", " ").capitalize() for c in out.columns]
+    return out
+
+
 def row_accounting(accounting: pd.DataFrame) -> pd.DataFrame:
     """Rows read, kept and excluded per table and source file name (not path), with a total row.
 
