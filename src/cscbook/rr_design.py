@@ -35,7 +35,7 @@ LABELS = {
     "primary_need": "Primary need",
     "source": "Source of the opening referral",
     "team": "Team",
-    "log_involvement_months": "Length of involvement, log(1 + months)",
+    "log_involvement_months": "Length of involvement (longer; on a log scale of months)",
     "previous_referrals": "Referrals in the previous 12 months (0-3)",
 }
 OTHER = "Other"
@@ -51,6 +51,8 @@ def term_label(term: str) -> str:
         lev = ENDED_LABELS.get(lev, lev)
     elif var == "primary_need" and lev in codes.PRIMARY_NEED.labels:
         lev = f"{lev} {codes.PRIMARY_NEED.labels[lev].lower()}"
+    elif var in {"sex", "disability"}:
+        lev = {"M": "male", "F": "female", "Y": "yes", "N": "no", "U": "not recorded"}.get(lev, lev)
     return f"{LABELS.get(var, var)}: {lev}"
 
 
