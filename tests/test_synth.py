@@ -315,6 +315,75 @@ def test_extract_as_at_september_equals_later_extract_restricted(earlier):
                                   check_dtype=False)  # fmt: skip
 
 
+# ---- allocation: one current team and worker per child ------------------------------------------
+
+# list -> (start column, end column: blank while open)
+OPEN_ROWS = {6: ("CIN Start Date", "CIN Closure Date"),
+             7: ("Child Protection Plan Start Date", "Child Protection Plan End Date"),
+             8: ("Date Started to be Looked After", "Date Ceased to be Looked After")}  # fmt: skip
+ALLOC = ["Allocated Team", "Allocated Worker"]
+CSW = {f"Children's Social Work {a}" for a in ("North", "South", "East", "West")}
+
+
+def _open_allocations(folder: Path) -> pd.DataFrame:
+    """Rows of Lists 6-9 open at the extract date (List 9: under 22) with list, age, status, team, worker."""
+    lists = _lists(folder)
+    parts = []
+    for n, (_, end) in OPEN_ROWS.items():
+        df = lists[n]
+        df = df[df[end] == ""]
+        status = df["Case Status"] if n == 6 else ""
+        parts.append(df[["Child Unique ID", "Age of Child (Years)", *ALLOC]].assign(list=n, status=status))
+    cl = lists[9]
+    cl = cl[cl["Age of Child (Years)"].astype(int) <= 21]
+    parts.append(cl[["Child Unique ID", "Age of Child (Years)", *ALLOC]].assign(list=9, status=""))
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("which", ["example", "earlier"])
+def test_every_child_has_one_team_and_worker_across_open_rows(which, request):
+    folder = EXAMPLE if which == "example" else request.getfixturevalue("earlier")
+    rows = _open_allocations(folder)
+    assert len(rows) > 2000 and (rows[ALLOC] != "").all().all()
+    per_child = rows.groupby("Child Unique ID")[ALLOC].nunique()
+    assert (per_child == 1).all().all(), per_child[(per_child > 1).any(axis=1)].head()
+    # the worker belongs to the team ('IR07 ...' is Initial Response's)
+    from cscbook.synth.allocation import TEAMS
+
+    prefix = rows["Allocated Team"].map({t: a for t, (a, _) in TEAMS.items()})
+    assert (rows["Allocated Worker"].str[:2] == prefix).all()
+    # the team is that of the most specific open case
+    lists = rows.groupby("Child Unique ID")["list"].agg(set)
+    team = rows.drop_duplicates("Child Unique ID").set_index("Child Unique ID")
+    age = team["Age of Child (Years)"].astype(int)
+    in_care = lists.map(lambda s: 8 in s)
+    assert (team.loc[in_care & (age >= 16), "Allocated Team"] == "Care Leavers (Through Care)").all()
+    young = team.loc[in_care & (age < 16), "Allocated Team"]
+    assert set(young) <= CSW | {"Disabled Children", "Permanence", "Fostering"} and "Permanence" in set(young)
+    plan = lists.map(lambda s: 7 in s and 8 not in s)
+    assert set(team.loc[plan, "Allocated Team"]) == CSW | {"Disabled Children"}
+    leaver = lists.map(lambda s: s == {9})
+    assert (team.loc[leaver, "Allocated Team"] == "Care Leavers (Through Care)").all()
+    assessing = rows.loc[rows["status"] == "d) Open assessment", "Child Unique ID"]
+    assert (team.loc[assessing, "Allocated Team"] == "Initial Response").all() and len(assessing) > 100
+
+
+def _closed_by(df: pd.DataFrame, n: int, on: str) -> pd.DataFrame:
+    start, end = OPEN_ROWS[n]
+    key = ["Child Unique ID", start, *ALLOC]
+    d = _d(df[end])
+    return df.loc[d.notna() & (d <= pd.Timestamp(on)), key].sort_values(key).reset_index(drop=True)
+
+
+def test_closed_rows_keep_the_allocation_they_closed_with(earlier):
+    # rows closed by 30 September 2024 show the same team and worker in the later extract
+    later, then = _lists(EXAMPLE), _lists(earlier)
+    for n in OPEN_ROWS:
+        a, b = _closed_by(then[n], n, "2024-09-30"), _closed_by(later[n], n, "2024-09-30")
+        assert len(a) > 500, n
+        pd.testing.assert_frame_equal(a, b, obj=f"List {n}")
+
+
 # ---- calibration building blocks (hand-worked) -------------------------------------------------
 
 
@@ -350,3 +419,53 @@ def test_plans_before_the_simulation_fall_as_its_own_history_grows():
     # p = 0.265 at the start (one or more if u >= 0.735; two if u >= 1 - 0.265 x 0.245 = 0.935),
     # 0.19 ten years on (one or more if u >= 0.81)
     assert pre_sim_plans(u, years).tolist() == [0, 1, 1, 2, 0, 0]
+
+
+def test_current_case_on_a_day_is_the_most_specific_open_one():
+    from cscbook.synth.current_case import current_cases
+    from cscbook.synth.days import add_years
+
+    # child 0: referral day 100 (N1), assessment 101-110, s47 105-115, ICPC and plan 115-180, CIN 100-200.
+    # child 1: referral day 1000 (N2), assessment authorised 1020, in care 1030-3000 (U3, then U1 from
+    # day 1500), left care on day 3000 aged 17 and a care leaver until the day before the 22nd birthday.
+    dob1 = 3000 - 17 * 365
+    b22 = int(add_years(np.array([dob1]), 22)[0])
+    tables = {
+        "referrals": pd.DataFrame({"ref": [1, 2], "child": [0, 1], "referral": [100, 1000], "need": ["N1", "N2"]}),
+        "assessments": pd.DataFrame({"child": [0, 1], "start": [101, 1001], "auth": [110, 1020]}),
+        "s47": pd.DataFrame({"ref": [1], "child": [0], "start": [105], "end": [115]}),
+        "cp": pd.DataFrame({"ref": [1], "child": [0], "start": [115], "end": [180]}),
+        "cin": pd.DataFrame({"ref": [1, 2], "child": [0, 1], "start": [100, 1000], "closure": [200, 3000],
+                             "auth": [110, 1020], "need": ["N1", "N2"]}),
+        "periods": pd.DataFrame({"child": [1], "period": [7], "start": [1030], "end": [3000], "need": ["N2"]}),
+        "episodes": pd.DataFrame({"period": [7, 7], "decom": [1030, 1500], "placement_type": ["U3", "U1"]}),
+        "leavers": pd.DataFrame({"child": [1], "dob": [dob1], "left": [3000]}),
+    }  # fmt: skip
+    child = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+    day = [99, 100, 110, 115, 181, 200, 201, 1020, 1030, 1500, 3000, 3001, b22]
+    out = current_cases(tables, np.array(child), np.array(day))
+    assert out["case"].tolist() == ["", "front door", "front door", "cp", "cin", "cin", "",
+                                    "front door", "care", "care", "care", "leaver", ""]  # fmt: skip
+    assert out["need"].tolist()[3:6] == ["N1", "N1", "N1"] and out["need"][8] == "N2"
+    assert out["days_in_care"].tolist()[8:11] == [0, 470, 1970]
+    assert out["foster_long"].tolist()[8:11] == [False, True, True]
+
+
+def test_team_for_and_worker():
+    from cscbook.synth.allocation import team_for, worker
+
+    case = np.array(["care", "care", "care", "care", "cp", "cin", "leaver", "front door", ""])
+    district = np.array([1, 1, 1, 12, 3, 20, 1, 1, 1])
+    need = np.array(["N1", "N1", "N1", "N2", "N1", "N1", "", "N2", ""])
+    age = np.array([16, 10, 10, 10, 5, 5, 19, 5, 5])
+    days = np.array([0, 400, 400, 100, 0, 0, 0, 0, 0])
+    foster = np.array([False, True, False, False, False, False, False, False, False])
+    assert team_for(case, district, need, age, days, foster).tolist() == [
+        "Care Leavers (Through Care)", "Fostering", "Permanence", "Disabled Children",
+        "Children's Social Work North", "Children's Social Work West", "Care Leavers (Through Care)",
+        "Initial Response", "",
+    ]  # fmt: skip
+    # Initial Response has 27 workers at scale 1: u = 0 picks the first, 0.999 the 27th, 0.5 the 14th
+    w = worker(np.array(["Initial Response"] * 3 + [""], dtype=object), np.array([0.0, 0.999, 0.5, 0.3]), 1.0)
+    assert [x[:4] for x in w[:3]] == ["IR01", "IR27", "IR14"] and w[3] == ""
+    assert worker(np.array(["Fostering"], dtype=object), np.array([0.7]), 0.1)[0].startswith("FO01 ")

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from cscbook.annexa_spec import LISTS
-from cscbook.synth import planted
-from cscbook.synth.allocation import area_team, unit, worker
+from cscbook.synth import allocation, planted
+from cscbook.synth.allocation import unit
+from cscbook.synth.current_case import current_cases
 from cscbook.synth.days import add_years, age_years, day, to_dt64
 from cscbook.synth.episodes import OUTSIDE
 from cscbook.synth.world import World
@@ -27,17 +28,18 @@ AS_AT_DEPENDENT = {
     "contacts": ["age_years"],
     "early_help": ["age_years"],
     "referrals": ["age_years"],
-    "assessments": ["age_years"],
-    "s47": ["age_years"],
+    "assessments": ["age_years", "allocated_team", "allocated_worker"],
+    "s47": ["age_years", "allocated_team", "allocated_worker"],
     "cin": ["age_years", "last_seen_date", "case_status", "allocated_team", "allocated_worker"],
-    "cp_plans": ["age_years", "last_visit_date", "latest_review_date", "latest_category"],
+    "cp_plans": ["age_years", "last_visit_date", "latest_review_date", "latest_category", "allocated_team",
+                 "allocated_worker"],
     "cla": ["age_years", "legal_status_start_date", "legal_status", "latest_review_date", "last_visit_date",
             "last_iro_date", "last_health_date", "last_dental_date", "placements_last_12m",
             "placement_start_date", "placement_type", "placement_provider", "placement_postcode",
             "placement_urn", "placement_location", "la_of_placement", "missing_episodes_12m",
             "absent_episodes_12m", "permanence_plan", "allocated_team", "allocated_worker"],
-    "care_leavers": ["age_years", "eligibility", "pathway_review_date", "in_touch", "latest_contact_date",
-                     "accommodation", "accommodation_suitability", "activity"],
+    "care_leavers": ["age_years", "allocated_team", "allocated_worker", "eligibility", "pathway_review_date",
+                     "in_touch", "latest_contact_date", "accommodation", "accommodation_suitability", "activity"],
 }  # fmt: skip
 
 
@@ -69,6 +71,7 @@ class Exporter:
         self.ch = ch
         ids = np.random.default_rng(world.seed).permutation(len(ch)) + 1
         self.ids = pd.Series(np.char.add("C", np.char.zfill(ids.astype(str), 7)), index=ch.index)
+        self.u = allocation.draws(world.seed, len(ch))
 
     # ---- helpers -----------------------------------------------------------------------
     def person(self, child: np.ndarray, spec_n: int) -> dict[str, np.ndarray]:
@@ -97,9 +100,24 @@ class Exporter:
         df["_k2"] = cols["child_id"]
         return df.sort_values(["_k1", "_k2"], kind="stable").drop(columns=["_k1", "_k2"]).reset_index(drop=True)
 
-    def team_of(self, child: np.ndarray, need: np.ndarray) -> np.ndarray:
-        team = area_team(self.ch.loc[child, "district"].to_numpy())
-        return np.where(np.asarray(need) == "N2", "Disabled Children", team)
+    def allocated(self, child: np.ndarray, on: np.ndarray) -> dict[str, np.ndarray]:
+        """allocated_team and allocated_worker: the child's one allocation on day ``on`` (the
+        extract date for rows still open, the closing day for closed rows; see current_case)."""
+        child = np.asarray(child, dtype=np.int64)
+        on = np.asarray(on, dtype=np.int64)
+        cur = current_cases(self.t, child, on)
+        ch = self.ch.loc[child]
+        age = age_years(ch["dob"].to_numpy(), on)
+        fostering = cur["foster_long"].to_numpy() & (self.u[child, allocation.FOSTERING_COLUMN] < allocation.FOSTERING_SHARE)
+        team = allocation.team_for(cur["case"].to_numpy(), ch["district"].to_numpy(), cur["need"].to_numpy(), age,
+                                   cur["days_in_care"].to_numpy(), fostering)  # fmt: skip
+        col = pd.Series(team).map({t: k for k, t in enumerate(allocation.TEAMS)}).fillna(0).astype(np.int64).to_numpy()
+        return {"allocated_team": team, "allocated_worker": allocation.worker(team, self.u[child, col], self.w.scale)}
+
+    def closing_day(self, end: np.ndarray) -> np.ndarray:
+        """The day a row's allocation is shown for: its end if ended by the extract date, else that date."""
+        end = np.asarray(end, dtype=np.int64)
+        return np.where((end >= 0) & (end <= self.A), end, self.A)
 
     # ---- lists ------------------------------------------------------------------------
     def list1(self) -> pd.DataFrame:
@@ -131,12 +149,11 @@ class Exporter:
         keep = ((r["referral"] >= self.ws) & (r["referral"] <= self.A)).to_numpy()
         r, prev = r[keep], prev[keep]
         child = r["child"].to_numpy()
-        team = np.where(r["need"].to_numpy() == "N2", "Disabled Children", "Initial Response")
         cols = self.person(child, 3)
         cols.update(referral_date=fmt_dates(r["referral"]), referral_source=r["source"].to_numpy(),
                     referral_nfa=np.where(r["nfa"].to_numpy(), "Y", "N"), referrals_last_12m=prev.astype(str),
-                    primary_need=r["need"].to_numpy(), allocated_team=team,
-                    allocated_worker=worker(team, r["ref"].to_numpy(), self.w.scale), _sort1=r["referral"].to_numpy())
+                    primary_need=r["need"].to_numpy(), _sort1=r["referral"].to_numpy(),
+                    **self.allocated(child, r["referral"].to_numpy()))
         return self.frame(3, cols, [])
 
     def list4(self) -> pd.DataFrame:
@@ -144,15 +161,12 @@ class Exporter:
         a = a[overlaps(a["start"], np.where(a["auth"] > self.A, -1, a["auth"]), self.ws, self.A)]
         auth = cens(a["auth"], self.A)
         child = a["child"].to_numpy()
-        need = self.t["referrals"].set_index("ref").loc[a["ref"], "need"].to_numpy()
-        team = np.where(need == "N2", "Disabled Children", "Initial Response")
         u = unit(a["ref"].to_numpy(), 11)
         cols = self.person(child, 4)
         cols.update(assessment_start_date=fmt_dates(a["start"]), child_seen=np.where(u < 0.97, "Y", "N"),
                     assessment_authorised_date=fmt_dates(auth),
                     requires_support=np.where(auth >= 0, a["requires_support"].to_numpy(), ""),
-                    allocated_team=team, allocated_worker=worker(team, a["ref"].to_numpy(), self.w.scale),
-                    _sort1=a["start"].to_numpy())
+                    _sort1=a["start"].to_numpy(), **self.allocated(child, self.closing_day(a["auth"])))
         return self.frame(4, cols, [])
 
     def list5(self) -> pd.DataFrame:
@@ -168,14 +182,12 @@ class Exporter:
             allc[["child", "icpc"]], on="child")
         m = m[(m["icpc"] < m["start"]) & (m["icpc"] >= m["start"] - 365)]
         prev_icpc = m.groupby("i").size().reindex(np.arange(len(s)), fill_value=0).to_numpy()
-        need = self.t["referrals"].set_index("ref").loc[s["ref"], "need"].to_numpy()
-        team = np.where(need == "N2", "Disabled Children", "Initial Response")
         cols = self.person(child, 5)
         cols.update(s47_start_date=fmt_dates(s["start"]),
                     icpc_unnecessary=s["icpc_unnecessary"].to_numpy(),
                     icpc_date=fmt_dates(icpc), icpc_resulted_in_plan=np.where(icpc >= 0, s["plan"].to_numpy(), ""),
-                    s47_last_12m=prev47.astype(str), icpcs_last_12m=prev_icpc.astype(str), allocated_team=team,
-                    allocated_worker=worker(team, s["ref"].to_numpy(), self.w.scale), _sort1=s["start"].to_numpy())
+                    s47_last_12m=prev47.astype(str), icpcs_last_12m=prev_icpc.astype(str),
+                    _sort1=s["start"].to_numpy(), **self.allocated(child, self.closing_day(s["end"])))
         return self.frame(5, cols, [])
 
     def _in_care_at(self, ref: np.ndarray, on: np.ndarray) -> np.ndarray:
@@ -202,16 +214,11 @@ class Exporter:
             [closure >= 0, in_care, on_plan, c["auth"].to_numpy() > self.A], ["CLOSED", "LAC", "CPP", "ASMT"], "CINP"
         )
         need = c["need"].to_numpy()
-        team = self.team_of(child, need)
-        team = np.where(status == "ASMT", "Initial Response", team)
-        team = np.where((status == "CLOSED") & np.isin(c["reason"], ["RC8", "RC9"]), "Initial Response", team)
         seen = np.maximum(on - np.floor(unit(ref, 13) * 21).astype(np.int64), c["start"].to_numpy())
         cols = self.person(child, 6)
         cols.update(cin_start_date=fmt_dates(c["start"]), primary_need=need, last_seen_date=fmt_dates(seen),
                     cin_closure_date=fmt_dates(closure), closure_reason=np.where(closure >= 0, c["reason"], ""),
-                    case_status=status, allocated_team=team,
-                    allocated_worker=worker(team, ref * 10 + (status == "CLOSED"), self.w.scale),
-                    _sort1=c["start"].to_numpy())
+                    case_status=status, _sort1=c["start"].to_numpy(), **self.allocated(child, on))
         return self.frame(6, cols, [])
 
     def list7(self) -> pd.DataFrame:
@@ -226,15 +233,13 @@ class Exporter:
         review = np.where(on - start >= 91, start + 91 + np.maximum(k, 0) * 182, -1)
         u = unit(ref, 19)
         child = p["child"].to_numpy()
-        need = self.t["referrals"].set_index("ref").loc[ref, "need"].to_numpy()
-        team = self.team_of(child, need)
         cols = self.person(child, 7)
         cols.update(cp_start_date=fmt_dates(start), initial_category=p["initial_category"].to_numpy(),
                     latest_category=np.where(review >= 0, p["latest_category"], p["initial_category"]),
                     last_visit_date=fmt_dates(visit), seen_alone=np.select([u < 0.8, u < 0.95], ["Y", "N"], "U"),
                     latest_review_date=fmt_dates(review), cp_end_date=fmt_dates(end),
                     epo_last_6m=np.where(unit(ref, 23) < 0.03, "Y", "N"), previous_cp_plans=p["previous"].astype(str),
-                    allocated_team=team, allocated_worker=worker(team, ref, self.w.scale), _sort1=start)
+                    _sort1=start, **self.allocated(child, on))
         return self.frame(7, cols, [])
 
     def current_episodes(self, A: int) -> pd.DataFrame:
@@ -274,9 +279,6 @@ class Exporter:
         postcode = latest["pl_post"].to_numpy().astype(str)
         inside = np.char.startswith(postcode, "WM")
         la = np.where(inside, "Westmere", pd.Series(postcode).map(OUTSIDE).fillna("").to_numpy())
-        team = np.where(age >= 16, "Care Leavers (Through Care)",
-                        np.where(tic >= 365, "Permanence", self.team_of(child, p["need"].to_numpy())))
-        team = np.where((team == "Permanence") & np.isin(ptype, ["U1", "U4"]) & (unit(pid, 29) < 0.2), "Fostering", team)
         perm = np.select(
             [np.isin(ptype, ["A5", "A6"]), age >= 16, np.isin(ptype, ["U1", "U4"]), ptype == "P1", tic < 180],
             ["ADOPTION", "SUPPORTED_LIVING", "LT_FOSTERING", "RETURN", "RETURN"],
@@ -299,8 +301,7 @@ class Exporter:
             placement_provider=latest["provider"].to_numpy(), placement_postcode=postcode,
             placement_urn=latest["urn"].to_numpy(), placement_location=np.where(inside, "IN", "OUT"),
             la_of_placement=la, missing_episodes_12m=mis.astype(str), absent_episodes_12m=(mis // 2).astype(str),
-            allocated_team=team, allocated_worker=worker(team, pid * 7 + (team == "Permanence"), self.w.scale),
-            _sort1=start,
+            _sort1=start, **self.allocated(child, on),
         )  # fmt: skip
         return self.frame(8, cols, [])
 
@@ -322,11 +323,13 @@ class Exporter:
         yes = in_touch == "YES"
         former = (age >= 18) | (left >= add_years(dob, 18))
         key = lv["child"].to_numpy()
-        team = np.full(len(lv), "Care Leavers (Through Care)")
-        cols = self.person(lv["child"].to_numpy(), 9)
+        # a care leaver until the 22nd birthday: later rows show the allocation they closed with
+        on = np.minimum(add_years(dob, 22) - 1, self.A)
+        cols = self.person(key, 9)
         cols.update(
-            uasc="N", allocated_team=team, allocated_worker=worker(team, key, self.w.scale),
-            personal_advisor=worker(team, key + 1, self.w.scale),
+            uasc="N", **self.allocated(key, on),
+            personal_advisor=allocation.worker(np.full(len(lv), allocation.CL, dtype=object),
+                                               self.u[key, allocation.PA_COLUMN], self.w.scale),
             eligibility=np.where(former, "FORMER_RELEVANT", "RELEVANT"),
             pathway_review_date=fmt_dates(np.maximum(self.A - np.floor(unit(key, 59) * 180).astype(np.int64), left)),
             in_touch=in_touch, latest_contact_date=fmt_dates(np.where(yes, contact, -1)),
