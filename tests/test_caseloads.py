@@ -179,3 +179,17 @@ def test_key_message_and_display_by_hand():
     assert shown["Average caseload"].tolist() == ["1.5", "2.5", "2.0", "2.0"]
     fig = cl.plot_caseloads(t)
     assert [tick.get_text() for tick in fig.axes[0].get_yticklabels()] == ["Team C", "Team B", "Team A"]
+
+
+def test_care_leavers_count_while_aged_21_or_under():
+    on = pd.Timestamp("2024-12-31")
+    leavers = pd.DataFrame(
+        [
+            ("L1", "Leaving Care", "W9", pd.Timestamp("2003-01-01")),  # 21 on the date (22 tomorrow): counts
+            ("L2", "Leaving Care", "W9", pd.Timestamp("2002-12-31")),  # 22 today: past support
+            ("L3", "Leaving Care", "W9", pd.NaT),  # age unknown: counted
+        ],
+        columns=["child_id", "allocated_team", "allocated_worker", "date_of_birth"],
+    )
+    cases = cl.open_cases({"care_leavers": leavers}, on)
+    assert sorted(cases["child_id"]) == ["L1", "L3"]

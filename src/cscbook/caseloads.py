@@ -42,6 +42,7 @@ TOTAL = "All teams"
 NO_TEAM = "Team not recorded"
 OPEN_COLUMNS = ["child_id", "allocated_team", "allocated_worker", "case_type", *CASE_TYPES]
 TABLE_COLUMNS = ["team", "workers", "children", "cases", "mean", "median", "min", "max", "unallocated"]
+CARE_LEAVER_MAX_AGE = 21  # the DfE care-leaver cohort is aged 17-21; older rows are past support
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -62,12 +63,21 @@ def _open_rows(df: pd.DataFrame, start: str | None, end: str | None, on_date: pd
     return mask
 
 
+def _age_on(dob: pd.Series, on_date: pd.Timestamp) -> pd.Series:
+    """Age in whole years on ``on_date`` (NA where the date of birth is missing)."""
+    dob = pd.to_datetime(dob)
+    before_birthday = (dob.dt.month > on_date.month) | ((dob.dt.month == on_date.month) & (dob.dt.day > on_date.day))
+    return (on_date.year - dob.dt.year - before_birthday.astype("Int64")).astype("Int64")
+
+
 def open_cases(tables: dict[str, pd.DataFrame], on_date) -> pd.DataFrame:
     """One row per child per allocated worker with a case open on ``on_date``.
 
     Columns: child_id, allocated_team (the worker's team, see module docstring),
     allocated_worker (NA: unallocated), case_type (the most specific open case: in care,
     child protection plan, care leaver, child in need) and one boolean column per case type.
+    A care leaver counts while aged 21 or under on the date (the DfE cohort); older List 9
+    rows are past support.
     A child with no allocated worker on any open case appears once, with worker NA and the
     team of their most specific case; one who has a worker on any open case is allocated.
     Record-level: for computing only, never for output.
@@ -79,8 +89,11 @@ def open_cases(tables: dict[str, pd.DataFrame], on_date) -> pd.DataFrame:
         if df is None or df.empty:
             continue
         df = df.reindex(columns=list(dict.fromkeys(["child_id", "allocated_team", "allocated_worker",
-                                                    *[c for c in (start, end) if c]])))
-        rows = df.loc[_open_rows(df, start, end, on_date), ["child_id", "allocated_team", "allocated_worker"]]
+                                                    "date_of_birth", *[c for c in (start, end) if c]])))
+        is_open = _open_rows(df, start, end, on_date)
+        if table == "care_leavers":
+            is_open &= _age_on(df["date_of_birth"], on_date).fillna(0) <= CARE_LEAVER_MAX_AGE
+        rows = df.loc[is_open, ["child_id", "allocated_team", "allocated_worker"]]
         parts.append(rows.assign(case_type=case_type, _rank=rank))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="bool" if c in CASE_TYPES else "string") for c in OPEN_COLUMNS})
