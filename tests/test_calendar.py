@@ -57,3 +57,16 @@ def test_missing_dates_give_na():
 def test_add_working_days_over_christmas():
     out = add_working_days(pd.Series([pd.Timestamp("2023-12-22")]), 1)
     assert out.iloc[0] == pd.Timestamp("2023-12-27")
+
+
+def test_age_in_years_counts_the_birthday_on_the_day():
+    import pandas as pd
+
+    from cscbook.calendar import age_in_years
+
+    dob = pd.Series(pd.to_datetime(["2008-02-29", "2006-12-31", "2007-01-01", None]))
+    # On 31 Dec 2024: 16 (leap-day birthday passed), 18 (birthday today), 17 (18 tomorrow), unknown.
+    assert age_in_years(dob, pd.Timestamp("2024-12-31")).tolist() == [16, 18, 17, pd.NA]
+    # On 28 Feb 2025 the leap-day child is still 16; per-row dates work too.
+    on = pd.Series(pd.to_datetime(["2025-02-28", "2024-12-30", "2025-01-01", "2025-01-01"]))
+    assert age_in_years(dob, on).tolist() == [16, 17, 18, pd.NA]

@@ -75,3 +75,19 @@ def add_working_days(dates, n: int) -> pd.Series:
     out = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[D]")
     out[m] = np.busday_offset(d[m], n, roll="forward", busdaycal=_calendar())
     return pd.Series(pd.to_datetime(out))
+
+
+def age_in_years(dob, on) -> pd.Series:
+    """Age in whole years on a date (the birthday counts on the day), as ``Int64``.
+
+    ``on`` is one date or a Series of dates aligned with ``dob``; missing dates give ``<NA>``.
+    """
+    dob = pd.to_datetime(pd.Series(dob))
+    if isinstance(on, pd.Series):
+        on = pd.to_datetime(on)
+        year, month, day = on.dt.year, on.dt.month, on.dt.day
+    else:
+        on = pd.Timestamp(on)
+        year, month, day = on.year, on.month, on.day
+    before_birthday = (dob.dt.month > month) | ((dob.dt.month == month) & (dob.dt.day > day))
+    return (year - dob.dt.year - before_birthday.astype("Int64")).astype("Int64")

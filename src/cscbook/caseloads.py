@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cscbook.calendar import age_in_years
 from cscbook.headline import HeadlineMeasure
 from cscbook.outputs import NEUTRAL, PALETTE
 
@@ -63,13 +64,6 @@ def _open_rows(df: pd.DataFrame, start: str | None, end: str | None, on_date: pd
     return mask
 
 
-def _age_on(dob: pd.Series, on_date: pd.Timestamp) -> pd.Series:
-    """Age in whole years on ``on_date`` (NA where the date of birth is missing)."""
-    dob = pd.to_datetime(dob)
-    before_birthday = (dob.dt.month > on_date.month) | ((dob.dt.month == on_date.month) & (dob.dt.day > on_date.day))
-    return (on_date.year - dob.dt.year - before_birthday.astype("Int64")).astype("Int64")
-
-
 def open_cases(tables: dict[str, pd.DataFrame], on_date) -> pd.DataFrame:
     """One row per child per allocated worker with a case open on ``on_date``.
 
@@ -92,7 +86,7 @@ def open_cases(tables: dict[str, pd.DataFrame], on_date) -> pd.DataFrame:
                                                     "date_of_birth", *[c for c in (start, end) if c]])))
         is_open = _open_rows(df, start, end, on_date)
         if table == "care_leavers":
-            is_open &= _age_on(df["date_of_birth"], on_date).fillna(0) <= CARE_LEAVER_MAX_AGE
+            is_open &= age_in_years(df["date_of_birth"], on_date).fillna(0) <= CARE_LEAVER_MAX_AGE
         rows = df.loc[is_open, ["child_id", "allocated_team", "allocated_worker"]]
         parts.append(rows.assign(case_type=case_type, _rank=rank))
     if not parts:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cscbook.calendar import age_in_years
+
 EPISODE_COLUMNS = [
     "child_id", "episode_start", "episode_end", "reason_new_episode", "legal_status",
     "placement_type", "placement_provider", "reason_episode_ceased",
@@ -39,7 +41,7 @@ def as_string(s: pd.Series) -> pd.Series:
 
 def age_years(dob: pd.Series, on: pd.Timestamp) -> pd.Series:
     """Age in whole years on ``on`` (the birthday counts on the day); NaN when the date of birth is missing."""
-    return on.year - dob.dt.year - ((dob.dt.month > on.month) | ((dob.dt.month == on.month) & (dob.dt.day > on.day)))
+    return age_in_years(dob, on).astype("float64")
 
 
 # --------------------------------------------------------------------------------------

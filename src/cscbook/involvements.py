@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook import codes
+from cscbook.calendar import age_in_years
 from cscbook.rereferrals import WINDOW_DAYS, as_dates
 
 ENDED_LEVELS = (
@@ -105,13 +106,6 @@ def age_band(age_years: pd.Series) -> pd.Series:
     out = out.mask(a.between(10, 15).fillna(False).astype(bool), "10-15")
     out = out.mask(a.between(16, 17).fillna(False).astype(bool), "16-17")
     return out
-
-
-def _age_years(dob: pd.Series, on: pd.Series) -> pd.Series:
-    """Whole years of age on a date (vectorised, birthday counted on the day)."""
-    years = on.dt.year - dob.dt.year
-    before_birthday = (on.dt.month < dob.dt.month) | ((on.dt.month == dob.dt.month) & (on.dt.day < dob.dt.day))
-    return (years - before_birthday.astype("Int64")).astype("Int64")
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +225,7 @@ def _with_covariates(inv: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.D
     inv["source"] = inv["source"].fillna("Unknown")
     inv["team"] = inv["team"].fillna("Not recorded")
     inv["disability"] = disability_at(tables, inv[["child_id", "closure"]].rename(columns={"closure": "date"}))
-    age = _age_years(inv["date_of_birth"], inv["closure"])
+    age = age_in_years(inv["date_of_birth"], inv["closure"])
     inv["age_band"] = age_band(age)
     return inv
 
