@@ -13,6 +13,7 @@ from cscbook import codes
 from cscbook.cic_breakdowns import NOT_KNOWN, suppress_breakdown
 from cscbook.cic_episodes import as_at, cease_flags, periods_of_care
 from cscbook.cic_flows import financial_year
+from cscbook.survival import step_at
 
 
 def reasons_ceased(e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp, min_cell: int) -> pd.DataFrame:
@@ -78,7 +79,7 @@ def km_by_entry_year(tic: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Data
         followed = g["months"].max()
 
         def at(m: float, t=t, s=s, followed=followed) -> float:
-            return float(s[np.searchsorted(t, m, side="right") - 1]) * 100 if m <= followed else np.nan
+            return float(step_at(t, s, [m])[0]) * 100 if m <= followed else np.nan
 
         below = np.nonzero(s <= 0.5)[0]
         rows.append(
