@@ -61,7 +61,7 @@ def plot_over_time(ch: Chapter, characteristic: str) -> Figure:
     wide = wide.fillna(0)
     fig, ax = plt.subplots(figsize=(8, 3.8))
     bottom = np.zeros(len(wide))
-    labels = [f"{x:%b %Y}" for x in wide.index]
+    labels = [f"{x:%b}\n{x:%Y}" for x in wide.index]  # two lines: no crowding beside the legend
     for i, col in enumerate(wide.columns):
         ax.bar(labels, wide[col].to_numpy(dtype=float), bottom=bottom, color=PALETTE[i % len(PALETTE)], label=col)
         bottom += wide[col].to_numpy(dtype=float)
