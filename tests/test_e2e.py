@@ -290,7 +290,9 @@ def test_failing_notebook_keeps_the_last_good_book(tmp_path: Path) -> None:
     (tmp_path / "_toc.yml").write_text(_TOC)
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "index.md").write_text("# $authority\n\n$quarter_title\n")
-    _notebook(tmp_path / "notebooks" / "01_ok.ipynb", "print('ok')")
+    _notebook(tmp_path / "notebooks" / "01_ok.ipynb",
+              "from pathlib import Path\nd = Path('../reports/2023-24-Q4/tables')\nd.mkdir(parents=True, exist_ok=True)\n"
+              "(d / 't.csv').write_text('second run' if Path('../FAIL').exists() else 'first run')\nprint('ok')")
     _notebook(tmp_path / "notebooks" / "02_flaky.ipynb",
               "from pathlib import Path\nif Path('../FAIL').exists():\n    raise ValueError('planted failure')\nprint(1)")
     params = str(tmp_path / "params" / "example.yaml")
@@ -309,4 +311,7 @@ def test_failing_notebook_keeps_the_last_good_book(tmp_path: Path) -> None:
     saved = tmp_path / "reports" / "2023-24-Q4" / "notebooks" / "02_flaky.ipynb"
     assert str(saved) in err.replace("\n", "") and saved.is_file()
     assert index.read_text() == before  # the last good book is untouched
+    # and so are its tables: the failed run's partial tables are discarded
+    assert (tmp_path / "reports" / "2023-24-Q4" / "tables" / "t.csv").read_text() == "first run"
+    assert not list((tmp_path / "reports" / "2023-24-Q4").glob(".tables-previous"))
     assert not list((tmp_path / "reports" / "2023-24-Q4").glob(".book-*"))  # no temporary folders left

@@ -415,6 +415,33 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
         shutil.rmtree(work, ignore_errors=True)
 
 
+@contextmanager
+def last_good_outputs(*folders: Path) -> Iterator[None]:
+    """Set each output folder aside while a run writes a new one; if the run fails, put the
+    last good folder back (the partial new one is discarded), so the tables and figures
+    always match the last good book. On success the old copies are removed."""
+    saved: list[tuple[Path, Path | None]] = []
+    for folder in folders:
+        backup = folder.with_name(f".{folder.name}-previous")
+        shutil.rmtree(backup, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, backup)
+            saved.append((folder, backup))
+        else:
+            saved.append((folder, None))
+    try:
+        yield
+    except BaseException:
+        for folder, backup in saved:
+            if backup is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+                os.replace(backup, folder)
+        raise
+    for _, backup in saved:
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+
+
 def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None) -> Path:
     """Run one quarter end to end; return the built index.html."""
     from cscbook.context import read_all, save_context
@@ -429,15 +456,13 @@ def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None
         ctx = read_all(params)
         save_context(ctx)
         params.reports_dir.mkdir(parents=True, exist_ok=True)
-        if params.tables_dir.is_dir():
-            for old in params.tables_dir.glob("*.csv"):
-                old.unlink()
-    with timer.stage("execute notebooks"), kernel_stderr_to(params.reports_dir / "kernels.log"):
-        executed = execute_notebooks(params, root, params.reports_dir / "notebooks", timer, quiet)
-    with timer.stage("build book"):
-        index = build_book(params, root, executed, strict, quiet)
-    with timer.stage("tables workbook"):
-        tables_workbook(params.tables_dir, params.reports_dir / "tables.xlsx")
+    with last_good_outputs(params.tables_dir, params.figures_dir):
+        with timer.stage("execute notebooks"), kernel_stderr_to(params.reports_dir / "kernels.log"):
+            executed = execute_notebooks(params, root, params.reports_dir / "notebooks", timer, quiet)
+        with timer.stage("build book"):
+            index = build_book(params, root, executed, strict, quiet)
+        with timer.stage("tables workbook"):
+            tables_workbook(params.tables_dir, params.reports_dir / "tables.xlsx")
     timings = timer.as_dict()
     (params.reports_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     if not quiet:
