@@ -302,8 +302,15 @@ def test_stl_needs_36_months():
 def test_change_sentences():
     s = fd_trends.change_sentence("of assessments were completed within 45 working days", 0.83, 0.64,
                                   "September", "July", "special cause improvement")
-    assert s == ("83% of assessments were completed within 45 working days in September, up from 64% in July; "
-                 "this is a real improvement (special-cause variation).")
+    assert s == ("83% of assessments were completed within 45 working days in September, up from 64% in July. "
+                 "The control chart shows special-cause improvement: the months of this period are better than "
+                 "the usual range of variation.")
+    # a tiny change in a period whose months sit outside the usual range: the sentence reads the
+    # chart, it does not call the 0.7% drop itself an unusual change
+    level = fd_trends.change_sentence("referrals were received", 910, 916, "Q4", "Q3",
+                                      "special cause variation", percent=False)
+    assert "down from 916 in Q3. The control chart shows special-cause variation" in level
+    assert "unusual change" not in level
     noise = fd_trends.change_sentence("contacts were received", 1234, 1300, "September", "July",
                                       "common cause variation", percent=False)
     assert noise.startswith("1,234 contacts were received in September, compared with 1,300 in July;")
@@ -329,7 +336,8 @@ def test_quarter_signal_and_measure_sentence():
     spec = front_door.MEASURES["assessment_45wd"]
     text = fd_trends.measure_sentence(spec, frame, chart, T("2024-09-30"))
     assert text == ("90% of assessments were completed within 45 working days in July to September 2024, "
-                    "up from 60% in April to June 2024; this is a real improvement (special-cause variation).")
+                    "up from 60% in April to June 2024. The control chart shows special-cause improvement: the "
+                    "months of this period are better than the usual range of variation.")
 
 
 def test_headline_measures_contract():

@@ -87,3 +87,14 @@ def test_repository_parameter_files_are_valid() -> None:
     q2 = load_params(root / "params" / "2024-25-Q2.yaml")
     assert (q3.quarter, q2.quarter) == ("2024-25-Q3", "2024-25-Q2")
     assert q3.synthetic and q3.authority == "Westmere (synthetic example authority)"
+
+
+@pytest.mark.parametrize(
+    ("date", "says"),
+    [("2024-02-30", "February 2024 has 29 days"), ("2025-02-30", "February 2025 has 28 days"),
+     ("2024-13-31", "There is no month 13"), ("2024-12-32", "December 2024 has 31 days")],
+)
+def test_impossible_date_says_which_part_is_wrong(project: Path, date: str, says: str) -> None:
+    res = run_cli(write(project, GOOD.replace("period_end: 2024-12-31", f"period_end: {date}")))
+    assert res.returncode == 2
+    assert says in res.stderr.replace("\n", " ")

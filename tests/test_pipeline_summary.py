@@ -155,3 +155,15 @@ def test_target_of_a_measure_with_no_better_direction_is_stated_not_judged() -> 
     msg = summary.message(row)
     assert "above the local planning figure of 90" in msg
     assert "misses" not in msg and "meets" not in msg
+
+
+def test_comparisons_in_words_agree_with_the_numbers_shown() -> None:
+    # 0.8566 and 0.857 both print as 85.7%: the sentence must not say "below England".
+    row = pd.Series({
+        "label": "Assessments", "kind": "proportion", "unit": "", "this_quarter": 0.8566,
+        "last_quarter": 0.85, "direction": "improving", "signal": "common cause variation",
+        "target": 0.857, "england": 0.857, "higher_is_better": True,
+    })
+    msg = summary.message(row)
+    assert "the same as England (85.7%)" in msg
+    assert "meets the local target of 85.7%" in msg

@@ -104,8 +104,8 @@ def change_sentence(what: str, current: float, previous: float, when: str, previ
 
     ``what`` follows the number: "of assessments were completed within 45 working days" or
     "contacts were received". ``signal`` is ``spc.describe_signal``'s answer. Special cause:
-    "83% ... in September, up from 64% in July; this is a real improvement (special-cause
-    variation)". Common cause: "... compared with 64% in July; the difference is within the
+    "83% ... in September, up from 64% in July. The control chart shows special-cause
+    improvement: ...". Common cause: "... compared with 64% in July; the difference is within the
     usual month-to-month variation (common cause), so it is not evidence of a real change".
     """
     now = format_value(current, percent)
@@ -120,11 +120,15 @@ def change_sentence(what: str, current: float, previous: float, when: str, previ
         return (f"{head}, compared with {before} {preposition} {previous_when}; the difference is within the usual "
                 f"month-to-month variation (common cause), so it is not evidence of a real change.")
     word = "the same as" if same else "up from" if current > previous else "down from"
+    # The signal is about where this period's months sit on the control chart, not about the
+    # size of the change from the last period, so it is stated as a reading of the chart.
     meaning = {
-        spc.IMPROVEMENT_TEXT: "a real improvement (special-cause variation)",
-        spc.CONCERN_TEXT: "a real deterioration and a concern (special-cause variation)",
-    }.get(signal, "an unusual change, beyond the usual variation (special-cause variation)")
-    return f"{head}, {word} {before} {preposition} {previous_when}; this is {meaning}."
+        spc.IMPROVEMENT_TEXT: "special-cause improvement: the months of this period are better than the usual "
+                              "range of variation",
+        spc.CONCERN_TEXT: "special-cause concern: the months of this period are worse than the usual range of "
+                          "variation",
+    }.get(signal, "special-cause variation: the months of this period are outside the usual range of variation")
+    return f"{head}, {word} {before} {preposition} {previous_when}. The control chart shows {meaning}."
 
 
 def _months_label(start: pd.Timestamp, end: pd.Timestamp) -> str:

@@ -7,9 +7,12 @@ Q4 31 March; Q3 2024-25 ends 31 December 2024.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -114,6 +117,18 @@ _PROPORTION_TARGETS = {k for k in TARGET_KEYS if k != "cla_rate_per_10k"}
 _INTERVENTION_KEYS = {"name", "date", "description"}
 
 
+def _date_fix(value: Any) -> str:
+    """What to do about a value that is not a date: say which part is impossible when it has the right shape."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(value).strip())
+    if not m:
+        return "Write it as YYYY-MM-DD."
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        return f"There is no month {month}: write it as YYYY-MM-DD."
+    last = calendar.monthrange(year, month)[1]
+    return f"{calendar.month_name[month]} {year} has {last} days: check the day."
+
+
 def _err(path: Path, key: str, problem: str, fix: str) -> UserError:
     return UserError(f"Parameter file {path}: key '{key}' {problem}. {fix}")
 
@@ -146,7 +161,7 @@ def load_params(path: str | Path) -> Params:
     try:
         period_end = pd.Timestamp(raw["period_end"]).normalize()
     except (ValueError, TypeError):
-        raise _err(path, "period_end", f"is not a date ({raw['period_end']!r})", "Write it as YYYY-MM-DD.") from None
+        raise _err(path, "period_end", f"is not a date ({raw['period_end']!r})", _date_fix(raw["period_end"])) from None
     if (period_end.month, period_end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
         raise _err(
             path, "period_end", f"is {period_end:%Y-%m-%d}, not a quarter end",
@@ -187,7 +202,7 @@ def load_params(path: str | Path) -> Params:
         try:
             when = pd.Timestamp(item["date"])
         except (ValueError, TypeError):
-            raise _err(path, f"interventions[{i}].date", "is not a date", "Write it as YYYY-MM-DD.") from None
+            raise _err(path, f"interventions[{i}].date", f"is not a date ({item['date']!r})", _date_fix(item["date"])) from None
         if when > period_end:
             raise _err(path, f"interventions[{i}].date", "is after the period end", "Evaluate it in a later quarter.")
         interventions.append(Intervention(str(item["name"]), when, str(item.get("description", ""))))

@@ -239,13 +239,21 @@ _PRIORITY = {
 }
 
 
+def _as_shown(value: float, kind: str) -> float:
+    """The value at the precision the book shows it (proportions to 0.1%, others to 0.1), so that
+    comparisons in words agree with the numbers printed beside them."""
+    return round(float(value) * 1000) / 1000 if kind == "proportion" else round(float(value), 1)
+
+
 def _target_clause(row: pd.Series) -> str:
     if pd.isna(row["target"]) or pd.isna(row["this_quarter"]):
         return ""
     if row["higher_is_better"] is None:  # a planning figure, not a direction: say where it stands
-        rel = "above" if row["this_quarter"] > row["target"] else "below" if row["this_quarter"] < row["target"] else "at"
+        this, target = _as_shown(row["this_quarter"], row["kind"]), _as_shown(row["target"], row["kind"])
+        rel = "above" if this > target else "below" if this < target else "at"
         return f" It is {rel} the local planning figure of {fmt_value(row['target'], row['kind'], row['unit'])}."
-    meets = row["this_quarter"] >= row["target"] if row["higher_is_better"] else row["this_quarter"] <= row["target"]
+    this, target = _as_shown(row["this_quarter"], row["kind"]), _as_shown(row["target"], row["kind"])
+    meets = this >= target if row["higher_is_better"] else this <= target
     word = "meets" if meets else "misses"
     return f" It {word} the local target of {fmt_value(row['target'], row['kind'], row['unit'])}."
 
@@ -253,8 +261,9 @@ def _target_clause(row: pd.Series) -> str:
 def _england_clause(row: pd.Series) -> str:
     if pd.isna(row["england"]) or pd.isna(row["this_quarter"]):
         return ""
-    rel = "above" if row["this_quarter"] > row["england"] else "below"
-    if row["this_quarter"] == row["england"]:
+    this, england = _as_shown(row["this_quarter"], row["kind"]), _as_shown(row["england"], row["kind"])
+    rel = "above" if this > england else "below"
+    if this == england:
         return f" This is the same as England ({fmt_value(row['england'], row['kind'], row['unit'])})."
     return f" This is {rel} England ({fmt_value(row['england'], row['kind'], row['unit'])})."
 

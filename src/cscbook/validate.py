@@ -72,6 +72,13 @@ def classify(paths: list[str | Path]) -> tuple[list[Path], list[Path], list[str]
     return annex, ssda, notes
 
 
+def _header(table: str, column: str) -> str:
+    """The column as the analyst knows it: the Annex A template header where there is one."""
+    lst = annexa_spec.TABLES.get(table)
+    match = [c.header for c in lst.columns if c.name == column] if lst is not None else []
+    return f"'{match[0]}'" if match else column
+
+
 def _summary_lines(res: dq.ReadResult) -> list[str]:
     lines = []
     acc = res.accounting.groupby("table", sort=False)[["rows_read", "rows_kept", "rows_excluded"]].sum()
@@ -89,7 +96,7 @@ def _summary_lines(res: dq.ReadResult) -> list[str]:
                 t_log.groupby(["reason", "column", "severity"]).size().sort_values(ascending=False, kind="stable").head(3)
             )
             for (reason, column, severity), n in top.items():
-                where = f" in {column}" if column else ""
+                where = f" in {_header(table, column)}" if column else ""
                 lines.append(f"      {n:,} x {reason}{where} ({severity})")
     return lines
 
@@ -151,6 +158,8 @@ def main(args) -> int:
         except OSError as exc:
             raise UserError(f"The log file {log_path} could not be written ({exc}). Choose another path.") from None
         out.append(f"Full log written to {log_path} (it names child identifiers: keep it internal).")
+    elif len(log):
+        out.append("To see every issue with its file, sheet, row and value, run again with --log issues.csv.")
     out.append("The data are usable.")
     print("\n".join(out))
     return 0
