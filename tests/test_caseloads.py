@@ -193,3 +193,35 @@ def test_care_leavers_count_while_aged_21_or_under():
     )
     cases = cl.open_cases({"care_leavers": leavers}, on)
     assert sorted(cases["child_id"]) == ["L1", "L3"]
+
+
+def test_a_team_with_one_worker_is_not_shown_on_its_own():
+    cases = pd.DataFrame(
+        {
+            "child_id": ["A", "B", "C", "D", "E"],
+            "allocated_team": ["Big", "Big", "Big", "Solo", "Solo"],
+            "allocated_worker": ["W1", "W1", "W2", "W3", "W3"],
+        }
+    )
+    table = cl.caseloads(cl.open_cases({"cin": cases.assign(cin_start_date=D - pd.Timedelta(days=10))}, D))
+    assert "Solo" not in set(table["team"])
+    other = table.set_index("team").loc[cl.OTHER_TEAMS]
+    assert other["workers"] == 1 and other["children"] == 2
+    assert pd.isna(other["mean"]) and pd.isna(other["max"])  # one person's caseload is not shown
+    big = table.set_index("team").loc["Big"]
+    assert (big["workers"], big["mean"], big["min"], big["max"]) == (2, 1.5, 1, 2)  # W1 2, W2 1
+    total = table.set_index("team").loc[cl.TOTAL]
+    assert (total["workers"], total["children"]) == (3, 5)
+
+
+def test_key_message_ignores_teams_whose_figures_are_hidden():
+    cases = pd.DataFrame(
+        {
+            "child_id": ["A", "B", "C", "D", "E", "F"],
+            "allocated_team": ["Big", "Big", "Big", "Solo", "Solo", "Solo"],
+            "allocated_worker": ["W1", "W1", "W2", "W3", "W3", "W3"],
+        }
+    )
+    oc = cl.open_cases({"cin": cases.assign(cin_start_date=D - pd.Timedelta(days=10))}, D)
+    text = cl.key_message(cl.caseloads(oc), D, 0)
+    assert "Other teams" not in text  # its figures are one person's, hidden

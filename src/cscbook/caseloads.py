@@ -40,6 +40,8 @@ SOURCES: dict[str, tuple[str, str | None, str | None]] = {
 }
 CASE_TYPES = tuple(v[0] for v in SOURCES.values())
 TOTAL = "All teams"
+OTHER_TEAMS = "Other teams (fewer than 2 workers each)"
+MIN_WORKERS = 2
 NO_TEAM = "Team not recorded"
 OPEN_COLUMNS = ["child_id", "allocated_team", "allocated_worker", "case_type", *CASE_TYPES]
 TABLE_COLUMNS = ["team", "workers", "children", "cases", "mean", "median", "min", "max", "unallocated"]
@@ -167,10 +169,24 @@ def caseloads(cases: pd.DataFrame) -> pd.DataFrame:
     children allocated in the team); cases (sum of the workers' caseloads: a child with two
     workers counts twice); mean, median, min, max caseload per worker (children); unallocated
     (children with open cases but no allocated worker). No worker is named.
+
+    Teams with fewer than ``MIN_WORKERS`` workers are reported together as "Other teams": one
+    worker's figures would be that person's own caseload.
     """
     per_worker = worker_caseloads(cases)
+    size = per_worker.groupby("allocated_team")["allocated_worker"].nunique()
+    small = size.index[size < MIN_WORKERS]
+    if len(small):
+        cases = cases.assign(allocated_team=cases["allocated_team"].mask(cases["allocated_team"].isin(small), OTHER_TEAMS))
+        per_worker = per_worker.assign(
+            allocated_team=per_worker["allocated_team"].mask(per_worker["allocated_team"].isin(small), OTHER_TEAMS)
+        )
     teams = _summary(per_worker, cases, ["allocated_team"]).rename(columns={"allocated_team": "team"})
     teams = teams.sort_values("team", kind="stable")
+    alone = teams["team"].eq(OTHER_TEAMS) & (teams["workers"] < MIN_WORKERS)  # still one person: hide
+    teams[["min", "max"]] = teams[["min", "max"]].astype("Int64")
+    teams.loc[alone, ["mean", "median"]] = np.nan
+    teams.loc[alone, ["min", "max"]] = pd.NA
     total = _summary(per_worker, cases, []).assign(team=TOTAL)
     return pd.concat([teams, total], ignore_index=True)[TABLE_COLUMNS]
 
@@ -187,7 +203,7 @@ def key_message(table: pd.DataFrame, on_date, several: int) -> str:
     total = table[table["team"] == TOTAL].iloc[0]
     if total["workers"] == 0:
         return f"No open case in this extract has an allocated worker on {on_date:%-d %B %Y}."
-    teams = table[(table["team"] != TOTAL) & (table["workers"] > 0)].sort_values("mean", kind="stable")
+    teams = table[(table["team"] != TOTAL) & (table["workers"] > 0) & table["mean"].notna()].sort_values("mean", kind="stable")
     text = (
         f"On {on_date:%-d %B %Y}, {total['workers']:,} workers held open cases for {total['children']:,} children: "
         f"an average of {total['mean']:.1f} children per worker (range {total['min']} to {total['max']})."
