@@ -98,3 +98,15 @@ def test_impossible_date_says_which_part_is_wrong(project: Path, date: str, says
     res = run_cli(write(project, GOOD.replace("period_end: 2024-12-31", f"period_end: {date}")))
     assert res.returncode == 2
     assert says in res.stderr.replace("\n", " ")
+
+
+def test_every_problem_in_a_parameter_file_is_reported_at_once(project: Path) -> None:
+    text = (GOOD.replace("population_0_17: 1000", "population_0_17: 1000\ncolour: blue")
+            .replace("period_end: 2024-12-31", "period_end: 2025-02-30")
+            .replace("annex_a: [data/annex_a]", "annex_a: [data/not_there]"))
+    res = run_cli(write(project, text))
+    assert res.returncode == 2
+    err = res.stderr.replace("\n", " ")
+    assert "has 3 problems" in err
+    assert "'colour'" in err and "'period_end'" in err and "'annex_a'" in err
+    assert "Traceback" not in res.stderr

@@ -129,12 +129,26 @@ def _date_fix(value: Any) -> str:
     return f"{calendar.month_name[month]} {year} has {last} days: check the day."
 
 
-def _err(path: Path, key: str, problem: str, fix: str) -> UserError:
-    return UserError(f"Parameter file {path}: key '{key}' {problem}. {fix}")
+class _Problems:
+    """Problems found in a parameter file, reported together so that one run shows them all."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, key: str, problem: str, fix: str) -> None:
+        self.items.append(f"key '{key}' {problem}. {fix}")
+
+    def raise_any(self) -> None:
+        if len(self.items) == 1:
+            raise UserError(f"Parameter file {self.path}: {self.items[0]}")
+        if self.items:
+            listed = " ".join(f"({i}) {item}" for i, item in enumerate(self.items, 1))
+            raise UserError(f"Parameter file {self.path} has {len(self.items)} problems: {listed}")
 
 
 def load_params(path: str | Path) -> Params:
-    """Read and validate a quarter's YAML parameters; raise UserError naming the key."""
+    """Read and validate a quarter's YAML parameters; raise one UserError naming every bad key."""
     path = Path(path).resolve()
     if not path.is_file():
         raise UserError(f"Parameter file {path} does not exist. Give the path of a YAML file in params/.")
@@ -144,33 +158,37 @@ def load_params(path: str | Path) -> Params:
         raise UserError(f"Parameter file {path} is not valid YAML ({exc}). Check indentation and colons.") from None
     if not isinstance(raw, dict):
         raise UserError(f"Parameter file {path} must be a mapping of keys to values (see params/example.yaml).")
-    for key in raw:
+    bad = _Problems(path)
+    for key in list(raw):
         if key not in _ALLOWED:
-            raise _err(path, key, "is not a known parameter", f"Allowed keys: {', '.join(sorted(_ALLOWED))}.")
-        if raw[key] is not None and not isinstance(raw[key], _ALLOWED[key]) or (
+            bad.add(key, "is not a known parameter", f"Allowed keys: {', '.join(sorted(_ALLOWED))}.")
+            del raw[key]
+        elif raw[key] is not None and not isinstance(raw[key], _ALLOWED[key]) or (
             _ALLOWED[key] is int and isinstance(raw[key], bool)
         ):
-            raise _err(path, key, f"has the wrong type ({type(raw[key]).__name__})", "See params/example.yaml.")
+            bad.add(key, f"has the wrong type ({type(raw[key]).__name__})", "See params/example.yaml.")
+            raw[key] = None
     for key in _REQUIRED:
-        if raw.get(key) in (None, ""):
-            raise _err(path, key, "is missing", "Add it to the file (see params/example.yaml).")
-    if not raw.get("annex_a") and not raw.get("ssda903"):
-        raise _err(path, "annex_a", "is missing (and so is 'ssda903')", "Give the path of at least one extract.")
+        if raw.get(key) in (None, "") and key in _ALLOWED and not any(f"key '{key}'" in i for i in bad.items):
+            bad.add(key, "is missing", "Add it to the file (see params/example.yaml).")
+    if not raw.get("annex_a") and not raw.get("ssda903") and not any("key 'annex_a'" in i for i in bad.items):
+        bad.add("annex_a", "is missing (and so is 'ssda903')", "Give the path of at least one extract.")
 
     root = path.parent.parent if path.parent.name == "params" else path.parent
-    try:
-        period_end = pd.Timestamp(raw["period_end"]).normalize()
-    except (ValueError, TypeError):
-        raise _err(path, "period_end", f"is not a date ({raw['period_end']!r})", _date_fix(raw["period_end"])) from None
-    if (period_end.month, period_end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
-        raise _err(
-            path, "period_end", f"is {period_end:%Y-%m-%d}, not a quarter end",
-            "Use 30 June, 30 September, 31 December or 31 March.",
-        )
-    if period_end.year < 2015 or period_end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
-        raise _err(path, "period_end", f"is {period_end:%Y-%m-%d}, an impossible date", "Check the year.")
-    if raw["population_0_17"] <= 0:
-        raise _err(path, "population_0_17", "must be a positive number of children", "Use the ONS mid-year estimate.")
+    period_end = None
+    if raw.get("period_end") not in (None, ""):
+        try:
+            period_end = pd.Timestamp(raw["period_end"]).normalize()
+        except (ValueError, TypeError):
+            bad.add("period_end", f"is not a date ({raw['period_end']!r})", _date_fix(raw["period_end"]))
+    if period_end is not None:
+        if (period_end.month, period_end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
+            bad.add("period_end", f"is {period_end:%Y-%m-%d}, not a quarter end",
+                    "Use 30 June, 30 September, 31 December or 31 March.")
+        elif period_end.year < 2015 or period_end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
+            bad.add("period_end", f"is {period_end:%Y-%m-%d}, an impossible date", "Check the year.")
+    if raw.get("population_0_17") is not None and raw["population_0_17"] <= 0:
+        bad.add("population_0_17", "must be a positive number of children", "Use the ONS mid-year estimate.")
 
     def paths(key: str) -> tuple[Path, ...]:
         value = raw.get(key) or []
@@ -179,57 +197,65 @@ def load_params(path: str | Path) -> Params:
         for v in value:
             p = (root / str(v)).resolve()
             if not p.exists():
-                raise _err(path, key, f"names {v}, which does not exist", f"Put the extract at {p} or fix the path.")
+                bad.add(key, f"names {v}, which does not exist", f"Put the extract at {p} or fix the path.")
             out.append(p)
         return tuple(out)
 
-    targets = raw.get("targets") or {}
-    for k, v in targets.items():
+    annex_a, ssda903 = paths("annex_a"), paths("ssda903")
+
+    targets = dict(raw.get("targets") or {})
+    for k, v in list(targets.items()):
         if k not in TARGET_KEYS:
-            raise _err(path, f"targets.{k}", "is not a known target", f"Known targets: {', '.join(TARGET_KEYS)}.")
-        if not isinstance(v, int | float) or isinstance(v, bool):
-            raise _err(path, f"targets.{k}", "must be a number", "Write proportions as 0.85, rates as numbers.")
-        if k in _PROPORTION_TARGETS and not 0 <= v <= 1:
-            raise _err(path, f"targets.{k}", f"is {v}, not a proportion between 0 and 1", "Write 85% as 0.85.")
+            bad.add(f"targets.{k}", "is not a known target", f"Known targets: {', '.join(TARGET_KEYS)}.")
+        elif not isinstance(v, int | float) or isinstance(v, bool):
+            bad.add(f"targets.{k}", "must be a number", "Write proportions as 0.85, rates as numbers.")
+        elif k in _PROPORTION_TARGETS and not 0 <= v <= 1:
+            bad.add(f"targets.{k}", f"is {v}, not a proportion between 0 and 1", "Write 85% as 0.85.")
+        else:
+            continue
+        del targets[k]
 
     interventions = []
     for i, item in enumerate(raw.get("interventions") or []):
         if not isinstance(item, dict) or "name" not in item or "date" not in item:
-            raise _err(path, f"interventions[{i}]", "needs a name and a date", "e.g. {name: edge_of_care, date: 2023-04-01}.")
+            bad.add(f"interventions[{i}]", "needs a name and a date", "e.g. {name: edge_of_care, date: 2023-04-01}.")
+            continue
         extra = sorted(set(item) - _INTERVENTION_KEYS)
         if extra:
-            raise _err(path, f"interventions[{i}].{extra[0]}", "is not a known setting", "Use name, date and description.")
+            bad.add(f"interventions[{i}].{extra[0]}", "is not a known setting", "Use name, date and description.")
         try:
             when = pd.Timestamp(item["date"])
         except (ValueError, TypeError):
-            raise _err(path, f"interventions[{i}].date", f"is not a date ({item['date']!r})", _date_fix(item["date"])) from None
-        if when > period_end:
-            raise _err(path, f"interventions[{i}].date", "is after the period end", "Evaluate it in a later quarter.")
+            bad.add(f"interventions[{i}].date", f"is not a date ({item['date']!r})", _date_fix(item["date"]))
+            continue
+        if period_end is not None and when > period_end:
+            bad.add(f"interventions[{i}].date", "is after the period end", "Evaluate it in a later quarter.")
         interventions.append(Intervention(str(item["name"]), when, str(item.get("description", ""))))
 
     disclosure = raw.get("disclosure") or {}
     unknown = set(disclosure) - {"min_cell"}
     if unknown:
-        raise _err(path, f"disclosure.{sorted(unknown)[0]}", "is not a known setting", "Only min_cell is allowed.")
+        bad.add(f"disclosure.{sorted(unknown)[0]}", "is not a known setting", "Only min_cell is allowed.")
     min_cell = disclosure.get("min_cell", 5)
-    if not isinstance(min_cell, int) or min_cell < 0:
-        raise _err(path, "disclosure.min_cell", "must be a whole number of 0 or more", "Use e.g. 5.")
+    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 0:
+        bad.add("disclosure.min_cell", "must be a whole number of 0 or more", "Use e.g. 5.")
 
     timeout = raw.get("notebook_timeout", 600)
     if timeout is not None and timeout <= 0:
-        raise _err(path, "notebook_timeout", "must be a positive number of seconds", "Use e.g. 600.")
+        bad.add("notebook_timeout", "must be a positive number of seconds", "Use e.g. 600.")
 
     commentary = None
     if raw.get("commentary"):
         commentary = (root / raw["commentary"]).resolve()
         if not commentary.is_file():
-            raise _err(path, "commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
+            bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
 
+    bad.raise_any()
     return Params(
         authority=raw["authority"],
         period_end=period_end,
-        annex_a=paths("annex_a"),
-        ssda903=paths("ssda903"),
+        annex_a=annex_a,
+        ssda903=ssda903,
         population_0_17=int(raw["population_0_17"]),
         project_root=root,
         source_file=path,
