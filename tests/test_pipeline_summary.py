@@ -167,3 +167,21 @@ def test_comparisons_in_words_agree_with_the_numbers_shown() -> None:
     msg = summary.message(row)
     assert "the same as England (85.7%)" in msg
     assert "meets the local target of 85.7%" in msg
+
+
+def test_missed_targets_come_before_neutral_demand_signals() -> None:
+    # three measures: demand with a special-cause shift (neither direction better), a proportion
+    # that misses its target with no signal, and one with special-cause improvement
+    rows = pd.DataFrame([
+        {"key": "contacts", "label": "Contacts", "kind": "count", "unit": "", "this_quarter": 3000.0,
+         "last_quarter": 2900.0, "year_ago": None, "target": None, "england": None, "higher_is_better": None,
+         "direction": "up", "signal": "special cause variation"},
+        {"key": "icpc", "label": "ICPCs in 15 days", "kind": "proportion", "unit": "", "this_quarter": 0.79,
+         "last_quarter": 0.79, "year_ago": None, "target": 0.8, "england": None, "higher_is_better": True,
+         "direction": "no change", "signal": "common cause variation"},
+        {"key": "a45", "label": "Assessments", "kind": "proportion", "unit": "", "this_quarter": 0.83,
+         "last_quarter": 0.7, "year_ago": None, "target": None, "england": None, "higher_is_better": True,
+         "direction": "improving", "signal": "special cause improvement"},
+    ])
+    msgs = summary.key_messages(rows)
+    assert [m.split(":")[0] for m in msgs] == ["Assessments", "ICPCs in 15 days", "Contacts"]

@@ -233,12 +233,6 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-_PRIORITY = {
-    "special cause concern": 0, "special cause improvement": 0, "special cause variation": 0,
-    "common cause variation": 1, NOT_ASSESSED: 2,
-}
-
-
 def _as_shown(value: float, kind: str) -> float:
     """The value at the precision the book shows it (proportions to 0.1%, others to 0.1), so that
     comparisons in words agree with the numbers printed beside them."""
@@ -309,19 +303,20 @@ def message(row: pd.Series) -> str:
 def key_messages(table: pd.DataFrame, max_messages: int = 8) -> list[str]:
     """Between one and ``max_messages`` sentences from the headline table, most important first.
 
-    Order: special-cause signals, then measures getting worse, then missed targets, then the
-    rest, keeping the table's order within each group.
+    Order: special-cause improvement or concern; then measures getting worse or missing their
+    target; then special-cause variation where neither direction is better (demand); then the
+    rest; within a group, worsening first, then the table's order. Measures with no value for
+    the quarter come last.
     """
     if table.empty:
         return ["No headline measures are available yet: the chapters for this extract have not been computed."]
     t = table.reset_index(drop=True).copy()
-    misses = [bool(_target_clause(r).startswith(" It misses")) for _, r in t.iterrows()]
-    t["_order"] = (
-        t["signal"].map(_PRIORITY).fillna(2) * 10
-        + np.where(t["direction"] == "worsening", 0, 3)
-        + np.where(misses, 0, 1)
-        + np.where(t["this_quarter"].isna(), 50, 0)
-    )
+    misses = np.array([bool(_target_clause(r).startswith(" It misses")) for _, r in t.iterrows()])
+    worse = (t["direction"] == "worsening").to_numpy()
+    judged = t["signal"].isin(["special cause concern", "special cause improvement"]).to_numpy()
+    neutral = (t["signal"] == "special cause variation").to_numpy()
+    tier = np.select([judged, worse | misses, neutral], [0, 1, 2], default=3)
+    t["_order"] = tier * 10 + np.where(worse, 0, 1) + np.where(t["this_quarter"].isna(), 50, 0)
     t = t.sort_values("_order", kind="stable").head(max_messages)
     return [message(r) for _, r in t.iterrows()]
 
