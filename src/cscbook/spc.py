@@ -74,17 +74,7 @@ def run_rule(values: np.ndarray, centre: np.ndarray, length: int = RUN_LENGTH) -
 
 def trend_rule(values: np.ndarray, length: int = TREND_LENGTH) -> np.ndarray:
     """True for every point in ``length`` or more consecutive points each rising (or each falling)."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    out = np.zeros(n, dtype=bool)
-    if n < 2:
-        return out
-    step = np.sign(np.diff(values)).astype(int)  # step k is between point k and point k + 1
-    _, run_len = _runs(step)
-    in_trend = (step != 0) & (run_len >= length - 1)
-    out[:-1] |= in_trend  # left end of a qualifying step
-    out[1:] |= in_trend  # right end
-    return out
+    return trend_direction(values, length) != 0
 
 
 def trend_direction(values: np.ndarray, length: int = TREND_LENGTH) -> np.ndarray:
@@ -157,10 +147,10 @@ def _apply_rules(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         v, c = value[pos], centre[pos]
         out["run"][pos] = run_rule(v, c)
-        out["trend"][pos] = trend_rule(v)
         tdir = trend_direction(v)
+        out["trend"][pos] = tdir != 0
         side = np.sign(v - c).astype(int)
-        d = np.where(out["trend"][pos], tdir, 0)
+        d = tdir
         d = np.where(out["run"][pos], side, d)
         direction[pos] = d
     direction = np.where(above, 1, np.where(below, -1, direction))
