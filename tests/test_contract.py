@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,3 +70,18 @@ def test_benchmark_uses_latest_year_not_after_period_end():
     assert benchmark("rereferral_12m", pd.Timestamp("2024-12-31")) == pytest.approx(0.224)
     assert benchmark("cla_rate_per_10k", pd.Timestamp("2025-03-31")) == 67
     assert benchmark("cla_rate_per_10k", pd.Timestamp("2016-03-31")) is None
+
+
+def test_period_value_by_kind():
+    from cscbook.headline import period_value, quarter_months
+
+    months = quarter_months(pd.Timestamp("2024-12-31"))
+    assert list(months.strftime("%Y-%m")) == ["2024-10", "2024-11", "2024-12"]
+    start, end = months[0], pd.Timestamp("2024-12-31")
+    m = pd.date_range("2024-09-01", periods=4, freq="MS")
+    prop = pd.DataFrame({"month": m, "numerator": [1, 2, 3, 4], "denominator": [10, 10, 10, 10]})
+    assert period_value(prop, "proportion", start, end)["value"] == pytest.approx(0.3)  # (2+3+4)/30
+    count = pd.DataFrame({"month": m, "value": [5, 1, None, 3]})
+    assert np.isnan(period_value(count, "count", start, end)["value"])  # November missing
+    assert period_value(count.fillna(0), "count", start, end)["value"] == 4  # 1 + 0 + 3
+    assert period_value(count, "stock", start, end)["value"] == 3  # December's value

@@ -19,28 +19,9 @@ from statsmodels.tsa.seasonal import STL
 
 from cscbook import spc
 from cscbook.funnel import period_bounds
+from cscbook.headline import period_value as quarter_value
 
 MIN_MONTHS_STL = 36
-
-
-def quarter_value(frame: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
-    """A measure over the months in [start, end]: value, numerator and denominator (proportions),
-    months covered. Counts need all three months; a stock is its value at the last month."""
-    part = frame[(frame["month"] >= start) & (frame["month"] <= end)]
-    expected = len(pd.date_range(start, end, freq="MS"))
-    out = {"value": np.nan, "numerator": np.nan, "denominator": np.nan, "months": len(part)}
-    if part.empty:
-        return out
-    if kind == "proportion":
-        num, den = float(part["numerator"].sum()), float(part["denominator"].sum())
-        out.update(numerator=num, denominator=den, value=num / den if den > 0 else np.nan)
-    elif kind == "count":
-        if len(part) == expected:
-            out["value"] = float(part["value"].sum())
-    else:
-        if part["month"].max() == pd.Timestamp(end).to_period("M").to_timestamp():
-            out["value"] = float(part.sort_values("month")["value"].iloc[-1])
-    return out
 
 
 def _test(kind: str, a: dict, b: dict) -> float:

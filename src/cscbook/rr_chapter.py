@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook import spc
+from cscbook.headline import quarter_months
 from cscbook.involvements import closed_involvements, model_table
 from cscbook.rereferral_model import (
     COX_COLUMNS,
@@ -207,8 +208,8 @@ def rate_message(
         text += f" ({' and '.join(bench)} in the latest published year)"
     if target is not None:
         text += f"; the local target is {_pct(target)} or lower"
-    last_month = pd.Timestamp(ch.period_end.year, ch.period_end.month, 1)
-    signal = spc.period_signal(ch.chart, last_month - pd.DateOffset(months=2), last_month, higher_is_better=False)
+    months = quarter_months(ch.period_end)
+    signal = spc.period_signal(ch.chart, months[0], months[-1], higher_is_better=False)
     text += f". This quarter the monthly chart shows {signal}."
     return text
 

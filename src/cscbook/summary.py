@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook import spc
-from cscbook.headline import HeadlineMeasure
+from cscbook.headline import HeadlineMeasure, period_value, quarter_months
 
 CHAPTER_MODULES = ("cscbook.front_door", "cscbook.rereferrals", "cscbook.children_in_care", "cscbook.caseloads")
 
@@ -79,42 +79,26 @@ def collect_measures(ctx: Any, modules: tuple[str, ...] = CHAPTER_MODULES) -> Co
     return out
 
 
-def quarter_months(period_end: pd.Timestamp) -> pd.DatetimeIndex:
-    """The first days of the three months of the quarter ending ``period_end``."""
-    last = pd.Timestamp(period_end.year, period_end.month, 1)
-    return pd.date_range(last - pd.DateOffset(months=2), last, freq="MS")
+def _quarter(m: HeadlineMeasure, period_end: pd.Timestamp) -> dict | None:
+    """The measure over the quarter ending ``period_end`` (``headline.period_value``), or None."""
+    if m.monthly is None or m.monthly.empty:
+        return None
+    months = quarter_months(period_end)
+    return period_value(m.monthly, m.kind, months[0], months[-1])
 
 
 def quarter_value(m: HeadlineMeasure, period_end: pd.Timestamp) -> float | None:
     """The measure's value for the quarter ending ``period_end`` (None when not computable)."""
-    months = quarter_months(period_end)
-    df = m.monthly
-    if df is None or df.empty:
-        return None
-    sub = df[pd.to_datetime(df["month"]).isin(months)]
-    if m.kind == "proportion":
-        den = float(pd.to_numeric(sub["denominator"]).sum())
-        if sub.empty or den <= 0:
-            return None
-        return float(pd.to_numeric(sub["numerator"]).sum()) / den
-    values = pd.to_numeric(sub["value"]).dropna()
-    if m.kind == "count":
-        if pd.to_datetime(sub.loc[values.index, "month"]).nunique() < 3:
-            return None
-        return float(values.sum())
-    if m.kind == "stock":
-        last = sub[pd.to_datetime(sub["month"]) == months[-1]]["value"].dropna()
-        return float(last.iloc[-1]) if len(last) else None
-    raise ValueError(f"unknown measure kind {m.kind!r} for {m.key}")
+    q = _quarter(m, period_end)
+    return None if q is None or pd.isna(q["value"]) else float(q["value"])
 
 
 def quarter_counts(m: HeadlineMeasure, period_end: pd.Timestamp) -> tuple[int, int] | None:
     """A proportion's numerator and denominator for the quarter (None for other kinds or no data)."""
-    if m.kind != "proportion" or m.monthly is None or m.monthly.empty:
+    q = _quarter(m, period_end) if m.kind == "proportion" else None
+    if q is None or not q["denominator"] > 0:
         return None
-    sub = m.monthly[pd.to_datetime(m.monthly["month"]).isin(quarter_months(period_end))]
-    den = int(pd.to_numeric(sub["denominator"]).sum())
-    return (int(pd.to_numeric(sub["numerator"]).sum()), den) if den > 0 else None
+    return int(q["numerator"]), int(q["denominator"])
 
 
 def direction(
