@@ -23,6 +23,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
 
@@ -31,10 +32,11 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
 
 # Regenerate the committed reference notebooks (nbval's expected outputs) on purpose.
 refresh-notebooks: $(STAMP)
-	$(BIN)/python -m cscbook.refresh_notebooks $(PARAMS)
+	$(BIN)/python -m cscbook.book.refresh_notebooks $(PARAMS)
 
 synth: $(STAMP)
 	$(BIN)/cscbook synth --out data/synthetic --seed 20250331 --as-at 2025-03-31

@@ -30,8 +30,8 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 def read_benchmark() -> str:
     code = (
         "import resource, time\n"
-        "from cscbook.params import load_params\n"
-        "from cscbook.context import read_all\n"
+        "from cscbook.config.params import load_params\n"
+        "from cscbook.data.context import read_all\n"
         "t = time.perf_counter(); ctx = read_all(load_params('params/example.yaml'))\n"
         "rows = int(ctx.accounting['rows_read'].sum())\n"
         "print(f'{time.perf_counter() - t:.1f} s for {rows:,} rows, peak '\n"

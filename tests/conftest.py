@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cscbook import annexa_spec
+from cscbook.data import annexa_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cscbook.asat import restrict_tables
+from cscbook.data.asat import restrict_tables
 
 T = pd.Timestamp
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from cscbook.calendar import add_working_days, is_working_day, working_days_between
+from cscbook.config.calendar import add_working_days, is_working_day, working_days_between
 
 
 def wd(start: str, end: str) -> int:
@@ -62,7 +62,7 @@ def test_add_working_days_over_christmas():
 def test_age_in_years_counts_the_birthday_on_the_day():
     import pandas as pd
 
-    from cscbook.calendar import age_in_years
+    from cscbook.config.calendar import age_in_years
 
     dob = pd.Series(pd.to_datetime(["2008-02-29", "2006-12-31", "2007-01-01", None]))
     # On 31 Dec 2024: 16 (leap-day birthday passed), 18 (birthday today), 17 (18 tomorrow), unknown.

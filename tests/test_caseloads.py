@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from cscbook import caseloads as cl
-from cscbook import summary
-from cscbook.outputs import check_no_personal_columns
+from cscbook.measures import caseloads as cl
+from cscbook.report import caseloads as cl_report
+from cscbook.report import summary
+from cscbook.report.outputs import check_no_personal_columns
 
 D = pd.Timestamp("2024-12-31")
 NA = None
@@ -168,16 +169,16 @@ def test_key_message_and_display_by_hand():
     oc = cl.open_cases(TABLES, D)
     t = cl.caseloads(oc)
     assert cl.children_with_several_workers(oc) == 1  # C7: W3 (CIN) and W4 (CP plan)
-    assert cl.key_message(t, D, 1) == (
+    assert cl_report.key_message(t, D, 1) == (
         "On 31 December 2024, 6 workers held open cases for 11 children: an average of 2.0 children per "
         "worker (range 1 to 3). The highest team average was Team B (2.5) and the lowest Team A (1.5). "
         "1 child was allocated to more than one worker and counted in each worker's caseload. "
         "1 child with an open case had no allocated worker."
     )
-    shown = cl.display_table(t)
+    shown = cl_report.display_table(t)
     assert shown["Range"].tolist() == ["1-2", "2-3", "1-3", "1-3"]
     assert shown["Average caseload"].tolist() == ["1.5", "2.5", "2.0", "2.0"]
-    fig = cl.plot_caseloads(t)
+    fig = cl_report.plot_caseloads(t)
     assert [tick.get_text() for tick in fig.axes[0].get_yticklabels()] == ["Team C", "Team B", "Team A"]
 
 
@@ -223,5 +224,5 @@ def test_key_message_ignores_teams_whose_figures_are_hidden():
         }
     )
     oc = cl.open_cases({"cin": cases.assign(cin_start_date=D - pd.Timedelta(days=10))}, D)
-    text = cl.key_message(cl.caseloads(oc), D, 0)
+    text = cl_report.key_message(cl.caseloads(oc), D, 0)
     assert "Other teams" not in text  # its figures are one person's, hidden

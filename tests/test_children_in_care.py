@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import children_in_care as cic
+from cscbook.report import children_in_care as cic
 
 T = pd.Timestamp
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import children_in_care as cic
-from cscbook.context import Context
-from cscbook.params import Intervention, Params
+from cscbook.config.params import Intervention, Params
+from cscbook.data.context import Context
+from cscbook.report import children_in_care as cic
 
 PERIOD_END = pd.Timestamp("2024-12-31")
 STEP = pd.Timestamp("2022-04-01")

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import children_in_care as cic
-from cscbook import forecast, its
+from cscbook.methods import forecast, its
+from cscbook.report import children_in_care as cic
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "data" / "synthetic" / "truth.json"
@@ -29,8 +29,8 @@ def truth():
 
 @pytest.fixture(scope="module")
 def ctx():
-    from cscbook.context import read_all
-    from cscbook.params import load_params
+    from cscbook.config.params import load_params
+    from cscbook.data.context import read_all
 
     return read_all(load_params(PARAMS))
 

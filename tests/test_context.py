@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cscbook.context import data_dir, load_context, read_all, save_context
-from cscbook.params import load_params
+from cscbook.config.params import load_params
+from cscbook.data.context import data_dir, load_context, read_all, save_context
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import codes
-from cscbook.annexa_spec import LISTS, PERSONAL_COLUMNS, TABLES
-from cscbook.disclosure import suppress_small
-from cscbook.outputs import check_no_personal_columns
-from cscbook.reference import benchmark
+from cscbook.data import codes
+from cscbook.data.annexa_spec import LISTS, PERSONAL_COLUMNS, TABLES
+from cscbook.data.reference import benchmark
+from cscbook.methods.disclosure import suppress_small
+from cscbook.report.outputs import check_no_personal_columns
 
 
 def test_template_spellings_match_ofsted_examples():
@@ -73,7 +73,7 @@ def test_benchmark_uses_latest_year_not_after_period_end():
 
 
 def test_period_value_by_kind():
-    from cscbook.headline import period_value, quarter_months
+    from cscbook.measures.headline import period_value, quarter_months
 
     months = quarter_months(pd.Timestamp("2024-12-31"))
     assert list(months.strftime("%Y-%m")) == ["2024-10", "2024-11", "2024-12"]

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from cscbook import annexa_spec
-from cscbook.pipeline import toc_files
+from cscbook.book.pipeline import toc_files
+from cscbook.data import annexa_spec
 
 pytestmark = pytest.mark.e2e
 

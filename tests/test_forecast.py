@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import forecast as fc
+from cscbook.methods import forecast as fc
 
 
 def test_backtest_arithmetic_by_hand():

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import fd_trends, front_door, funnel, spc
+from cscbook.measures import front_door, funnel
+from cscbook.methods import spc
+from cscbook.report import fd_trends
 
 T = pd.Timestamp
 PERIOD_END = T("2024-06-30")
@@ -343,8 +345,8 @@ def test_quarter_signal_and_measure_sentence():
 def test_headline_measures_contract():
     from pathlib import Path
 
-    from cscbook.context import Context
-    from cscbook.params import Params
+    from cscbook.config.params import Params
+    from cscbook.data.context import Context
 
     params = Params(authority="Test", period_end=PERIOD_END, annex_a=(), ssda903=(), population_0_17=1000,
                     project_root=Path("/tmp"), source_file=Path("/tmp/p.yaml"),

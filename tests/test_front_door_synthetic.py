@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cscbook import front_door, spc
+from cscbook.measures import front_door
+from cscbook.methods import spc
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH = ROOT / "data" / "synthetic"
@@ -33,7 +34,7 @@ def truth() -> dict:
 
 @pytest.fixture(scope="module")
 def charts() -> dict[str, pd.DataFrame]:
-    from cscbook import asat, ingest
+    from cscbook.data import asat, ingest
 
     tables = asat.restrict_tables(ingest.read_annex_a([SYNTH / "annex_a"]).tables, PERIOD_END)
     series = front_door.monthly_series(tables, PERIOD_END)

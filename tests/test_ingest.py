@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import list_rows, valid_workbook, write_csv, write_xlsx
 
-from cscbook import annexa_spec, codes
-from cscbook.errors import UserError
-from cscbook.ingest import list_number, map_codes, parse_dates, read_annex_a
+from cscbook.config.errors import UserError
+from cscbook.data import annexa_spec, codes
+from cscbook.data.ingest import list_number, map_codes, parse_dates, read_annex_a
 
 
 def test_parse_dates_all_formats():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from cscbook.ingest import read_annex_a
-from cscbook.schemas import validate_table
-from cscbook.ssda903 import read_ssda903
+from cscbook.data.ingest import read_annex_a
+from cscbook.data.schemas import validate_table
+from cscbook.data.ssda903 import read_ssda903
 
 SYNTH = ROOT / "data" / "synthetic"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import its
+from cscbook.methods import its
 
 MONTHS = pd.date_range("2018-04-01", periods=72, freq="MS")
 STEP_DATE = pd.Timestamp("2021-04-01")  # month index 36

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cscbook.params import load_params
+from cscbook.config.params import load_params
 
 GOOD = """\
 authority: "Testshire (synthetic)"

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from cscbook import data_quality as dq
-from cscbook import pipeline, provenance
-from cscbook.params import load_params
+from cscbook.book import pipeline
+from cscbook.config.params import load_params
+from cscbook.report import data_quality as dq
+from cscbook.report import provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,7 +190,7 @@ def test_notebook_phases_chapters_before_summary_and_appendices() -> None:
 
 
 def test_refresh_cleans_volatile_metadata_and_refuses_other_params(tmp_path: Path) -> None:
-    from cscbook import refresh_notebooks as rn
+    from cscbook.book import refresh_notebooks as rn
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("1")

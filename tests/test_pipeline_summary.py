@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cscbook import summary
-from cscbook.headline import HeadlineMeasure
+from cscbook.measures.headline import HeadlineMeasure
+from cscbook.report import summary
 
 END = pd.Timestamp("2024-12-31")
 
@@ -107,7 +107,7 @@ def test_key_messages_put_worsening_and_missed_targets_first() -> None:
 def test_collect_measures_skips_missing_and_failing_modules(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "cscbook_test_ok.py").write_text(textwrap.dedent("""
         import pandas as pd
-        from cscbook.headline import HeadlineMeasure
+        from cscbook.measures.headline import HeadlineMeasure
         def headline_measures(ctx):
             df = pd.DataFrame({"month": pd.date_range("2024-10-01", periods=3, freq="MS"), "value": [1, 2, 3]})
             return [HeadlineMeasure("k", "K", "count", df)]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook.rereferral_model import (
+from cscbook.measures.rereferral_model import (
     LOGIT_COLUMNS,
     auc,
     average_marginal_effects,
@@ -14,7 +14,7 @@ from cscbook.rereferral_model import (
     fit_cox,
     fit_logistic,
 )
-from cscbook.rr_design import collapse_levels, design_matrix
+from cscbook.measures.rr_design import collapse_levels, design_matrix
 
 
 def test_auc_mann_whitney_hand_example():
@@ -151,10 +151,10 @@ def test_chapter_on_a_tiny_extract_builds_with_notes(tmp_path):
     """The chapter never crashes: on the 12-referral fixture the model cannot be fitted."""
     from test_rereferrals import involvement_tables
 
-    from cscbook.context import Context
-    from cscbook.params import load_params
-    from cscbook.rereferrals import headline_measures
-    from cscbook.rr_chapter import build_chapter, driver_message, rate_message, save_outputs
+    from cscbook.config.params import load_params
+    from cscbook.data.context import Context
+    from cscbook.measures.rereferrals import headline_measures
+    from cscbook.report.rr_chapter import build_chapter, driver_message, rate_message, save_outputs
 
     tables = involvement_tables()
     ch = build_chapter(tables, pd.Timestamp("2024-06-30"))

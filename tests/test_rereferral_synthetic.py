@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook.involvements import closed_involvements, model_table
-from cscbook.rereferral_model import fit_logistic
-from cscbook.rr_chapter import model_window
+from cscbook.measures.involvements import closed_involvements, model_table
+from cscbook.measures.rereferral_model import fit_logistic
+from cscbook.report.rr_chapter import model_window
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "data" / "synthetic" / "truth.json"
@@ -53,8 +53,8 @@ def _example_tables() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
     Uses the tables saved by ``cscbook run`` when fresh; if they cannot be read (another run
     may be rewriting them at this moment), reads the extract itself.
     """
-    from cscbook.context import load_context, read_all
-    from cscbook.params import load_params
+    from cscbook.config.params import load_params
+    from cscbook.data.context import load_context, read_all
 
     params = load_params(ROOT / "params" / "example.yaml")
     try:
@@ -126,8 +126,8 @@ def test_example_null_terms_not_significant(example_fit):
 def test_coverage_over_several_seeds(tmp_path):
     """Over 6 seeds: 95% intervals cover the planted odds ratios at about the nominal rate, and
     the null terms are rarely significant (at most 2 of 12 null tests at 5%)."""
-    from cscbook.ingest import read_annex_a
-    from cscbook.ssda903 import read_ssda903
+    from cscbook.data.ingest import read_annex_a
+    from cscbook.data.ssda903 import read_ssda903
     from cscbook.synth import planted, simulate
     from cscbook.synth.export import write_extract
 

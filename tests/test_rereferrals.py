@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cscbook.involvements import age_band, closed_involvements, model_table
-from cscbook.rereferrals import quarter_name, referral_flags, rereferral_rates
-from cscbook.survival import kaplan_meier, km_at
+from cscbook.measures.involvements import age_band, closed_involvements, model_table
+from cscbook.measures.rereferrals import quarter_name, referral_flags, rereferral_rates
+from cscbook.methods.survival import kaplan_meier, km_at
 
 T = pd.Timestamp
 

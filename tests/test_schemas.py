@@ -7,10 +7,10 @@ import pandera.errors
 import pytest
 from conftest import EPISODE_HEADERS, HEADER_HEADERS, episode, write_csv
 
-from cscbook import annexa_spec
-from cscbook.ingest import read_annex_a
-from cscbook.schemas import schemas, validate_table
-from cscbook.ssda903 import read_ssda903
+from cscbook.data import annexa_spec
+from cscbook.data.ingest import read_annex_a
+from cscbook.data.schemas import schemas, validate_table
+from cscbook.data.ssda903 import read_ssda903
 
 
 def test_schema_for_every_table():

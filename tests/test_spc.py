@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook import spc
+from cscbook.methods import spc
+from cscbook.report import spc_plots
 
 matplotlib.use("Agg")
 
@@ -211,12 +212,12 @@ def test_describe_signal_common_cause_when_latest_point_ordinary():
 def test_plot_spc_draws_and_colours_points():
     import matplotlib.pyplot as plt
 
-    from cscbook.outputs import CONCERN, IMPROVEMENT, NEUTRAL
+    from cscbook.report.outputs import CONCERN, IMPROVEMENT, NEUTRAL
 
     num = pd.Series([60] * 6 + [80, 40], index=months(8))
     chart = spc.p_chart(num, pd.Series([100] * 8, index=months(8)), baseline=6)
-    assert spc.point_colours(chart, True) == [NEUTRAL] * 6 + [IMPROVEMENT, CONCERN]
-    fig = spc.plot_spc(chart, "Assessments on time", "% of assessments", target=0.85,
+    assert spc_plots.point_colours(chart, True) == [NEUTRAL] * 6 + [IMPROVEMENT, CONCERN]
+    fig = spc_plots.plot_spc(chart, "Assessments on time", "% of assessments", target=0.85,
                        higher_is_better=True, percent=True)
     ax = fig.axes[0]
     assert ax.get_title() == "Assessments on time"

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import EPISODE_HEADERS, HEADER_HEADERS, episode, write_csv
 
-from cscbook.errors import UserError
-from cscbook.ssda903 import collection_year, file_kind, read_ssda903
+from cscbook.config.errors import UserError
+from cscbook.data.ssda903 import collection_year, file_kind, read_ssda903
 
 T = pd.Timestamp
 

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook.annexa_spec import LISTS
-from cscbook.asat import restrict_tables
-from cscbook.calendar import working_days_between
+from cscbook.config.calendar import working_days_between
+from cscbook.data.annexa_spec import LISTS
+from cscbook.data.asat import restrict_tables
 from cscbook.synth.cli import main as synth_main
 from cscbook.synth.export import AS_AT_DEPENDENT
 
@@ -267,8 +267,8 @@ def test_plans_follow_conferences_and_care_follows_journeys():
 
 @pytest.fixture(scope="module")
 def canonical():
-    from cscbook.ingest import read_annex_a
-    from cscbook.ssda903 import read_ssda903
+    from cscbook.data.ingest import read_annex_a
+    from cscbook.data.ssda903 import read_ssda903
 
     return read_annex_a([EXAMPLE / "annex_a"]), read_ssda903([EXAMPLE / "ssda903"])
 
@@ -284,8 +284,8 @@ def test_readers_find_no_errors(canonical):
 
 
 def _canon(folder: Path) -> dict[str, pd.DataFrame]:
-    from cscbook.ingest import read_annex_a
-    from cscbook.ssda903 import read_ssda903
+    from cscbook.data.ingest import read_annex_a
+    from cscbook.data.ssda903 import read_ssda903
 
     t = dict(read_annex_a([folder / "annex_a"]).tables)
     t.update(read_ssda903([folder / "ssda903"]).tables)

@@ -9,7 +9,7 @@ import argparse
 import sys
 import textwrap
 
-from cscbook.errors import UserError
+from cscbook.config.errors import UserError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "validate":
-            from cscbook.validate import main as run_command
+            from cscbook.data.validate import main as run_command
         elif args.command == "synth":
             from cscbook.synth.cli import main as run_command
         else:
-            from cscbook.pipeline import main as run_command
+            from cscbook.book.pipeline import main as run_command
         return int(run_command(args) or 0)
     except UserError as exc:
         print("\n".join(textwrap.wrap(f"cscbook {args.command}: {exc}", width=100)), file=sys.stderr)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cscbook.errors import UserError
+from cscbook.config.errors import UserError
 from cscbook.synth import planted
 
 

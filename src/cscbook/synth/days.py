@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook.calendar import _calendar
+from cscbook.config.calendar import _calendar
 
 
 def day(date: str | pd.Timestamp) -> int:

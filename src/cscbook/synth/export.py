@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cscbook.annexa_spec import LISTS
+from cscbook.data.annexa_spec import LISTS
 from cscbook.synth import allocation, planted
 from cscbook.synth.allocation import unit
 from cscbook.synth.current_case import current_cases

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook.calendar import bank_holidays
+from cscbook.config.calendar import bank_holidays
 from cscbook.synth import planted
 from cscbook.synth.days import add_wd, day, interp_points, to_dt64
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscbook import codes
+from cscbook.data import codes
 from cscbook.synth import planted
 from cscbook.synth.days import age_years
 

@@ -1,0 +1,477 @@
+"""``cscbook run params/<quarter>.yaml``: check, execute the chapters, build the book.
+
+Stages (each timed; the times are printed and saved to ``reports/<quarter>/timings.json``):
+
+1. validate the parameters (``cscbook.config.params.load_params``);
+2. read and check the extracts once, save the canonical tables (``cscbook.data.context``);
+3. execute each notebook that exists with papermill into ``reports/<quarter>/notebooks/``:
+   the chapters first, then the executive summary and the appendices;
+4. build the Jupyter Book in a temporary folder and only then swap it into
+   ``reports/<quarter>/_build/html``: a failed run never destroys the last good book;
+5. collect the quarter's table CSVs into ``reports/<quarter>/tables.xlsx``.
+
+The last line printed is the path of the built ``index.html``.
+
+Hidden settings for tests and CI (environment variables): ``CSCBOOK_STRICT=1`` turns Sphinx
+warnings into errors (``--warningiserror``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+import yaml
+
+from cscbook.config.errors import UserError
+from cscbook.config.params import Params, load_params
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+INJECTED_TAG = "injected-parameters"
+SHEET_MAX = 31
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PROBLEM = re.compile(r"WARNING|ERROR|SphinxWarning|treated as error")
+
+
+class NotebookFailed(UserError):
+    """A notebook raised an error or timed out; the message names the notebook and the cell."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def source_root(params: Params) -> Path:
+    """Where the book's sources (_config.yml, _toc.yml, pages, notebooks/) live.
+
+    The parameters' project root when it holds a book, else the cscbook repository itself
+    (so a parameter file kept elsewhere, e.g. in a test's temporary folder, still works).
+    """
+    root = Path(params.project_root)
+    if (root / "_toc.yml").is_file() and (root / "notebooks").is_dir():
+        return root
+    return REPO_ROOT
+
+
+def toc_files(toc: dict) -> list[str]:
+    """Every ``file`` entry of a Jupyter Book ``_toc.yml`` (root first), in reading order."""
+    out = [toc["root"]] if toc.get("root") else []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                out.append(str(node["file"]))
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return out
+
+
+def filter_toc(toc: dict, exists: Callable[[str], bool]) -> dict:
+    """A copy of the table of contents without entries whose file does not exist.
+
+    Parts and entries left with no chapters lose their list; a part with none is dropped.
+    """
+
+    def keep(entries: list) -> list:
+        kept = []
+        for entry in entries or []:
+            if "file" in entry and not exists(str(entry["file"])):
+                continue
+            entry = dict(entry)
+            for key in ("chapters", "sections"):
+                if key in entry:
+                    sub = keep(entry[key])
+                    if sub:
+                        entry[key] = sub
+                    else:
+                        del entry[key]
+            if "file" in entry or entry.get("chapters") or entry.get("sections"):
+                kept.append(entry)
+        return kept
+
+    out = dict(toc)
+    for key in ("parts", "chapters"):
+        if key in out:
+            out[key] = keep(out[key])
+            if not out[key]:
+                del out[key]
+    return out
+
+
+def notebook_order(names: list[str]) -> list[str]:
+    """Chapters (01-89) first, then the summary (00), then the appendices (90+), each sorted."""
+
+    def key(name: str) -> tuple[int, str]:
+        m = re.match(r"(\d+)", Path(name).name)
+        n = int(m.group(1)) if m else 50
+        return (1 if n == 0 else 2 if n >= 90 else 0, Path(name).name)
+
+    return sorted(names, key=key)
+
+
+def sheet_names(names: list[str]) -> list[str]:
+    """Excel sheet names for table names: at most 31 characters, no []:*?/\\, unique (case-insensitive)."""
+    used: set[str] = set()
+    out = []
+    for name in names:
+        base = _BAD_SHEET_CHARS.sub("_", name)[:SHEET_MAX] or "table"
+        candidate, i = base, 2
+        while candidate.lower() in used:
+            suffix = f"~{i}"
+            candidate = base[: SHEET_MAX - len(suffix)] + suffix
+            i += 1
+        used.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def tables_workbook(tables_dir: Path, out: Path) -> Path | None:
+    """Every ``*.csv`` in ``tables_dir`` as one sheet of an Excel workbook, after a contents sheet."""
+    csvs = sorted(Path(tables_dir).glob("*.csv")) if Path(tables_dir).is_dir() else []
+    if not csvs:
+        return None
+    names = sheet_names(["contents"] + [p.stem for p in csvs])[1:]
+    contents = pd.DataFrame({"sheet": names, "table": [p.stem for p in csvs]})
+    tmp = out.with_suffix(".xlsx.tmp")
+    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        contents.to_excel(xw, sheet_name="contents", index=False)
+        for path, sheet in zip(csvs, names, strict=True):
+            pd.read_csv(path, keep_default_na=False, na_values=[""]).to_excel(xw, sheet_name=sheet, index=False)
+    os.replace(tmp, out)
+    return out
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell (absolute paths) ``remove-cell`` so readers never see it."""
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if (INJECTED_TAG in tags or "parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+            changed = True
+    if changed:
+        nbformat.write(nb, path)
+
+
+def render_index(template: str, params: Params, built: dt.datetime) -> str:
+    """The landing page for a quarter from the ``index.md`` template.
+
+    ``$authority``, ``$quarter_title``, ``$quarter``, ``$period_end`` and ``$built`` are filled
+    in; lines between ``<!-- if synthetic -->`` and ``<!-- endif -->`` are kept only for
+    synthetic data (and the marker lines always removed).
+    """
+    block = re.compile(r"<!-- if synthetic -->\n(.*?)<!-- endif -->\n?", re.S)
+    text = block.sub(lambda m: m.group(1) if params.synthetic else "", template)
+    return string.Template(text).safe_substitute(
+        authority=params.authority,
+        quarter_title=params.quarter_title,
+        quarter=params.quarter,
+        period_end=f"{params.period_end:%-d %B %Y}",
+        built=f"{built:%-d %B %Y at %H:%M}",
+    )
+
+
+def book_config(base: dict, params: Params) -> dict:
+    """The quarter's ``_config.yml``: the shared one with the authority and quarter in the title."""
+    cfg = dict(base)
+    cfg["title"] = f"{params.authority}: {params.quarter_title}"
+    cfg["author"] = f"{params.authority} performance and intelligence"
+    return cfg
+
+
+@contextmanager
+def kernel_stderr_to(path: Path) -> Iterator[None]:
+    """Send what kernels write to the process's stderr (file descriptor 2) to ``path``.
+
+    Kernels inherit descriptor 2 and print start-up notices there; Python's own ``sys.stderr``
+    (papermill's progress bar, our messages) keeps going to the terminal.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as fh:
+        os.dup2(fh.fileno(), 2)
+    original = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = original
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+class Timer:
+    """Wall time of each stage (seconds), printed unless quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.stages: dict[str, float] = {}
+        self.notebooks: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if not self.quiet:
+            print(f"{name} ...", flush=True)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = round(time.perf_counter() - t0, 2)
+        if not self.quiet:
+            print(f"  {name}: {self.stages[name]:.1f} s", flush=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stages": self.stages,
+            "notebooks": self.notebooks,
+            "total": round(sum(self.stages.values()), 2),
+        }
+
+
+def notebook_phases(names: list[str]) -> list[list[str]]:
+    """Execution phases: the chapters, then the summary and appendices (each phase may run in parallel)."""
+    ordered = notebook_order(names)
+    chapters = [n for n in ordered if not _is_back(n)]
+    rest = [n for n in ordered if n not in chapters]
+    return [p for p in (chapters, rest) if p]
+
+
+def _is_back(name: str) -> bool:
+    m = re.match(r"(\d+)", Path(name).name)
+    return bool(m) and (int(m.group(1)) == 0 or int(m.group(1)) >= 90)
+
+
+def execute_one(params: Params, src: Path, dst: Path, progress_bar: bool) -> float:
+    """Execute one notebook with papermill (cwd its folder); return seconds; NotebookFailed on error."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(src),
+            str(dst),
+            parameters={"params_file": str(params.source_file)},
+            cwd=str(src.parent),
+            progress_bar=progress_bar,
+            execution_timeout=params.notebook_timeout,
+            log_output=False,
+            report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        first = (exc.source or "").strip().splitlines()
+        where = f" (`{first[0][:80]}`)" if first else ""
+        raise NotebookFailed(
+            f"notebook {src.name} failed in cell {exc.cell_index}{where} with {exc.ename}: {exc.evalue}. "
+            f"The executed notebook, with the error shown under that cell, is saved at {dst}. "
+            f"The last good book (if any) is unchanged in {params.reports_dir / '_build' / 'html'}."
+        ) from None
+    except Exception as exc:  # timeouts and kernel deaths
+        timeout = "Timeout" in type(exc).__name__ or "timed out" in str(exc).lower()
+        what = (
+            f"took longer than notebook_timeout ({params.notebook_timeout} s)"
+            if timeout
+            else f"could not be executed ({type(exc).__name__}: {str(exc)[:300]})"
+        )
+        raise NotebookFailed(
+            f"notebook {src.name} {what}. The partly executed notebook is saved at {dst}. "
+            f"The last good book (if any) is unchanged in {params.reports_dir / '_build' / 'html'}."
+        ) from None
+    hide_injected_parameters(dst)
+    return round(time.perf_counter() - t0, 2)
+
+
+def execute_notebooks(
+    params: Params, root: Path, out_dir: Path, timer: Timer, quiet: bool, jobs: int | None = None
+) -> list[Path]:
+    """Execute every notebook of the table of contents that exists; return the executed paths.
+
+    Chapters first, then the summary and appendices; within each phase up to ``jobs``
+    notebooks run at once (default: ``CSCBOOK_JOBS`` or 2). With one job the papermill
+    progress bar is shown (unless quiet); otherwise one line per notebook as it finishes.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if jobs is None:
+        jobs = int(os.environ.get("CSCBOOK_JOBS", "0") or 0) or min(2, os.cpu_count() or 1)
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    names = [f for f in toc_files(toc) if f.startswith("notebooks/") and (root / f"{f}.ipynb").is_file()]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.ipynb"):
+        old.unlink()
+    done: list[Path] = []
+    for phase in notebook_phases(names):
+        srcs = [root / f"{n}.ipynb" for n in phase]
+
+        def one(src: Path) -> tuple[Path, float | NotebookFailed]:
+            dst = out_dir / src.name
+            try:
+                secs = execute_one(params, src, dst, progress_bar=(jobs == 1 and not quiet))
+            except NotebookFailed as exc:
+                return dst, exc
+            if not quiet:
+                print(f"  {src.name:<28} {secs:6.1f} s", flush=True)
+            return dst, secs
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(one, srcs))
+        for dst, outcome in results:
+            if isinstance(outcome, NotebookFailed):
+                raise outcome
+            timer.notebooks[dst.name] = outcome
+            done.append(dst)
+    return done
+
+
+def build_book(params: Params, root: Path, executed: list[Path], strict: bool, quiet: bool) -> Path:
+    """Build the HTML book in a temporary folder, then swap it into reports/<quarter>/_build/html."""
+    reports = params.reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".book-", dir=reports))
+    try:
+        (work / "notebooks").mkdir()
+        for nb in executed:
+            shutil.copy2(nb, work / "notebooks" / nb.name)
+        figures = params.figures_dir
+        if figures.is_dir():
+            shutil.copytree(figures, work / "figures" / params.quarter)
+        if (root / "_static").is_dir():  # the book's stylesheet (Jupyter Book picks up _static/*.css)
+            shutil.copytree(root / "_static", work / "_static")
+        toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+        built = dt.datetime.now()
+        for page in toc_files(toc):
+            src = root / f"{page}.md"
+            if src.is_file() and not page.startswith("notebooks/"):
+                text = src.read_text(encoding="utf-8")
+                if page == toc.get("root"):
+                    text = render_index(text, params, built)
+                (work / f"{page}.md").parent.mkdir(parents=True, exist_ok=True)
+                (work / f"{page}.md").write_text(text, encoding="utf-8")
+
+        def exists(page: str) -> bool:
+            return (work / f"{page}.md").is_file() or (work / f"{page}.ipynb").is_file()
+
+        (work / "_toc.yml").write_text(yaml.safe_dump(filter_toc(toc, exists), sort_keys=False), encoding="utf-8")
+        base = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+        (work / "_config.yml").write_text(
+            yaml.safe_dump(book_config(base, params), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        jb = Path(sys.executable).with_name("jupyter-book")
+        cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(work), "--path-output", str(work)]
+        if strict:
+            cmd.append("--warningiserror")
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+        log = _ANSI.sub("", proc.stdout + proc.stderr)
+        (reports / "book_build.log").write_text(log, encoding="utf-8")
+        html = work / "_build" / "html"
+        if proc.returncode != 0 or not (html / "index.html").is_file():
+            problems = [ln.strip() for ln in log.splitlines() if _PROBLEM.search(ln)][:5]
+            detail = " | ".join(problems) or " ".join(log.strip().splitlines()[-5:])
+            raise UserError(
+                f"the book could not be built (jupyter-book exited with {proc.returncode}): {detail}. "
+                f"The full log is in {reports / 'book_build.log'}. "
+                f"The last good book (if any) is unchanged in {reports / '_build' / 'html'}."
+            )
+        warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
+        if warnings and not quiet:
+            print(f"  {len(warnings)} Sphinx warning(s); see {reports / 'book_build.log'}", flush=True)
+        final = reports / "_build" / "html"
+        final.parent.mkdir(parents=True, exist_ok=True)
+        old = None
+        if final.exists():
+            old = final.with_name(f".html-old-{os.getpid()}")
+            os.replace(final, old)
+        os.replace(html, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return final / "index.html"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def last_good_outputs(*folders: Path) -> Iterator[None]:
+    """Set each output folder aside while a run writes a new one; if the run fails, put the
+    last good folder back (the partial new one is discarded), so the tables and figures
+    always match the last good book. On success the old copies are removed."""
+    saved: list[tuple[Path, Path | None]] = []
+    for folder in folders:
+        backup = folder.with_name(f".{folder.name}-previous")
+        shutil.rmtree(backup, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, backup)
+            saved.append((folder, backup))
+        else:
+            saved.append((folder, None))
+    try:
+        yield
+    except BaseException:
+        for folder, backup in saved:
+            if backup is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+                os.replace(backup, folder)
+        raise
+    for _, backup in saved:
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+
+
+def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None) -> Path:
+    """Run one quarter end to end; return the built index.html."""
+    from cscbook.data.context import read_all, save_context
+
+    if strict is None:
+        strict = os.environ.get("CSCBOOK_STRICT", "") not in ("", "0")
+    timer = Timer(quiet)
+    with timer.stage("validate parameters"):
+        params = load_params(params_file)
+        root = source_root(params)
+    with timer.stage("read and check data"):
+        ctx = read_all(params)
+        save_context(ctx)
+        params.reports_dir.mkdir(parents=True, exist_ok=True)
+    with last_good_outputs(params.tables_dir, params.figures_dir):
+        with timer.stage("execute notebooks"), kernel_stderr_to(params.reports_dir / "kernels.log"):
+            executed = execute_notebooks(params, root, params.reports_dir / "notebooks", timer, quiet)
+        with timer.stage("build book"):
+            index = build_book(params, root, executed, strict, quiet)
+        with timer.stage("tables workbook"):
+            tables_workbook(params.tables_dir, params.reports_dir / "tables.xlsx")
+    timings = timer.as_dict()
+    (params.reports_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    if not quiet:
+        print(f"total: {timings['total']:.1f} s (timings in {params.reports_dir / 'timings.json'})")
+    print(index)
+    return index
+
+
+def main(args: Any) -> int:
+    """Entry point for ``cscbook run`` (argparse namespace with ``params`` and ``quiet``)."""
+    run(args.params, quiet=bool(getattr(args, "quiet", False)))
+    return 0

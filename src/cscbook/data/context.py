@@ -1,0 +1,102 @@
+"""What a chapter notebook works on: the quarter's parameters and canonical tables.
+
+``cscbook run`` reads and checks the extracts once and saves the canonical tables (already
+restricted to what was known at the period end) under ``data/local/cache/<quarter>/``
+(git-ignored, never beside the book); a
+notebook's first call, ``load_context(params_file)``, reads them from there, or reads the
+extracts itself when run on its own (as nbval does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cscbook.config.params import Params, load_params
+
+
+@dataclass
+class Context:
+    params: Params
+    tables: dict[str, pd.DataFrame]
+    dq_log: pd.DataFrame
+    accounting: pd.DataFrame
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A canonical table, or None when the extract does not have it."""
+        return self.tables.get(name)
+
+
+def data_dir(params: Params) -> Path:
+    """Where the quarter's canonical tables are cached: record-level data, so kept out of
+    ``reports/`` (which is shared) in the git-ignored ``data/local/cache/<quarter>/``."""
+    return params.project_root / "data" / "local" / "cache" / params.quarter
+
+
+def read_all(params: Params) -> Context:
+    """Read every extract named in the parameters, restricted to what was known at period end."""
+    from cscbook.data.asat import restrict_tables
+    from cscbook.data.ingest import read_annex_a
+    from cscbook.data.ssda903 import read_ssda903
+
+    tables: dict[str, pd.DataFrame] = {}
+    logs, accounts = [], []
+    if params.annex_a:
+        res = read_annex_a(list(params.annex_a))
+        tables.update(res.tables)
+        logs.append(res.log)
+        accounts.append(res.accounting)
+    if params.ssda903:
+        res = read_ssda903(list(params.ssda903))
+        tables.update(res.tables)
+        logs.append(res.log)
+        accounts.append(res.accounting)
+    tables = restrict_tables(tables, params.period_end)
+    log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
+    acc = pd.concat(accounts, ignore_index=True) if accounts else pd.DataFrame()
+    return Context(params, tables, log, acc)
+
+
+def fingerprint(params: Params) -> str:
+    """A digest of the parameter file and of every input file's name, size and modification time."""
+    digest = hashlib.sha256(params.source_file.read_bytes())
+    for root in (*params.annex_a, *params.ssda903):
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for f in files:
+            st = f.stat()
+            digest.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def save_context(ctx: Context) -> Path:
+    """Save the canonical tables, the data-quality log and row accounting as parquet."""
+    out = data_dir(ctx.params)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.parquet"):
+        old.unlink()
+    for name, df in ctx.tables.items():
+        df.to_parquet(out / f"{name}.parquet", index=False)
+    ctx.dq_log.to_parquet(out / "_dq_log.parquet", index=False)
+    ctx.accounting.to_parquet(out / "_accounting.parquet", index=False)
+    (out / "_fingerprint.json").write_text(json.dumps({"fingerprint": fingerprint(ctx.params)}))
+    return out
+
+
+def load_context(params_file: str | Path) -> Context:
+    """The context for a notebook: the tables ``cscbook run`` saved for these exact inputs, else read now."""
+    params = load_params(params_file)
+    src = data_dir(params)
+    stamp = src / "_accounting.parquet"
+    saved = src / "_fingerprint.json"
+    if saved.exists() and stamp.exists() and json.loads(saved.read_text()).get("fingerprint") == fingerprint(params):
+        tables = {
+            p.stem: pd.read_parquet(p) for p in sorted(src.glob("*.parquet")) if not p.stem.startswith("_")
+        }
+        return Context(
+            params, tables, pd.read_parquet(src / "_dq_log.parquet"), pd.read_parquet(stamp)
+        )
+    return read_all(params)

@@ -1,0 +1,659 @@
+"""Read Ofsted Annex A extracts into the canonical tables (annexa_spec.LISTS 1-9).
+
+An input path is an xlsx workbook with one sheet per list (``List 1``, ``List_1``, ``list 1``,
+``List1``, ``List 1 - Contacts`` ...), a folder of one CSV per list (the list number is taken
+from the file name: ``List 1.csv``, ``list_1_contacts.csv``, ``Annex A List 3 Referrals.csv``),
+or a folder holding such workbooks. Several paths are merged; exact duplicate rows (after
+mapping to canonical values) are kept once and the repeats logged as ``duplicate``.
+
+Cleaning rules (each problem is written to the data-quality log, see ``cscbook.data.dq``):
+
+- headers match the template header, any alias in ``annexa_spec`` or the canonical name,
+  ignoring case, spacing, punctuation (curly or straight apostrophes and quotes, doubled
+  brackets, a dropped ``?``); columns not in the spec are ignored and named in the notes;
+- blanks: empty, ``-``, ``#N/A``, ``N/A``, ``NA``, ``NULL``, ``None``;
+- dates: real spreadsheet dates, ``dd/mm/yyyy`` (also ``-`` or ``.`` separated), ISO
+  ``yyyy-mm-dd`` and Excel serial numbers (45292 is 2024-01-01);
+- codes: the canonical code, its label, the template spelling, with or without the letter
+  prefix (``b) Female``, ``Female``, ``F``; ``q) 6: Police``, ``6: Police``, ``6``);
+- a row without a child identifier or whose list's key date (e.g. the referral date) is
+  blank or unparseable is excluded (``error``); an unparseable optional date or unmapped
+  code becomes blank and the row is kept (``warning``);
+- impossible chronology: an end before its start (assessment authorised before it started,
+  CIN episode, CP plan, period in care or early help assessment ending before it starts)
+  excludes the row (``error``); an event before the date of birth is kept and flagged
+  (``warning``: pre-birth work with an expected date of birth is real practice); an ICPC
+  before the s47 start is kept and flagged (the measure excludes it).
+
+Unusable input (missing file, wrong file type, corrupt workbook, no list found, a required
+column missing, duplicated headers, a required date column that is all text) raises
+``UserError`` with one paragraph naming file, sheet, column and row.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cscbook.config.errors import UserError
+from cscbook.data import annexa_spec, dq
+from cscbook.data.annexa_spec import START_DATE
+from cscbook.data.codes import CodeList
+
+BLANKS = {"", "-", "--", "#n/a", "n/a", "na", "null", "none", "nan", "nat", "#value!", "#ref!"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+LISTS_READ = tuple(range(1, 10))
+
+# The key date of each list: a row without it is unusable for that list's measures.
+KEY_DATE: dict[str, str | None] = {**START_DATE, "care_leavers": None}
+
+# (table, earlier column, later column, severity): later < earlier is impossible chronology.
+CHRONOLOGY = [
+    ("contacts", "date_of_birth", "contact_date", dq.WARNING),
+    ("early_help", "date_of_birth", "eh_start_date", dq.WARNING),
+    ("early_help", "eh_start_date", "eh_completion_date", dq.ERROR),
+    ("referrals", "date_of_birth", "referral_date", dq.WARNING),
+    ("assessments", "date_of_birth", "assessment_start_date", dq.WARNING),
+    ("assessments", "assessment_start_date", "assessment_authorised_date", dq.ERROR),
+    ("s47", "s47_start_date", "icpc_date", dq.WARNING),
+    ("cin", "cin_start_date", "cin_closure_date", dq.ERROR),
+    ("cp_plans", "cp_start_date", "cp_end_date", dq.ERROR),
+    ("cla", "cla_start_date", "cla_end_date", dq.ERROR),
+]
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def norm_key(text: object) -> str:
+    """Lower-case alphanumeric words of ``text``: the tolerant key for headers and labels."""
+    s = str(text).casefold().replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+def _cell_text(v: object) -> object:
+    """One raw cell as text (or NA): integral floats lose '.0', dates become ISO."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return pd.NA
+    if isinstance(v, bool):
+        return "Y" if v else "N"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        if hasattr(v, "hour") and (v.hour, v.minute, v.second) == (0, 0, 0):
+            return v.date().isoformat() if hasattr(v, "date") else v.isoformat()
+        return v.isoformat()
+    s = str(v).strip()
+    return pd.NA if s.casefold() in BLANKS else s
+
+
+def to_text(values: pd.Series) -> pd.Series:
+    """Raw cells (strings, numbers, datetimes) as stripped text, blanks as NA (vectorised by unique value)."""
+    s = pd.Series(values, copy=False)
+    if s.empty:
+        return s.astype("object")
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        # Text already (CSV read with dtype=str): strip and blank out, fully vectorised.
+        stripped = s.str.strip()
+        return stripped.astype("object").where(~stripped.str.casefold().isin(BLANKS) & stripped.notna())
+    uniq = pd.unique(s.to_numpy(dtype=object))
+    mapping = {u: _cell_text(u) for u in uniq}
+    return s.astype("object").map(mapping).astype("object")
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse text dates; returns (datetime64[ns] Series, mask of non-blank values that failed).
+
+    Accepts ISO ``yyyy-mm-dd`` (with an optional time), ``dd/mm/yyyy`` (``/``, ``-`` or ``.``),
+    Excel serial day numbers (1927 to 2119) and, as a last resort, day-first month names
+    (``1 Jan 2024``). Dates outside 1900-2100 count as unparseable.
+    """
+    s = pd.Series(text, copy=False).astype("object")
+    present = s.notna()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if not present.any():
+        return out, pd.Series(False, index=s.index)
+    u = pd.Series(pd.unique(s[present].to_numpy(dtype=object))).astype("str")
+    parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+
+    iso = u.str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?$")
+    dmy = u.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T][\d:.]*)?$")
+    for frame, cols in ((iso, (0, 1, 2)), (dmy, (2, 1, 0))):
+        ok = frame[0].notna()
+        if ok.any():
+            parts = pd.DataFrame(
+                {
+                    "year": frame.loc[ok, cols[0]].astype(int),
+                    "month": frame.loc[ok, cols[1]].astype(int),
+                    "day": frame.loc[ok, cols[2]].astype(int),
+                }
+            )
+            parsed.loc[ok] = pd.to_datetime(parts, errors="coerce").astype("datetime64[ns]")
+    serial = u.str.fullmatch(r"\d{5}(?:\.\d+)?") & parsed.isna()
+    if serial.any():
+        days = pd.to_numeric(u[serial], errors="coerce")
+        days = days.where((days >= 10000) & (days <= 80000))
+        parsed.loc[serial] = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days.round(), unit="D")).astype(
+            "datetime64[ns]"
+        )
+    rest = parsed.isna() & u.str.contains(r"[A-Za-z]", regex=True) & u.str.contains(r"\d{4}", regex=True)
+    if rest.any():
+        for fmt in ("%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%d-%B-%Y", "%B %d, %Y"):
+            todo = parsed.isna() & rest
+            if not todo.any():
+                break
+            parsed.loc[todo] = pd.to_datetime(u[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
+    parsed = parsed.where((parsed >= pd.Timestamp("1900-01-01")) & (parsed <= pd.Timestamp("2100-12-31")))
+    mapping = dict(zip(u.tolist(), parsed.tolist(), strict=True))
+    values = s[present].astype("str").map(mapping)
+    out.loc[present] = pd.to_datetime(values).astype("datetime64[ns]")
+    bad = present & out.isna()
+    return out, bad
+
+
+# --------------------------------------------------------------------------- codes
+
+_PREFIX = re.compile(r"^\(?[a-z]{1,2}\d?\)\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s)\s*")
+
+
+_LOOKUPS: dict[tuple, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _code_lookup(codelist: CodeList) -> tuple[dict[str, str], dict[str, str]]:
+    """(code keys, label keys) for a code list; codes win over labels."""
+    cache_key = (codelist.name, tuple(codelist.labels.items()), tuple(codelist.template.items()))
+    if cache_key in _LOOKUPS:
+        return _LOOKUPS[cache_key]
+    labels: dict[str, str] = {}
+    for code, label in codelist.labels.items():
+        labels[norm_key(label)] = code
+        tmpl = codelist.template.get(code, "")
+        labels[norm_key(tmpl)] = code
+        labels[norm_key(_PREFIX.sub("", tmpl))] = code
+        labels[norm_key(f"{code} {label}")] = code
+    codes_ = {norm_key(code): code for code in codelist.labels}
+    _LOOKUPS[cache_key] = (codes_, labels)
+    return codes_, labels
+
+
+def _map_one(value: str, codelist: CodeList) -> object:
+    codes_, labels = _code_lookup(codelist)
+    key = norm_key(value)
+    if key in codes_:
+        return codes_[key]
+    if key in labels:
+        return labels[key]
+    stripped = _PREFIX.sub("", value.strip())
+    key = norm_key(stripped)
+    if key in codes_:
+        return codes_[key]
+    if key in labels:
+        return labels[key]
+    parts = _SPLIT.split(stripped, maxsplit=1)
+    if len(parts) == 2:
+        first, rest = norm_key(parts[0]), norm_key(parts[1])
+        if first in codes_:
+            return codes_[first]
+        if rest in labels:
+            return labels[rest]
+    return pd.NA
+
+
+def map_codes(text: pd.Series, codelist: CodeList) -> tuple[pd.Series, pd.Series]:
+    """Map text to canonical codes (categorical over ``codelist.codes``); returns (codes, unmapped mask)."""
+    s = pd.Series(text, copy=False).astype("object")
+    present = s.notna()
+    uniq = pd.unique(s[present].to_numpy(dtype=object))
+    mapping = {u: _map_one(str(u), codelist) for u in uniq}
+    mapped = s.map(mapping) if len(mapping) else pd.Series(pd.NA, index=s.index, dtype="object")
+    out = pd.Series(pd.Categorical(mapped.where(present), categories=codelist.codes), index=s.index)
+    return out, present & out.isna()
+
+
+def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers as Int64; returns (values, mask of non-blank values that are not whole numbers)."""
+    s = pd.Series(text, copy=False).astype("object")
+    present = s.notna()
+    num = pd.to_numeric(s.where(present).astype("str").str.strip(), errors="coerce")
+    whole = num.notna() & (num == num.round())
+    out = pd.Series(pd.array(num.where(whole).round(), dtype="Int64"), index=s.index)
+    return out, present & ~whole
+
+
+def as_id(text: pd.Series) -> pd.Series:
+    """Identifiers and free text as pandas ``str`` (NA for blanks)."""
+    return pd.Series(text, copy=False).astype("object").astype("str").where(pd.Series(text).notna())
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+@dataclass
+class Source:
+    """One list's rows from one sheet or CSV: raw header and text cells."""
+
+    file: str
+    sheet: str
+    header: list[str]
+    data: pd.DataFrame  # positional columns, text cells (NA for blank)
+    first_row: int  # spreadsheet row number of data.iloc[0]
+
+
+def list_number(name: str) -> int | None:
+    """The Annex A list number in a sheet or file name (``List_3``, ``Annex A list 3 referrals``)."""
+    m = re.search(r"(?:^|[^a-z])list[\s_.\-]*(\d{1,2})(?!\d)", name, re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+def read_text_file(path: Path) -> tuple[str, list[str]]:
+    """A CSV file's text (utf-8, with or without BOM, else cp1252); UserError if empty or binary."""
+    data = path.read_bytes()
+    notes: list[str] = []
+    if not data.strip():
+        raise UserError(f"The file {path} is empty. Export the list again with its header row and data.")
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or data[:5] == b"%PDF-":
+        raise UserError(
+            f"The file {path} is named .csv but is not a text CSV file (it looks like an Excel, Word or PDF "
+            "file). Save it as 'CSV (comma delimited)' or give the .xlsx workbook instead."
+        )
+    try:
+        return data.decode("utf-8-sig"), notes
+    except UnicodeDecodeError:
+        notes.append(f"{path}: not UTF-8, read as Windows-1252 (cp1252).")
+        return data.decode("cp1252", errors="replace"), notes
+
+
+def _delimiter(text: str, path: Path) -> tuple[str, list[str]]:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0 or counts[","] >= counts[best]:
+        return ",", []
+    name = {";": "semicolon", "\t": "tab", "|": "pipe"}[best]
+    return best, [f"{path}: read as {name}-delimited (not comma)."]
+
+
+def read_csv_source(path: Path, sheet: str = "") -> tuple[Source, list[str]]:
+    """Read one CSV as text cells with its raw header; UserError if unreadable."""
+    text, notes = read_text_file(path)
+    sep, more = _delimiter(text, path)
+    notes += more
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        raise UserError(
+            f"The file {path} could not be read as a CSV file ({exc}). Check that every row has the same "
+            "number of fields as the header, that text containing the delimiter is quoted, and re-export it "
+            "as 'CSV (comma delimited)'."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise UserError(f"The file {path} is empty. Export the list again with its header row.") from None
+    header = [str(h).strip() for h in raw.iloc[0].tolist()]
+    body = raw.iloc[1:].reset_index(drop=True)
+    body = body.apply(to_text) if not body.empty else body.astype("object")
+    return Source(str(path), sheet, header, body, 2), notes
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise UserError(
+            f"The workbook {path} could not be opened ({type(exc).__name__}: {exc}). It may be truncated, "
+            "corrupt, password-protected or not an .xlsx file. Open it in Excel, save it again as "
+            "'Excel Workbook (*.xlsx)' and retry, or export each list as CSV."
+        ) from None
+
+
+def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tuple[list[Source], list[str]]:
+    """The Annex A list sheets of a workbook as sources; UserError if none or unreadable."""
+    wb = _open_workbook(path)
+    notes: list[str] = []
+    sources: list[Source] = []
+    wanted = set(lists)
+    try:
+        names = list(wb.sheetnames)
+        found = 0
+        for ws in wb.worksheets:
+            n = list_number(ws.title)
+            if n is None:
+                notes.append(f"{path}: sheet '{ws.title}' is not an Annex A list and was ignored.")
+                continue
+            found += 1
+            if n not in wanted:
+                notes.append(f"{path}: sheet '{ws.title}' (List {n}) is not used by the book and was skipped.")
+                continue
+            rows = list(ws.iter_rows(values_only=True))
+            if not rows:
+                sources.append(Source(str(path), ws.title, [], pd.DataFrame(), 2))
+                continue
+            h = _header_row(rows[:10], annexa_spec.LISTS[n])
+            header = ["" if v is None else str(v).strip() for v in rows[h]]
+            body = pd.DataFrame([r[: len(header)] for r in rows[h + 1 :]], dtype=object)
+            body = body.apply(to_text) if not body.empty else body
+            sources.append(Source(str(path), ws.title, header, body, h + 2))
+    except UserError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise UserError(
+            f"The workbook {path} is damaged and could not be read to the end ({type(exc).__name__}: {exc}). "
+            "It may be truncated: copy it again or open it in Excel and save it again as .xlsx."
+        ) from None
+    finally:
+        wb.close()
+    if not names:
+        raise UserError(f"The workbook {path} has no sheets. Give the Annex A workbook with sheets List 1 to List 11.")
+    if found == 0:
+        raise UserError(
+            f"The workbook {path} has no Annex A list sheets (its sheets are: {', '.join(names)}). Annex A "
+            "sheets are named 'List 1' to 'List 11' (or 'List_1', 'List 1 - Contacts'); rename the sheets "
+            "or check that this is the Annex A workbook."
+        )
+    return sources, notes
+
+
+def _header_row(rows: list[tuple], lst: annexa_spec.AnnexAList) -> int:
+    """Index of the row (among the first few) that matches most template headers."""
+    lookup = _header_lookup(lst.number)
+    scores = [sum(norm_key(v) in lookup for v in r if v is not None) for r in rows]
+    best = int(np.argmax(scores)) if scores else 0
+    return best if scores and scores[best] > 0 else 0
+
+
+@cache
+def _header_lookup(number: int) -> dict[str, str]:
+    lst = annexa_spec.LISTS[number]
+    lookup: dict[str, str] = {}
+    for col in lst.columns:
+        for h in (col.name, *col.aliases, col.header):
+            lookup[norm_key(h)] = col.name
+    return lookup
+
+
+def _where(src: Source) -> str:
+    return f"file {src.file}, sheet '{src.sheet}'" if src.sheet else f"file {src.file}"
+
+
+def map_source(src: Source, number: int) -> tuple[pd.DataFrame, list[str]]:
+    """A source's rows with canonical column names (text) and provenance; UserError on bad headers."""
+    lst = annexa_spec.LISTS[number]
+    lookup = _header_lookup(number)
+    notes: list[str] = []
+    where = _where(src)
+    if not src.header or all(h == "" for h in src.header):
+        raise UserError(
+            f"List {number} ({lst.title}) in {where} is empty: it has no header row. Export the list "
+            "with the template headers in the first row (an empty list still needs its headers)."
+        )
+    positions: dict[str, int] = {}
+    ignored: list[str] = []
+    for pos, h in enumerate(src.header):
+        if h == "":
+            continue
+        name = lookup.get(norm_key(h))
+        if name is None:
+            ignored.append(h)
+            continue
+        if name in positions:
+            other = src.header[positions[name]]
+            raise UserError(
+                f"List {number} ({lst.title}) in {where} has duplicated headers: columns "
+                f"{positions[name] + 1} ('{other}') and {pos + 1} ('{h}') both mean "
+                f"'{lst.column(name).header}'. Delete or rename one of them so that each template column "
+                "appears once."
+            )
+        positions[name] = pos
+    missing = [c for c in lst.columns if c.required and c.name not in positions]
+    if missing:
+        col = missing[0]
+        close = difflib.get_close_matches(
+            norm_key(col.header), [norm_key(h) for h in ignored], n=1, cutoff=0.4
+        )
+        closest = next((h for h in ignored if close and norm_key(h) == close[0]), None)
+        hint = f" The closest header found is '{closest}'." if closest else ""
+        others = f" (also missing: {', '.join(repr(c.header) for c in missing[1:])})" if missing[1:] else ""
+        raise UserError(
+            f"List {number} ({lst.title}) in {where} has no column '{col.header}', which the book "
+            f"needs{others}.{hint} Rename the header to the template's '{col.header}' (or one of its "
+            "accepted variants) and run again."
+        )
+    if ignored:
+        notes.append(f"{where}: List {number} columns not in the template were ignored: {', '.join(ignored)}.")
+    n = len(src.data)
+    frame = pd.DataFrame(index=pd.RangeIndex(n))
+    for col in lst.columns:
+        if col.name in positions and positions[col.name] < src.data.shape[1]:
+            frame[col.name] = src.data.iloc[:, positions[col.name]].to_numpy(dtype=object)
+        else:
+            frame[col.name] = pd.Series(pd.NA, index=frame.index, dtype="object")
+    blank = frame.isna().all(axis=1)
+    frame["_file"] = src.file
+    frame["_sheet"] = src.sheet
+    frame["_row"] = np.arange(n, dtype="int64") + src.first_row
+    return frame.loc[~blank].reset_index(drop=True), notes
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def clean_list(
+    number: int, raw: pd.DataFrame, files: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Canonical table, log and accounting for one list from its mapped raw rows (all sources)."""
+    lst = annexa_spec.LISTS[number]
+    table = lst.table
+    logs: list[pd.DataFrame] = []
+    out = pd.DataFrame(index=raw.index)
+    error = pd.Series(False, index=raw.index)
+    key = KEY_DATE[table]
+
+    for col in lst.columns:
+        values = raw[col.name]
+        if col.kind == "date":
+            parsed, bad = parse_dates(values)
+            if col.required:
+                all_text_check(raw, col.name, col.header, parsed, bad)
+            sev = dq.ERROR if col.name == key else dq.WARNING
+            logs.append(dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table))
+            if sev == dq.ERROR:
+                error |= bad
+            out[col.name] = parsed
+        elif col.kind == "code":
+            mapped, bad = map_codes(values, col.codelist)
+            logs.append(
+                dq.issues(raw, bad, column=col.name, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table)
+            )
+            out[col.name] = mapped
+        elif col.kind == "int":
+            ints, bad = parse_ints(values)
+            logs.append(
+                dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_NUMBER, severity=dq.WARNING, table=table)
+            )
+            out[col.name] = ints
+        else:
+            out[col.name] = as_id(values)
+
+    for name in ("child_id", key):
+        if name is None:
+            continue
+        miss = raw[name].isna()
+        logs.append(dq.issues(raw, miss, column=name, reason=dq.MISSING_REQUIRED, severity=dq.ERROR, table=table))
+        error |= miss
+
+    for tbl, early, late, sev in CHRONOLOGY:
+        if tbl != table:
+            continue
+        bad = (out[late] < out[early]).fillna(False)
+        text = (
+            late + " " + out[late].dt.strftime("%Y-%m-%d").fillna("") + " before " + early + " "
+            + out[early].dt.strftime("%Y-%m-%d").fillna("")
+        )
+        logs.append(
+            dq.issues(raw, bad, column=late, reason=dq.IMPOSSIBLE_CHRONOLOGY, severity=sev, table=table, values=text)
+        )
+        if sev == dq.ERROR:
+            error |= bad
+
+    cols = [c.name for c in lst.columns]
+    kept = out.loc[~error]
+    dup = kept.duplicated(subset=cols, keep="first")
+    logs.append(
+        dq.issues(
+            raw.loc[kept.index], dup, column="", reason=dq.DUPLICATE, severity=dq.INFO, table=table,
+            values=pd.Series("exact repeat of an earlier row", index=kept.index),
+        )
+    )
+    kept = kept.loc[~dup]
+    acc = dq.accounting(table, raw, raw.loc[kept.index], files)
+    sort_by = [c for c in (key, "child_id") if c]
+    final = kept.sort_values(sort_by, kind="stable", na_position="last")[cols].reset_index(drop=True)
+    return final, dq.concat_logs(logs), acc
+
+
+def all_text_check(raw: pd.DataFrame, name: str, header: str, parsed: pd.Series, bad: pd.Series) -> None:
+    """UserError when a required date column of a sheet/file holds no date and text in most rows."""
+    if raw.empty:
+        return
+    stats = pd.DataFrame(
+        {"_file": raw["_file"], "_sheet": raw["_sheet"], "bad": bad, "ok": parsed.notna(), "n": 1}
+    ).groupby(["_file", "_sheet"], sort=True)[["bad", "ok", "n"]].sum()
+    hit = stats[(stats["ok"] == 0) & (stats["bad"] > 0) & (stats["bad"] * 2 >= stats["n"])]
+    if hit.empty:
+        return
+    file, sheet = hit.index[0]
+    first = raw.loc[bad & (raw["_file"] == file) & (raw["_sheet"] == sheet)].iloc[0]
+    where = f"file {file}, sheet '{sheet}'" if sheet else f"file {file}"
+    raise UserError(
+        f"In {where}, column '{header}' has no readable date in any row (row {first['_row']} holds "
+        f"'{first[name]}'). Dates must be real spreadsheet dates, dd/mm/yyyy or yyyy-mm-dd; check that "
+        "the column holds dates and not text, and that the headers are not shifted."
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus the files inside named folders (recursively, sorted)."""
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise UserError(f"The path {path} does not exist. Check the file or folder name (and the params file).")
+        if path.is_dir():
+            files += sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "~$")))
+        else:
+            files.append(path)
+    return files
+
+
+def annex_a_sources(paths: Iterable[str | Path]) -> tuple[dict[int, list[Source]], list[str]]:
+    """Find and read every Annex A list source under the paths."""
+    by_list: dict[int, list[Source]] = {}
+    notes: list[str] = []
+    for p in paths:
+        path = Path(p)
+        files = expand_paths([path])
+        explicit = not path.is_dir()
+        n_found = 0
+        for f in files:
+            suffix = f.suffix.lower()
+            if suffix in XLSX_SUFFIXES:
+                sources, more = read_workbook_sources(f)
+                notes += more
+                for s in sources:
+                    by_list.setdefault(list_number(s.sheet) or 0, []).append(s)
+                n_found += 1
+            elif suffix == ".csv" and list_number(f.stem) is not None:
+                n = list_number(f.stem)
+                if n not in LISTS_READ:
+                    notes.append(f"{f}: List {n} is not used by the book and was skipped.")
+                    n_found += 1
+                    continue
+                src, more = read_csv_source(f)
+                notes += more
+                by_list.setdefault(n, []).append(src)
+                n_found += 1
+            elif explicit:
+                raise UserError(_wrong_type(f))
+            elif suffix in {".xls", ".csv"}:
+                notes.append(f"{f}: not an Annex A list (no 'List N' in its name) and was ignored.")
+        if n_found == 0:
+            raise UserError(
+                f"No Annex A lists were found in {path}. Give an .xlsx workbook with sheets 'List 1' to "
+                "'List 11', or a folder of CSV files whose names contain the list number ('List 1.csv')."
+            )
+    return by_list, notes
+
+
+def _wrong_type(f: Path) -> str:
+    if f.suffix.lower() == ".xls":
+        return (
+            f"The file {f} is an old-format Excel (.xls) workbook, which cannot be read. Open it in Excel "
+            "and save it as 'Excel Workbook (*.xlsx)'."
+        )
+    if f.suffix.lower() == ".csv":
+        return (
+            f"The file {f} is a CSV file but its name does not say which Annex A list it holds. Rename it "
+            "to include the list number, e.g. 'List 3 Referrals.csv', or put the lists in one folder."
+        )
+    return (
+        f"The file {f} is not an Annex A extract (a {f.suffix or 'file without an extension'}). Give the "
+        "Annex A workbook (.xlsx), a folder of list CSV files, or SSDA903 CSV files."
+    )
+
+
+def read_annex_a(paths: list[str | Path]) -> dq.ReadResult:
+    """Read Annex A workbooks/folders into canonical tables (lists 1-9) with log and accounting.
+
+    Tables are named as in ``annexa_spec`` (contacts, early_help, referrals, ...); a list not
+    found in any path is absent from ``tables`` and named in ``missing``. See the module
+    docstring for the cleaning rules.
+    """
+    by_list, notes = annex_a_sources(paths)
+    tables: dict[str, pd.DataFrame] = {}
+    logs: list[pd.DataFrame] = []
+    accounts: list[pd.DataFrame] = []
+    for number in LISTS_READ:
+        sources = by_list.get(number)
+        if not sources:
+            continue
+        frames = []
+        for src in sources:
+            frame, more = map_source(src, number)
+            notes += more
+            frames.append(frame)
+        raw = pd.concat(frames, ignore_index=True)
+        table, log, acc = clean_list(number, raw, [s.file for s in sources])
+        tables[annexa_spec.LISTS[number].table] = table
+        logs.append(log)
+        accounts.append(acc)
+    missing = [f"List {n} ({annexa_spec.LISTS[n].table})" for n in LISTS_READ if n not in by_list]
+    return dq.ReadResult(tables, dq.concat_logs(logs), dq.concat_accounting(accounts), notes, missing)
+

@@ -1,0 +1,224 @@
+"""The children-in-care chapter: every result the notebook shows, computed once, and its tables.
+
+``build_chapter(ctx)`` runs the measures of the ``cic_*`` modules, the forecasts
+(``forecast``) and the interrupted time series (``its``) on one quarter's data;
+``save_outputs`` writes the tables to ``reports/<quarter>/tables/children_in_care_*.csv``;
+``headline_measures(ctx)`` gives the executive summary its children-in-care rows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from cscbook.data import reference
+from cscbook.measures.care_leavers import care_leaver_outcomes
+from cscbook.measures.cic_breakdowns import snapshot, who_over_time, who_table
+from cscbook.measures.cic_episodes import care_data
+from cscbook.measures.cic_flows import (
+    add_rates,
+    annual_flows,
+    benchmarks,
+    monthly_flows,
+    reporting_dates,
+    stock_identity_breaks,
+)
+from cscbook.measures.cic_leaving import km_by_entry_year, reasons_ceased, time_in_care
+from cscbook.measures.cic_stability import stability_table
+from cscbook.measures.headline import HeadlineMeasure
+
+if TYPE_CHECKING:
+    from cscbook.config.params import Params
+    from cscbook.data.context import Context
+
+
+@dataclass
+class Chapter:
+    """All results of the children-in-care chapter (aggregates only, no identifiers)."""
+
+    source: str
+    start: pd.Timestamp
+    period_end: pd.Timestamp
+    population: int
+    flows: pd.DataFrame
+    annual: pd.DataFrame
+    benchmarks: pd.DataFrame
+    identity_breaks: pd.DataFrame
+    who: pd.DataFrame
+    who_over_time: pd.DataFrame
+    reasons: pd.DataFrame
+    km_summary: pd.DataFrame
+    km_curves: dict
+    stability: pd.DataFrame
+    care_leavers: pd.DataFrame | None
+    forecasts: dict
+    its: list
+    seconds: dict
+
+
+def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 3) -> Chapter | None:
+    """Compute the chapter from a Context; None when neither SSDA903 nor List 8 is present.
+
+    ``backtest_step``: months between forecast-backtest origins over the last 24 months.
+
+    Care leavers (List 9) are included when present (``care_leaver_outcomes`` works on its own
+    when there are no care data).
+    """
+    from cscbook.methods import forecast, its
+
+    p = ctx.params
+    data = care_data(ctx.tables, p.period_end)
+    if data.source == "none":
+        return None
+    e, start, end, pop, mc = data.episodes, data.start, p.period_end, p.population_0_17, p.min_cell
+    clock = {}
+    t0 = time.perf_counter()
+    flows = add_rates(monthly_flows(e, end, start), pop)
+    annual = annual_flows(flows, pop)
+    breaks = stock_identity_breaks(flows)
+    snap = snapshot(e, end)
+    who = who_table(snap, mc)
+    if data.source == "ssda903":
+        over = who_over_time(e, snap, reporting_dates(start, end), mc)
+    else:  # List 8 holds each child's latest placement only
+        over = pd.DataFrame(columns=["date", "category", "children", "percent", "characteristic"])
+    reasons = reasons_ceased(e, end, start, mc)
+    km_summary, km_curves = km_by_entry_year(time_in_care(e, end, start))
+    stab = stability_table(e, end, start, data.source)
+    clock["measures"] = time.perf_counter() - t0
+    cl = ctx.tables.get("care_leavers")
+    leavers = care_leaver_outcomes(cl, end, mc) if cl is not None and not cl.empty else None
+
+    t0 = time.perf_counter()
+    fcs = {
+        "in_care": forecast.forecast_series(flows, "in_care", "stock", horizon, step=backtest_step),
+        "starts": forecast.forecast_series(flows, "starts", "count", horizon, step=backtest_step),
+    }
+    clock["forecast"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dates_all = tuple(iv.date for iv in p.interventions)
+    fits = [
+        its.fit_its(flows, "starts", iv.date, pop, iv.name, adjust_for=tuple(d for d in dates_all if d != iv.date))
+        for iv in p.interventions
+    ]
+    clock["its"] = time.perf_counter() - t0
+    return Chapter(data.source, start, end, pop, flows, annual, benchmarks(end), breaks, who, over, reasons,
+                   km_summary, km_curves, stab, leavers, fcs, fits, clock)  # fmt: skip
+
+
+def _rounded(df: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """``df`` with its numeric columns rounded to ``digits`` decimals."""
+    num = df.select_dtypes("number").columns
+    return df.assign(**{c: df[c].round(digits) for c in num})
+
+
+def forecast_warnings(ch: Chapter) -> pd.DataFrame:
+    """Warnings recorded (and suppressed) while fitting the forecast models: series, model, warning."""
+    rows = [{"series": k, "model": m, "warning": w} for k, r in ch.forecasts.items()
+            for m, ws in r.warnings.items() for w in ws]  # fmt: skip
+    return pd.DataFrame(rows, columns=["series", "model", "warning"])
+
+
+def save_outputs(ch: Chapter, params: Params) -> list[Path]:
+    """Write every table the chapter shows to reports/<quarter>/tables/children_in_care_*.csv."""
+    from cscbook.report.outputs import save_table
+
+    f = ch.forecasts
+    tables = {
+        "monthly": ch.flows.assign(rate_per_10k=ch.flows["rate_per_10k"].round(2),
+                                   starts_per_10k=ch.flows["starts_per_10k"].round(3)),  # fmt: skip
+        "annual": ch.annual,
+        "benchmarks": ch.benchmarks,
+        "identity_breaks": ch.identity_breaks,
+        "who_where": ch.who,
+        "who_where_over_time": ch.who_over_time,
+        "reasons_ceased": ch.reasons,
+        "time_in_care": ch.km_summary,
+        "stability": ch.stability,
+        "forecast_in_care": _rounded(f["in_care"].forecast, 1),
+        "forecast_starts": _rounded(f["starts"].forecast, 1),
+        "forecast_backtest": pd.concat(
+            [r.backtest.assign(series=k) for k, r in f.items() if not r.backtest.empty], ignore_index=True
+        ).pipe(_rounded, 2) if any(not r.backtest.empty for r in f.values()) else pd.DataFrame(),
+    }  # fmt: skip
+    if ch.care_leavers is not None:
+        tables["care_leavers"] = ch.care_leavers
+    warned = forecast_warnings(ch)
+    if not warned.empty:
+        tables["forecast_warnings"] = warned
+    for r in ch.its:
+        tables[f"its_{r.name}"] = _rounded(r.table(), 4)
+        if r.fitted:
+            tables[f"its_{r.name}_series"] = _rounded(r.series, 3)
+    return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
+
+
+def stock_flow_check(ctx: Context) -> pd.DataFrame | None:
+    """The stock-flow identity in(t) = in(t-1) + starts(t) - ceases(t), month by month.
+
+    One row: months checked (all but the first month of the series), months that balance,
+    months that do not, and the first and last month checked. None when there are no care data.
+    """
+    p = ctx.params
+    data = care_data(ctx.tables, p.period_end)
+    if data.source == "none":
+        return None
+    flows = monthly_flows(data.episodes, p.period_end, data.start)
+    checked = max(len(flows) - 1, 0)
+    breaks = len(stock_identity_breaks(flows))
+    return pd.DataFrame(
+        {
+            "source": ["SSDA903 episodes" if data.source == "ssda903" else "Annex A List 8"],
+            "months checked": [checked],
+            "months that balance": [checked - breaks],
+            "months that do not balance": [breaks],
+            "from": [f"{flows['month'].iloc[1]:%B %Y}" if checked else ""],
+            "to": [f"{flows['month'].iloc[-1]:%B %Y}" if checked else ""],
+        }
+    )
+
+
+def headline_measures(ctx: Context) -> list[HeadlineMeasure]:
+    """Children in care (stock), rate per 10,000 (stock), starts (count), care leavers 19-21 in EET."""
+    p = ctx.params
+    data = care_data(ctx.tables, p.period_end)
+    out: list[HeadlineMeasure] = []
+    if data.source != "none":
+        flows = add_rates(monthly_flows(data.episodes, p.period_end, data.start), p.population_0_17)
+        eng_rate = reference.benchmark("cla_rate_per_10k", p.period_end)
+        out += [
+            HeadlineMeasure(
+                "cla_in_care",
+                "Children in care at month end",
+                "stock", flows[["month"]].assign(value=flows["in_care"]), None, None, None, "children",
+                "children_in_care",
+            ),
+            HeadlineMeasure(
+                "cla_rate_per_10k", "Children in care per 10,000 children", "stock",
+                flows[["month"]].assign(value=flows["rate_per_10k"]), None, eng_rate,
+                p.targets.get("cla_rate_per_10k"), "per 10,000", "children_in_care",
+            ),
+            HeadlineMeasure(
+                "cla_starts", "Children starting to be looked after", "count",
+                flows[["month"]].assign(value=flows["starts"]), None, None, None, "children", "children_in_care",
+            ),
+        ]  # fmt: skip
+    cl = ctx.tables.get("care_leavers")
+    if cl is not None and not cl.empty:
+        t = care_leaver_outcomes(cl, p.period_end).set_index("age_group")
+        if t.loc["19-21", "eet"] is not pd.NA:
+            month = pd.Timestamp(p.period_end.year, p.period_end.month, 1)
+            monthly = pd.DataFrame({"month": [month], "numerator": [int(t.loc["19-21", "eet"])],
+                                    "denominator": [int(t.loc["19-21", "in_touch"])]})  # fmt: skip
+            out.append(
+                HeadlineMeasure(
+                    "care_leavers_eet", "Care leavers aged 19-21 in education, employment or training",
+                    "proportion", monthly, True, reference.benchmark("care_leavers_eet", p.period_end),
+                    p.targets.get("care_leavers_eet"), "", "children_in_care",
+                )
+            )  # fmt: skip
+    return out
