@@ -229,16 +229,27 @@ def test_care_leavers():
     )
     t = cic.care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
     # Ages on 31 Dec 2024: 20, 20, 21, 19, 22 (out), 18, 23 (out).
-    # 19-21: 4 care leavers, 3 in touch (one NO); EET among in touch: F1, P2 (G5 not) = 2 -> 66.7%.
+    # 19-21: 4 care leavers, 3 in touch (one NO); EET and in touch: F1, P2 (G5 not) = 2.
+    # DfE basis: 2 of all 4 = 50%; of those in touch: 2 of 3 = 66.7%.
     assert t.loc["19-21", "care_leavers"] == 4
     assert t.loc["19-21", "in_touch"] == 3
     assert t.loc["19-21", "eet"] == 2
-    assert t.loc["19-21", "eet_pct"] == pytest.approx(66.7)
+    assert t.loc["19-21", "eet_pct"] == pytest.approx(50.0)
+    assert t.loc["19-21", "eet_pct_in_touch"] == pytest.approx(66.7)
     # Suitable among in touch: SUITABLE, SUITABLE (2 of 3).
     assert t.loc["19-21", "suitable"] == 2
     # 17-18: one, in touch, F5 (EET), suitability missing.
     assert t.loc["17-18", "eet"] == 1 and t.loc["17-18", "suitable"] == 0
     assert not np.isnan(t.loc["19-21", "england_eet_pct"])
+
+
+def test_care_leavers_legacy_training_codes_count_as_eet():
+    # Three care leavers aged 20, in touch: F3 (legacy full-time training or employment), P3
+    # (legacy part-time), G5 (NEET): 2 of 3 in EET.
+    cl = pd.DataFrame({"date_of_birth": pd.to_datetime(["2004-06-01"] * 3), "in_touch": ["YES"] * 3,
+                       "activity": ["F3", "P3", "G5"], "accommodation_suitability": ["SUITABLE"] * 3})
+    t = cic.care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
+    assert t.loc["19-21", "eet"] == 2
 
 
 def test_reasons_ceased_groups():

@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from cscbook.config.errors import UserError
+from cscbook.config.periods import quarter_label
 
 TARGET_KEYS = {
     "contact_decision_1wd": "share of contacts decided within 1 working day",
@@ -52,6 +53,7 @@ class Params:
     min_cell: int = 5
     commentary: Path | None = None
     notebook_timeout: int = 600
+    history: Path | None = None
 
     @property
     def quarter(self) -> str:
@@ -79,13 +81,10 @@ class Params:
     def figures_dir(self) -> Path:
         return self.project_root / "figures" / self.quarter
 
-
-def quarter_label(period_end: pd.Timestamp) -> str:
-    """Financial-year quarter of a quarter-end date: 2024-12-31 -> '2024-25-Q3'."""
-    m, y = period_end.month, period_end.year
-    fy_start = y if m >= 4 else y - 1
-    q = {6: 1, 9: 2, 12: 3, 3: 4}[m]
-    return f"{fy_start}-{str(fy_start + 1)[-2:]}-Q{q}"
+    @property
+    def history_file(self) -> Path:
+        """The measures history (aggregates of every published quarter), kept outside ``reports/``."""
+        return self.history or self.project_root / "data" / "local" / "history" / "measures_history.parquet"
 
 
 _ALLOWED = {
@@ -100,6 +99,7 @@ _ALLOWED = {
     "disclosure": dict,
     "commentary": str,
     "notebook_timeout": int,
+    "history": str,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -265,4 +265,5 @@ def load_params(path: str | Path) -> Params:
         min_cell=min_cell,
         commentary=commentary,
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
+        history=(root / raw["history"]).resolve() if raw.get("history") else None,
     )

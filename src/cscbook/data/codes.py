@@ -440,9 +440,9 @@ ACTIVITY = _make(
     style="plain_colon",
 )
 
-# DEFINITIONS.md: EET = F1, F2, F4, F5 full time and P1, P2, P4, P5 part time.
-# F3/P3 are legacy codes and are not counted.
-EET_ACTIVITY = {"F1", "F2", "F4", "F5", "P1", "P2", "P4", "P5"}
+# EET activity: full time F1 F2 F4 F5, part time P1 P2 P4 P5, and the legacy codes F3/P3 (training or
+# employment) that older extracts still carry (DEFINITIONS.md, care leavers).
+EET_ACTIVITY = {"F1", "F2", "F3", "F4", "F5", "P1", "P2", "P3", "P4", "P5"}
 
 # SSDA903 header SEX: 1 male, 2 female.
 SSDA903_SEX = {"1": "M", "2": "F"}

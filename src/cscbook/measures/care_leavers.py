@@ -22,8 +22,10 @@ def care_leaver_outcomes(cl: pd.DataFrame, period_end: pd.Timestamp, min_cell: i
     """Care leavers (Annex A List 9) aged 17-18 and 19-21 at the period end.
 
     age from date of birth (``age_years`` column when no date). in touch: LA in touch = YES.
-    EET: activity in codes.EET_ACTIVITY among those in touch; suitable accommodation:
-    suitability = SUITABLE among those in touch. England figure (19-21 EET) beside it.
+    EET: in touch and activity in codes.EET_ACTIVITY; suitable accommodation: in touch and
+    suitability = SUITABLE. Percentages ``eet_pct`` and ``suitable_pct`` are on DfE's basis, of
+    ALL care leavers of that age (in touch or not, as DfE publishes them); ``*_pct_in_touch`` are
+    of those in touch. England figure (19-21 EET, DfE basis) beside it.
     With ``min_cell``, counts (and their complements among those in touch) of 1 to
     ``min_cell - 1`` are suppressed with their percentages.
     """
@@ -55,7 +57,8 @@ def care_leaver_outcomes(cl: pd.DataFrame, period_end: pd.Timestamp, min_cell: i
                 row[col], row[f"{col}_pct"] = pd.NA, np.nan
             else:
                 k = int(g[col].astype(bool).sum())
-                row[col], row[f"{col}_pct"] = k, round(100 * k / n_touch, 1) if n_touch else np.nan
+                row[col], row[f"{col}_pct"] = k, round(100 * k / len(g), 1) if len(g) else np.nan
+                row[f"{col}_pct_in_touch"] = round(100 * k / n_touch, 1) if n_touch else np.nan
         row["england_eet_pct"] = round(100 * england, 0) if (england is not None and ag == "19-21") else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -66,4 +69,5 @@ def care_leaver_outcomes(cl: pd.DataFrame, period_end: pd.Timestamp, min_cell: i
             ).fillna(False)
             out[col] = out[col].astype("Float64").mask(hide)
             out[f"{col}_pct"] = out[f"{col}_pct"].astype("Float64").mask(hide)
+            out[f"{col}_pct_in_touch"] = out[f"{col}_pct_in_touch"].astype("Float64").mask(hide)
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cscbook.config.periods import financial_year
 from cscbook.data import reference
 from cscbook.measures.cic_episodes import as_at, cease_flags, coverage_start, start_flags
 
@@ -84,12 +85,6 @@ def stock_identity_breaks(flows: pd.DataFrame) -> pd.DataFrame:
     ).iloc[1:]
     out["difference"] = out["observed"] - out["expected"]
     return out.loc[out["difference"] != 0].reset_index(drop=True)
-
-
-def financial_year(d: pd.Series) -> pd.Series:
-    """Financial year label of each date: 2024-05-01 -> '2024-25'."""
-    y = d.dt.year - (d.dt.month < 4).astype(int)
-    return y.astype("Int64").astype("string") + "-" + ((y + 1) % 100).astype("Int64").astype("string").str.zfill(2)
 
 
 def reporting_dates(start: pd.Timestamp, period_end: pd.Timestamp) -> list[pd.Timestamp]:

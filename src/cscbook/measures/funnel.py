@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from cscbook.data.codes import SOURCE_GROUP
 from cscbook.measures.front_door import (
@@ -30,6 +29,7 @@ from cscbook.measures.front_door import (
     icpc_timeliness,
     link_latest_referral,
 )
+from cscbook.methods.intervals import wilson
 
 FUNNEL_COLUMNS = ["stage", "count", "conversion", "numerator", "denominator", "rate", "ci_low", "ci_high"]
 
@@ -43,17 +43,6 @@ def period_bounds(period_end: pd.Timestamp, months: int = 3, back_months: int = 
     end = (pd.Timestamp(period_end) - pd.DateOffset(months=back_months)) + pd.offsets.MonthEnd(0)
     start = (end - pd.DateOffset(months=months - 1)).replace(day=1)
     return start.normalize(), end.normalize()
-
-
-def wilson(numerator, denominator) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson 95% interval for each numerator / denominator (NaN where the denominator is 0)."""
-    num = np.atleast_1d(np.asarray(numerator, dtype=float))
-    den = np.atleast_1d(np.asarray(denominator, dtype=float))
-    low, high = np.full(len(num), np.nan), np.full(len(num), np.nan)
-    ok = den > 0
-    if ok.any():
-        low[ok], high[ok] = proportion_confint(num[ok], den[ok], alpha=0.05, method="wilson")
-    return low, high
 
 
 def _in(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:

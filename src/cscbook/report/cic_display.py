@@ -206,10 +206,11 @@ def leavers_display(t: pd.DataFrame) -> pd.DataFrame:
             "Care leavers": _int(t["care_leavers"]),
             "In touch": _int(t["in_touch"]),
             "In education, employment or training": _int(t["eet"]),
-            "% of those in touch": _int(t["eet_pct"]),
-            "England %": _int(t["england_eet_pct"]),
+            "% of all (DfE basis)": _int(t["eet_pct"]),
+            "% of those in touch": _int(t["eet_pct_in_touch"]),
+            "England % (DfE basis)": _int(t["england_eet_pct"]),
             "In suitable accommodation": _int(t["suitable"]),
-            "% suitable": _int(t["suitable_pct"]),
+            "% suitable (of all)": _int(t["suitable_pct"]),
         }
     )
 

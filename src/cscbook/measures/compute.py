@@ -1,0 +1,227 @@
+"""Compute every registered measure once for a quarter: series, quarter values, signals.
+
+``compute_all(tables, params)`` calls each measure's function once and returns
+``MeasureResults``: the monthly series, the measures not available (with what would provide
+them) and ``table``, the tidy table saved as ``reports/<quarter>/tables/measures.csv``: one row
+per measure and period (``period_type`` "month" for each month of the series, "quarter" for this
+quarter, last quarter and the same quarter a year ago).
+
+Quarter values by kind: a proportion is sum(numerator) / sum(denominator) over the quarter's
+months, with a Wilson 95% interval; a count is the sum of its three months (all three needed),
+with an exact Poisson 95% interval; a stock, rate or mean is the value at the quarter's last
+month.
+
+Direction compares this quarter with last quarter: a change smaller than half a percentage
+point (proportions) or 1% of last quarter's value (other kinds) is "no change".
+
+Signal: statistical process control on the monthly series (``cscbook.methods.spc``): a
+p-chart for proportions, an XmR chart for counts, read over the quarter's months. Stocks, rates
+and means counted on a date are not given a signal: consecutive month-ends share most of the
+same children, so month-to-month variation understates the real variation and an XmR chart
+would flag most months ("not assessed: a count on a date"). Snapshot measures have one month
+and no signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cscbook.config.params import Params
+from cscbook.config.periods import last_quarter_end, month_start, quarter, quarter_name, year_ago_end
+from cscbook.data.reference import benchmark
+from cscbook.measures.registry import Measure, NotAvailable, all_measures, missing_tables
+from cscbook.methods import spc
+from cscbook.methods.intervals import poisson_exact, wilson
+
+NO_CHANGE_PROPORTION = 0.005  # half a percentage point
+NO_CHANGE_RELATIVE = 0.01  # 1% of last quarter's value
+NOT_ASSESSED = "not assessed"
+NOT_ASSESSED_STOCK = "not assessed: a count on a date"
+MIN_MONTHS_FOR_SIGNAL = 12
+
+TABLE_COLUMNS = [
+    "key", "label", "chapter", "kind", "unit", "period_type", "period", "period_start", "period_end",
+    "value", "numerator", "denominator", "ci_low", "ci_high", "target", "england", "higher_is_better",
+    "direction", "signal", "available", "note",
+]  # fmt: skip
+
+
+@dataclass
+class MeasureResults:
+    """Every measure of one run (see the module docstring)."""
+
+    period_end: pd.Timestamp
+    measures: dict[str, Measure]
+    series: dict[str, pd.DataFrame] = field(default_factory=dict)
+    unavailable: dict[str, NotAvailable] = field(default_factory=dict)
+    table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLE_COLUMNS))
+
+    def quarter_row(self, key: str, which: str = "this") -> pd.Series | None:
+        """The row of ``table`` for measure ``key`` and quarter ``which`` ('this', 'last', 'year_ago')."""
+        end = {"this": self.period_end, "last": last_quarter_end(self.period_end),
+               "year_ago": year_ago_end(self.period_end)}[which]  # fmt: skip
+        t = self.table
+        rows = t[(t["key"] == key) & (t["period_type"] == "quarter") & (t["period_end"] == end)]
+        return None if rows.empty else rows.iloc[0]
+
+    def value(self, key: str, which: str = "this") -> float | None:
+        """A measure's value for a quarter, or None when not known."""
+        row = self.quarter_row(key, which)
+        return None if row is None or pd.isna(row["value"]) else float(row["value"])
+
+
+def period_value(monthly: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """A measure over the months in [start, end] by its kind (module docstring).
+
+    Returns value, numerator and denominator (proportions) and months (rows in the period).
+    NaN when not computable.
+    """
+    month = pd.to_datetime(monthly["month"]) if len(monthly) else pd.Series(dtype="datetime64[ns]")
+    part = monthly[(month >= start) & (month <= end)]
+    out = {"value": np.nan, "numerator": np.nan, "denominator": np.nan, "months": len(part)}
+    if part.empty:
+        return out
+    if kind == "proportion":
+        num = float(pd.to_numeric(part["numerator"]).sum())
+        den = float(pd.to_numeric(part["denominator"]).sum())
+        out.update(numerator=num, denominator=den, value=num / den if den > 0 else np.nan)
+        return out
+    values = pd.to_numeric(part["value"])
+    if kind == "count":
+        months_with_value = pd.to_datetime(part.loc[values.notna(), "month"]).nunique()
+        if months_with_value == len(pd.date_range(start, end, freq="MS")):
+            out["value"] = float(values.sum())
+    else:
+        last = values[pd.to_datetime(part["month"]) == month_start(end)].dropna()
+        if len(last):
+            out["value"] = float(last.iloc[-1])
+    return out
+
+
+def direction(this: float | None, previous: float | None, higher_is_better: bool | None, kind: str) -> str:
+    """'improving', 'worsening', 'no change'; 'up'/'down' when neither direction is better.
+
+    'not known' when either value is missing. Small changes count as no change (module
+    docstring): 0.835 vs 0.832 is no change (0.3 points < 0.5).
+    """
+    if this is None or previous is None or pd.isna(this) or pd.isna(previous):
+        return "not known"
+    diff = this - previous
+    small = abs(diff) < NO_CHANGE_PROPORTION if kind == "proportion" else abs(diff) <= NO_CHANGE_RELATIVE * abs(previous)
+    if small:
+        return "no change"
+    if higher_is_better is None:
+        return "up" if diff > 0 else "down"
+    return "improving" if (diff > 0) == higher_is_better else "worsening"
+
+
+def signal(measure: Measure, monthly: pd.DataFrame, period_end: pd.Timestamp) -> str:
+    """The SPC reading of the quarter ending ``period_end`` (module docstring)."""
+    if measure.kind not in ("proportion", "count"):
+        return NOT_ASSESSED_STOCK if not measure.snapshot else NOT_ASSESSED
+    df = monthly.assign(month=pd.to_datetime(monthly["month"]))
+    df = df[df["month"] <= period_end].sort_values("month").set_index("month")
+    months = quarter(period_end).months
+    if len(df) < MIN_MONTHS_FOR_SIGNAL or df.index[-1] != months[-1]:
+        return NOT_ASSESSED
+    if measure.kind == "proportion":
+        if (df["denominator"] <= 0).any():
+            df = df[df["denominator"] > 0]
+        chart = spc.p_chart(df["numerator"].astype(float), df["denominator"].astype(float))
+    else:
+        chart = spc.xmr(df["value"].astype(float))
+    return str(spc.period_signal(chart, months[0], months[-1], measure.higher_is_better))
+
+
+def _check_series(measure: Measure, monthly: pd.DataFrame) -> pd.DataFrame:
+    """The series with the columns its kind needs, sorted by month (a wrong shape is a bug: raise)."""
+    need = ["month", "numerator", "denominator"] if measure.kind == "proportion" else ["month", "value"]
+    missing = [c for c in need if c not in monthly.columns]
+    if missing:
+        raise TypeError(f"measure {measure.key!r} ({measure.kind}) returned a series without {missing}")
+    out = monthly[need].copy()
+    out["month"] = pd.to_datetime(out["month"]).astype("datetime64[ns]")
+    for c in need[1:]:
+        out[c] = pd.to_numeric(out[c]).astype("float64")
+    if measure.kind == "proportion":
+        out["value"] = np.where(out["denominator"] > 0, out["numerator"] / out["denominator"].where(out["denominator"] > 0), np.nan)
+    return out.sort_values("month").reset_index(drop=True)
+
+
+def _interval(kind: str, value: float, num: float, den: float) -> tuple[float, float]:
+    if kind == "proportion" and den > 0:
+        lo, hi = wilson(num, den)
+        return float(lo[0]), float(hi[0])
+    if kind == "count" and not pd.isna(value):
+        lo, hi = poisson_exact(value)
+        return float(lo[0]), float(hi[0])
+    return np.nan, np.nan
+
+
+def _rows(measure: Measure, monthly: pd.DataFrame, params: Params) -> list[dict]:
+    base = {"key": measure.key, "label": measure.label, "chapter": measure.chapter, "kind": measure.kind,
+            "unit": measure.unit, "higher_is_better": measure.higher_is_better, "available": True, "note": ""}
+    target = params.targets.get(measure.target_key) if measure.target_key else None
+    end = params.period_end
+    rows: list[dict] = []
+    if not measure.snapshot:
+        months = monthly.assign(**base, period_type="month", period=monthly["month"].dt.strftime("%Y-%m"),
+                                period_start=monthly["month"], period_end=monthly["month"] + pd.offsets.MonthEnd(0),
+                                target=target)  # fmt: skip
+        rows = months.drop(columns=["month"]).to_dict("records")
+    quarters = {"this": end, "last": last_quarter_end(end), "year_ago": year_ago_end(end)}
+    values = {}
+    for which, q_end in quarters.items():
+        q = quarter(q_end)
+        v = period_value(monthly, measure.kind, q.start, q.end)
+        values[which] = v["value"]
+        lo, hi = _interval(measure.kind, v["value"], v["numerator"], v["denominator"])
+        row = {**base, "period_type": "quarter", "period": quarter_name(q_end), "period_start": q.start,
+               "period_end": q.end, "value": v["value"], "numerator": v["numerator"],
+               "denominator": v["denominator"], "ci_low": lo, "ci_high": hi, "target": target,
+               "england": benchmark(measure.england_key, q_end) if measure.england_key else None}  # fmt: skip
+        if which == "this":
+            row["signal"] = signal(measure, monthly, end)
+        rows.append(row)
+    this_row = next(r for r in rows if r["period_type"] == "quarter" and r["period_end"] == quarter(end).end)
+    this_row["direction"] = direction(values["this"], values["last"], measure.higher_is_better, measure.kind)
+    return rows
+
+
+def compute_all(tables: Mapping[str, pd.DataFrame], params: Params) -> MeasureResults:
+    """Compute every registered measure once (module docstring).
+
+    A measure whose tables are absent, or whose function returns ``NotAvailable``, gets one
+    quarter row with ``available`` False and the reason in ``note``. Anything else a measure
+    function raises is a bug and stops the run.
+    """
+    measures = {m.key: m for m in all_measures()}
+    out = MeasureResults(params.period_end, measures)
+    rows: list[dict] = []
+    for key, m in measures.items():
+        result = missing_tables(m, tables) or m.compute(tables, params)
+        if isinstance(result, NotAvailable):
+            out.unavailable[key] = result
+            q = quarter(params.period_end)
+            rows.append({"key": key, "label": m.label, "chapter": m.chapter, "kind": m.kind, "unit": m.unit,
+                         "period_type": "quarter", "period": quarter_name(params.period_end),
+                         "period_start": q.start, "period_end": q.end, "higher_is_better": m.higher_is_better,
+                         "available": False, "note": f"Not available in this extract: {result.reason}."})  # fmt: skip
+            continue
+        monthly = _check_series(m, result)
+        monthly = monthly[monthly["month"] <= params.period_end].reset_index(drop=True)
+        out.series[key] = monthly
+        rows.extend(_rows(m, monthly, params))
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for c in ["value", "numerator", "denominator", "ci_low", "ci_high", "target", "england"]:
+        table[c] = pd.to_numeric(table[c], errors="coerce").astype("float64")
+    for c in ["period_start", "period_end"]:
+        table[c] = pd.to_datetime(table[c]).astype("datetime64[ns]")
+    table["higher_is_better"] = table["higher_is_better"].astype(object)
+    table[["direction", "signal", "note"]] = table[["direction", "signal", "note"]].fillna("")
+    out.table = table
+    return out
