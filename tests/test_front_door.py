@@ -342,28 +342,28 @@ def test_quarter_signal_and_measure_sentence():
                     "months of this period are better than the usual range of variation.")
 
 
-def test_headline_measures_contract():
-    from pathlib import Path
+def test_front_door_registry_measures():
+    from conftest import make_params
 
-    from cscbook.config.params import Params
-    from cscbook.data.context import Context
+    from cscbook.measures import registry
+    from cscbook.measures.compute import compute_all
 
-    params = Params(authority="Test", period_end=PERIOD_END, annex_a=(), ssda903=(), population_0_17=1000,
-                    project_root=Path("/tmp"), source_file=Path("/tmp/p.yaml"),
-                    targets={"assessment_45wd": 0.85})
-    ctx = Context(params, make_tables(), pd.DataFrame(), pd.DataFrame())
-    got = {m.key: m for m in front_door.headline_measures(ctx)}
-    assert list(got) == ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
-                         "second_cp_plan", "cp_plans_open"]
-    a = got["assessment_45wd"]
-    assert a.kind == "proportion" and a.higher_is_better is True and a.target == 0.85
-    assert list(a.monthly.columns) == ["month", "numerator", "denominator"]
-    assert got["second_cp_plan"].higher_is_better is False
-    assert got["second_cp_plan"].england == pytest.approx(0.247)  # DfE D3, year ending March 2024
-    assert got["contacts"].monthly["value"].sum() == 5
-    assert got["cp_plans_open"].kind == "stock"
-    # without decision dates the decision measure is left out
+    params = make_params(PERIOD_END, targets={"assessment_45wd": 0.85})
+    res = compute_all(make_tables(), params)
+    headline = [m.key for m in registry.all_measures() if m.chapter == "Front door" and m.headline]
+    assert headline == ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
+                        "second_cp_plan", "cp_plans_open"]
+    a = res.quarter_row("assessment_45wd")
+    assert a["kind"] == "proportion" and a["higher_is_better"] is True and a["target"] == 0.85
+    assert list(res.series["assessment_45wd"].columns) == ["month", "numerator", "denominator", "value"]
+    s = res.quarter_row("second_cp_plan")
+    assert s["higher_is_better"] is False
+    assert s["england"] == pytest.approx(0.247)  # DfE D3, year ending March 2024
+    assert res.series["contacts"]["value"].sum() == 5
+    assert registry.get("cp_plans_open").kind == "stock"
+    # without decision dates the decision measure is not available, and says which column would give it
     tables = make_tables()
     tables["contacts"] = tables["contacts"].assign(contact_decision_date=pd.NaT)
-    keys = [m.key for m in front_door.headline_measures(Context(params, tables, pd.DataFrame(), pd.DataFrame()))]
-    assert "contact_decision_1wd" not in keys
+    res = compute_all(tables, params)
+    assert "Date of Contact Decision" in res.unavailable["contact_decision_1wd"].reason or \
+        "contact_decision_date" in res.unavailable["contact_decision_1wd"].reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +83,12 @@ class Params:
         return self.project_root / "figures" / self.quarter
 
     @property
-    def history_file(self) -> Path:
-        """The measures history (aggregates of every published quarter), kept outside ``reports/``."""
+    def history_file(self) -> Path | None:
+        """The measures history (aggregates of every published quarter), kept outside ``reports/``:
+        the ``history`` parameter, else ``data/local/history/measures_history.parquet``. None when the
+        environment sets ``CSCBOOK_HISTORY=none`` (the reference notebooks are run without one)."""
+        if os.environ.get("CSCBOOK_HISTORY", "").lower() == "none":
+            return None
         return self.history or self.project_root / "data" / "local" / "history" / "measures_history.parquet"
 
 

@@ -70,9 +70,9 @@ _FD_DEFINITIONS = {
     "icpc": ("Initial child protection conferences held, by month of conference.", "Annex A List 5", ("s47",), False),
     "second_cp_plan": ("Child protection plans starting in the month for children previously on a plan, however "
                        "long ago (DfE table D3): 'Number of Previous Child Protection Plans' above 0.",
-                       "Annex A List 7", ("cp_plans",), True),
+                       "Annex A List 7", ("cp_plans.cp_start_date", "cp_plans.previous_cp_plans"), True),
     "cp_plans_open": ("Children on a child protection plan at the end of each month.", "Annex A List 7",
-                      ("cp_plans",), True),
+                      ("cp_plans.cp_start_date",), True),
 }  # fmt: skip
 
 for _key, (_definition, _source, _needs, _headline) in _FD_DEFINITIONS.items():
@@ -162,7 +162,7 @@ register(Measure(
     definition=("Care leavers aged 19-21 at the period end whose activity is education, employment or training "
                 "(F1-F5, P1-P5, including the legacy F3/P3), over ALL care leavers of that age, in touch or not, "
                 "as DfE publishes it."),
-    source="Annex A List 9; DfE Children looked after in England (care leavers)", needs=("care_leavers",),
+    source="Annex A List 9; DfE Children looked after in England (care leavers)", needs=("care_leavers.in_touch", "care_leavers.activity"),
     kind="proportion", compute=care_leavers_eet, unit="%", higher_is_better=True, target_key="care_leavers_eet",
     england_key="care_leavers_eet", chapter=CHILDREN_IN_CARE, headline=True, snapshot=True,
 ))  # fmt: skip

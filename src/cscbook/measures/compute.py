@@ -32,6 +32,7 @@ import pandas as pd
 
 from cscbook.config.params import Params
 from cscbook.config.periods import last_quarter_end, month_start, quarter, quarter_name, year_ago_end
+from cscbook.data.annexa_spec import LISTS
 from cscbook.data.reference import benchmark
 from cscbook.measures.registry import Measure, NotAvailable, all_measures, missing_tables
 from cscbook.methods import spc
@@ -192,6 +193,20 @@ def _rows(measure: Measure, monthly: pd.DataFrame, params: Params) -> list[dict]
     return rows
 
 
+def with_template_columns(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each Annex A list with every template column (absent ones all missing), so that a list
+    exported without an optional column reads as 'not recorded' rather than breaking a measure."""
+    columns = {spec.table: {c.name: c.kind for c in spec.columns} for spec in LISTS.values()}
+    out = dict(tables)
+    for name, df in tables.items():
+        missing = {c: k for c, k in columns.get(name, {}).items() if c not in df.columns}
+        if missing:
+            out[name] = df.assign(**{c: pd.Series(pd.NaT if k == "date" else pd.NA, index=df.index,
+                                                  dtype="datetime64[ns]" if k == "date" else "object")
+                                     for c, k in missing.items()})  # fmt: skip
+    return out
+
+
 def compute_all(tables: Mapping[str, pd.DataFrame], params: Params) -> MeasureResults:
     """Compute every registered measure once (module docstring).
 
@@ -200,6 +215,7 @@ def compute_all(tables: Mapping[str, pd.DataFrame], params: Params) -> MeasureRe
     function raises is a bug and stops the run.
     """
     measures = {m.key: m for m in all_measures()}
+    tables = with_template_columns(tables)
     out = MeasureResults(params.period_end, measures)
     rows: list[dict] = []
     for key, m in measures.items():
@@ -222,6 +238,7 @@ def compute_all(tables: Mapping[str, pd.DataFrame], params: Params) -> MeasureRe
     for c in ["period_start", "period_end"]:
         table[c] = pd.to_datetime(table[c]).astype("datetime64[ns]")
     table["higher_is_better"] = table["higher_is_better"].astype(object)
-    table[["direction", "signal", "note"]] = table[["direction", "signal", "note"]].fillna("")
+    for c in ["direction", "signal", "note"]:
+        table[c] = table[c].astype(object).where(table[c].notna(), "")
     out.table = table
     return out

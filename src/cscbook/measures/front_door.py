@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from cscbook.config.calendar import add_working_days, working_days_between
-from cscbook.measures.headline import HeadlineMeasure
 from cscbook.methods import spc
 
 CONTACT_REFERRAL_WINDOW_DAYS = 30
@@ -101,8 +100,11 @@ def month_of(dates: pd.Series) -> pd.Series:
 
 
 def _dates(df: pd.DataFrame | None, column: str) -> pd.Series:
-    if df is None or column not in df.columns:
+    """The column as datetimes; all missing (NaT, same index) when the list lacks the column."""
+    if df is None:
         return pd.Series(dtype="datetime64[ns]")
+    if column not in df.columns:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     return pd.to_datetime(df[column]).astype("datetime64[ns]")
 
 
@@ -281,7 +283,7 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
             out[key] = out[key][out[key]["month"] >= lead_in].reset_index(drop=True)
 
     cp = tables.get("cp_plans")
-    if cp is not None and not cp.empty:
+    if cp is not None and not cp.empty and {"cp_start_date", "previous_cp_plans"} <= set(cp.columns):
         p = cp[cp["cp_start_date"].notna() & cp["previous_cp_plans"].notna()]
         out["second_cp_plan"] = _proportion(_dates(p, "cp_start_date"), p["previous_cp_plans"].astype("Int64") > 0,
                                             months)
@@ -307,28 +309,3 @@ def chart(frame: pd.DataFrame, kind: str, **kwargs) -> pd.DataFrame:
 def charts(series: dict[str, pd.DataFrame], **kwargs) -> dict[str, pd.DataFrame]:
     """SPC charts of every monthly measure (by ``MEASURES`` kind)."""
     return {k: chart(v, MEASURES[k].kind, **kwargs) for k, v in series.items()}
-
-
-def headline_measures(ctx) -> list[HeadlineMeasure]:
-    """The front door's measures for the executive summary (monthly series per ``cscbook.measures.headline``)."""
-    from cscbook.data.reference import benchmark
-
-    period_end = ctx.params.period_end
-    series = monthly_series(ctx.tables, period_end)
-    wanted = ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
-              "second_cp_plan", "cp_plans_open"]
-    out = []
-    for key in wanted:
-        if key not in series or series[key].empty:
-            continue
-        spec = MEASURES[key]
-        monthly = series[key].drop(columns=["value"]) if spec.kind == "proportion" else series[key]
-        out.append(HeadlineMeasure(
-            key=key, label=spec.label, kind=spec.kind, monthly=monthly.reset_index(drop=True),
-            higher_is_better=spec.higher_is_better,
-            england=benchmark(spec.england_key, period_end) if spec.england_key else None,
-            target=ctx.params.targets.get(spec.target_key) if spec.target_key else None,
-            unit="" if spec.kind == "proportion" else "children" if spec.kind == "stock" else "count",
-            chapter="Front door",
-        ))
-    return out

@@ -74,7 +74,6 @@ from cscbook.report.cic_chapter import (
     Chapter,
     build_chapter,
     forecast_warnings,
-    headline_measures,
     save_outputs,
     stock_flow_check,
 )
@@ -115,7 +114,7 @@ __all__ = [
     # care leavers
     "care_leaver_outcomes",
     # the chapter
-    "Chapter", "build_chapter", "forecast_warnings", "headline_measures", "stock_flow_check", "save_outputs",
+    "Chapter", "build_chapter", "forecast_warnings", "stock_flow_check", "save_outputs",
     # words and display tables
     "SOURCE_LABELS", "annual_display", "backtest_display", "benchmark_display", "identity_message", "its_display",
     "key_numbers", "km_display", "leavers_display", "numbers_message", "reasons_display", "stability_display",

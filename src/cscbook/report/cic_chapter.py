@@ -3,7 +3,7 @@
 ``build_chapter(ctx)`` runs the measures of the ``cic_*`` modules, the forecasts
 (``forecast``) and the interrupted time series (``its``) on one quarter's data;
 ``save_outputs`` writes the tables to ``reports/<quarter>/tables/children_in_care_*.csv``;
-``headline_measures(ctx)`` gives the executive summary its children-in-care rows.
+The executive summary's children-in-care rows are registry measures (``cscbook.measures.catalogue``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cscbook.data import reference
 from cscbook.measures.care_leavers import care_leaver_outcomes
 from cscbook.measures.cic_breakdowns import snapshot, who_over_time, who_table
 from cscbook.measures.cic_episodes import care_data
@@ -29,7 +28,6 @@ from cscbook.measures.cic_flows import (
 )
 from cscbook.measures.cic_leaving import km_by_entry_year, reasons_ceased, time_in_care
 from cscbook.measures.cic_stability import stability_table
-from cscbook.measures.headline import HeadlineMeasure
 
 if TYPE_CHECKING:
     from cscbook.config.params import Params
@@ -180,45 +178,3 @@ def stock_flow_check(ctx: Context) -> pd.DataFrame | None:
             "to": [f"{flows['month'].iloc[-1]:%B %Y}" if checked else ""],
         }
     )
-
-
-def headline_measures(ctx: Context) -> list[HeadlineMeasure]:
-    """Children in care (stock), rate per 10,000 (stock), starts (count), care leavers 19-21 in EET."""
-    p = ctx.params
-    data = care_data(ctx.tables, p.period_end)
-    out: list[HeadlineMeasure] = []
-    if data.source != "none":
-        flows = add_rates(monthly_flows(data.episodes, p.period_end, data.start), p.population_0_17)
-        eng_rate = reference.benchmark("cla_rate_per_10k", p.period_end)
-        out += [
-            HeadlineMeasure(
-                "cla_in_care",
-                "Children in care at month end",
-                "stock", flows[["month"]].assign(value=flows["in_care"]), None, None, None, "children",
-                "children_in_care",
-            ),
-            HeadlineMeasure(
-                "cla_rate_per_10k", "Children in care per 10,000 children", "stock",
-                flows[["month"]].assign(value=flows["rate_per_10k"]), None, eng_rate,
-                p.targets.get("cla_rate_per_10k"), "per 10,000", "children_in_care",
-            ),
-            HeadlineMeasure(
-                "cla_starts", "Children starting to be looked after", "count",
-                flows[["month"]].assign(value=flows["starts"]), None, None, None, "children", "children_in_care",
-            ),
-        ]  # fmt: skip
-    cl = ctx.tables.get("care_leavers")
-    if cl is not None and not cl.empty:
-        t = care_leaver_outcomes(cl, p.period_end).set_index("age_group")
-        if t.loc["19-21", "eet"] is not pd.NA:
-            month = pd.Timestamp(p.period_end.year, p.period_end.month, 1)
-            monthly = pd.DataFrame({"month": [month], "numerator": [int(t.loc["19-21", "eet"])],
-                                    "denominator": [int(t.loc["19-21", "in_touch"])]})  # fmt: skip
-            out.append(
-                HeadlineMeasure(
-                    "care_leavers_eet", "Care leavers aged 19-21 in education, employment or training",
-                    "proportion", monthly, True, reference.benchmark("care_leavers_eet", p.period_end),
-                    p.targets.get("care_leavers_eet"), "", "children_in_care",
-                )
-            )  # fmt: skip
-    return out

@@ -17,8 +17,8 @@ from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.rates import test_poisson_2indep
 from statsmodels.tsa.seasonal import STL
 
+from cscbook.measures.compute import period_value as quarter_value
 from cscbook.measures.funnel import period_bounds
-from cscbook.measures.headline import period_value as quarter_value
 from cscbook.methods import spc
 
 MIN_MONTHS_STL = 36

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cscbook.measures.headline import quarter_months
+from cscbook.config.periods import quarter
 from cscbook.measures.involvements import closed_involvements, model_table
 from cscbook.measures.rereferral_model import (
     COX_COLUMNS,
@@ -208,7 +208,7 @@ def rate_message(
         text += f" ({' and '.join(bench)} in the latest published year)"
     if target is not None:
         text += f"; the local target is {_pct(target)} or lower"
-    months = quarter_months(ch.period_end)
+    months = quarter(ch.period_end).months
     signal = spc.period_signal(ch.chart, months[0], months[-1], higher_is_better=False)
     text += f". This quarter the monthly chart shows {signal}."
     return text
