@@ -148,6 +148,15 @@ register(Measure(
 ))  # fmt: skip
 
 
+register(Measure(
+    key="cla_ceases", label="Children ceasing to be looked after",
+    definition=("Ends of a period of care in the month: the last episode of a period (DEC with a reason other than "
+                "X1, which closes an episode but not the period)."),
+    source="SSDA903 episodes", needs=_CARE_NEEDS, kind="count", compute=_flow("ceases"), unit="children",
+    chapter=CHILDREN_IN_CARE,
+))  # fmt: skip
+
+
 def care_leavers_eet(tables: Tables, params: Params) -> pd.DataFrame | NotAvailable:
     """Care leavers aged 19-21 in EET at the period end over ALL care leavers of that age (DfE basis)."""
     t = care_leaver_outcomes(tables["care_leavers"], params.period_end).set_index("age_group")

@@ -60,6 +60,9 @@ def publish(chapter: Chapter, params: Params) -> None:
     for key, text in chapter.markdown.items():
         glue(key, Markdown(text), display=False)
     for key, df in chapter.shown.items():
+        if df.columns.empty:  # nothing to show (the chapter says why in words)
+            glue(key, Markdown(""), display=False)
+            continue
         glue(key, HTML(html_table(df, caption=str(df.attrs.get("caption", "")))), display=False)
     for key, fig in chapter.figures.items():
         path = save_figure(fig.figure, params, fig.file)

@@ -75,7 +75,6 @@ from cscbook.report.cic_chapter import (
     build_chapter,
     forecast_warnings,
     save_outputs,
-    stock_flow_check,
 )
 from cscbook.report.cic_display import (
     SOURCE_LABELS,
@@ -114,7 +113,7 @@ __all__ = [
     # care leavers
     "care_leaver_outcomes",
     # the chapter
-    "Chapter", "build_chapter", "forecast_warnings", "stock_flow_check", "save_outputs",
+    "Chapter", "build_chapter", "forecast_warnings", "save_outputs",
     # words and display tables
     "SOURCE_LABELS", "annual_display", "backtest_display", "benchmark_display", "identity_message", "its_display",
     "key_numbers", "km_display", "leavers_display", "numbers_message", "reasons_display", "stability_display",

@@ -153,28 +153,3 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
         if r.fitted:
             tables[f"its_{r.name}_series"] = _rounded(r.series, 3)
     return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
-
-
-def stock_flow_check(ctx: Context) -> pd.DataFrame | None:
-    """The stock-flow identity in(t) = in(t-1) + starts(t) - ceases(t), month by month.
-
-    One row: months checked (all but the first month of the series), months that balance,
-    months that do not, and the first and last month checked. None when there are no care data.
-    """
-    p = ctx.params
-    data = care_data(ctx.tables, p.period_end)
-    if data.source == "none":
-        return None
-    flows = monthly_flows(data.episodes, p.period_end, data.start)
-    checked = max(len(flows) - 1, 0)
-    breaks = len(stock_identity_breaks(flows))
-    return pd.DataFrame(
-        {
-            "source": ["SSDA903 episodes" if data.source == "ssda903" else "Annex A List 8"],
-            "months checked": [checked],
-            "months that balance": [checked - breaks],
-            "months that do not balance": [breaks],
-            "from": [f"{flows['month'].iloc[1]:%B %Y}" if checked else ""],
-            "to": [f"{flows['month'].iloc[-1]:%B %Y}" if checked else ""],
-        }
-    )
