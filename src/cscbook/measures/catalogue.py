@@ -192,6 +192,6 @@ register(Measure(
     definition=("Open cases (children in need, on a plan, in care, care leavers aged 21 or under) allocated to a "
                 "worker at the period end, averaged over allocated workers."),
     source="Annex A Lists 6-9 (allocated worker)", needs=("cin|cp_plans|cla|care_leavers",), kind="mean",
-    compute=average_caseload, unit="children per worker", higher_is_better=False, chapter=CASELOADS,
+    compute=average_caseload, unit="children", higher_is_better=False, chapter=CASELOADS,
     headline=True, snapshot=True,
 ))  # fmt: skip

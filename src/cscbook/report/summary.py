@@ -247,9 +247,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     commentary = (path.read_text(encoding="utf-8") if path is not None else
                   f"No analyst commentary has been written for this quarter (add `params/commentary/{p.quarter}.md`).")
     return Chapter(
-        text={"sum_quarter": p.quarter_title, "sum_authority": p.authority, "sum_n_measures": str(len(table)),
-              "sum_ranking_rule": RANKING_RULE},
-        markdown={"sum_key_messages": "\n".join(f"- {m}" for m in messages),
+        text={"sum_quarter": p.quarter_title, "sum_authority": p.authority, "sum_n_measures": str(len(table))},
+        markdown={"sum_ranking_rule": RANKING_RULE,
+                  "sum_key_messages": "\n".join(f"- {m}" for m in messages),
                   "sum_notes": "\n\n".join(notes) if notes else "All headline measures are available in this extract.",
                   "sum_commentary": commentary},
         shown={"sum_headline_table": shown},
