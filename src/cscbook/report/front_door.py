@@ -110,7 +110,10 @@ def _days(ch: Chapter, tables: dict, year: tuple[pd.Timestamp, pd.Timestamp]) ->
 
 
 def comparison_view(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The quarter comparison for readers."""
+    """The quarter comparison for readers (no columns when no front-door measure is available)."""
+    if comparison.empty or "measure" not in comparison.columns:
+        return pd.DataFrame()
+
     def shown(column: str) -> list[str]:
         return [fmt.value(v, k) for v, k in zip(comparison[column], comparison["kind"], strict=True)]
 
