@@ -148,30 +148,61 @@ def test_decision_measure_absent_without_decision_dates():
 
 def test_working_days_across_bank_holidays():
     a = front_door.assessment_timeliness(make_tables()["assessments"], make_tables()["referrals"])
-    got = dict(zip(a["child_id"], a["wd_start"].tolist(), strict=True))
-    assert got == {"A": 45, "C": 0, "D": 45, "E": 62}
-    ref = dict(zip(a["child_id"], a["wd_referral"].tolist(), strict=True))
+    # the book's count (same day = 0): the hand counts in make_tables
+    book = dict(zip(a["child_id"], a["wd_start_book"].tolist(), strict=True))
+    assert book == {"A": 45, "C": 0, "D": 45, "E": 62}
+    ref = dict(zip(a["child_id"], a["wd_referral_book"].tolist(), strict=True))
     assert ref["A"] == 45 and ref["C"] == 0 and ref["D"] == 59 and ref["E"] is pd.NA
+    # DfE's count (start day counted): every start and end here is a working day, so one more;
+    # A's referral on Sat 20 Jan is not a working day, so its DfE count from the referral equals the
+    # count from Mon 22 Jan = 46
+    dfe = dict(zip(a["child_id"], a["wd_start"].tolist(), strict=True))
+    assert dfe == {"A": 46, "C": 1, "D": 46, "E": 63}
+    ref = dict(zip(a["child_id"], a["wd_referral"].tolist(), strict=True))
+    assert ref["A"] == 46 and ref["C"] == 1 and ref["D"] == 60 and ref["E"] is pd.NA
 
 
 def test_assessment_timeliness_by_month_of_authorisation(series):
     s = series["assessment_45wd"]
-    # Feb: C in time 1/1; Mar: A in time, E late 1/2; May: D in time 1/1 (X excluded)
-    assert col(s, "numerator") == [0, 1, 1, 0, 1, 0]
+    # DfE's count: Feb C 1 wd in time 1/1; Mar A 46 late, E 63 late 0/2; May D 46 late 0/1 (X excluded)
+    assert col(s, "numerator") == [0, 1, 0, 0, 0, 0]
     assert col(s, "denominator") == [0, 1, 2, 0, 1, 0]
     r = series["assessment_45wd_from_referral"]
-    # E has no referral; D is late from its referral (59 wd)
-    assert col(r, "numerator") == [0, 1, 1, 0, 0, 0]
+    # E has no referral; from the referral A 46, C 1, D 60
+    assert col(r, "numerator") == [0, 1, 0, 0, 0, 0]
     assert col(r, "denominator") == [0, 1, 1, 0, 1, 0]
+
+
+def test_assessment_timeliness_on_the_books_count():
+    book = front_door.monthly_series(make_tables(), PERIOD_END, lead_in_months=0, working_days="book")
+    # the book's count: Feb C 0 in time; Mar A 45 in time, E 62 late -> 1/2; May D 45 in time
+    assert col(book["assessment_45wd"], "numerator") == [0, 1, 1, 0, 1, 0]
+    assert col(book["assessment_45wd_from_referral"], "numerator") == [0, 1, 1, 0, 0, 0]
+    assert col(book["s47_icpc_15wd"], "numerator") == [0, 0, 0, 1, 0, 1]
+    with pytest.raises(ValueError, match="working_days"):
+        front_door.monthly_series(make_tables(), PERIOD_END, working_days="calendar")
 
 
 def test_s47_to_icpc_within_15_working_days(series):
     s = series["s47_icpc_15wd"]
-    # by month of ICPC: Apr A 15 wd yes, B 16 wd no -> 1/2; C (ICPC before start) excluded; Jun G 0 wd -> 1/1
-    assert col(s, "numerator") == [0, 0, 0, 1, 0, 1]
+    # by month of ICPC, DfE's count: Apr A 16 wd (15 on the book's count) late, B 17 late -> 0/2;
+    # C (ICPC before start) excluded; Jun G same day = 1 wd -> 1/1
+    assert col(s, "numerator") == [0, 0, 0, 0, 0, 1]
     assert col(s, "denominator") == [0, 0, 0, 2, 0, 1]
+    i = front_door.icpc_timeliness(make_tables()["s47"])
+    assert dict(zip(i["child_id"], i["wd_icpc"], strict=True)) == {"A": 16, "B": 17, "G": 1}
+    assert dict(zip(i["child_id"], i["wd_icpc_book"], strict=True)) == {"A": 15, "B": 16, "G": 0}
     assert col(series["s47"], "value") == [0, 0, 1, 1, 2, 2]
     assert col(series["icpc"], "value") == [0, 0, 0, 2, 0, 1]
+
+
+def test_timeliness_by_convention_side_by_side():
+    t = front_door.timeliness_by_convention(make_tables(), T("2024-01-01"), T("2024-06-30")).set_index("key")
+    # assessments authorised Jan-Jun: A, C, D, E. DfE: only C in time (1/4); book: A, C, D (3/4)
+    assert t.loc["assessment_45wd", ["denominator", "within_dfe", "within_book"]].tolist() == [4, 1, 3]
+    assert t.loc["assessment_45wd", "rate_dfe"] == 0.25 and t.loc["assessment_45wd", "rate_book"] == 0.75
+    # ICPCs Jan-Jun: A, B, G. DfE: G (1/3); book: A, G (2/3)
+    assert t.loc["s47_icpc_15wd", ["denominator", "within_dfe", "within_book"]].tolist() == [3, 1, 2]
 
 
 def test_second_cp_plans_and_open_plans(series):
