@@ -161,7 +161,7 @@ def test_stock_has_a_trend_and_no_signal():
     assert c.false_alarm_rate == 0.0
     assert c.trend_per_month == pytest.approx(2.0)
     assert c.frame["trend_line"].iloc[-1] == pytest.approx(558.0)
-    assert c.frame["trend_line"].iloc[:6].isna().all()  # the trend covers the last 24 months
+    assert c.frame["trend_line"].iloc[:18].isna().all() and c.frame["trend_line"].iloc[18:].notna().all()  # last 12
     assert c.frame["centre"].isna().all()
     frame = pd.DataFrame({"month": months(30), "value": values.to_numpy()})
     assert spc.judge_monthly(frame, "stock").chart_type == "stock"

@@ -245,6 +245,23 @@ def timeliness_by_convention(tables: dict[str, pd.DataFrame | None], start: pd.T
     return pd.DataFrame(rows)
 
 
+def complete_until(key: str, period_end: pd.Timestamp) -> pd.Timestamp | None:
+    """The last event date a measure counts by ``period_end`` (no look-ahead), or None when complete.
+
+    ``contact_referral_30d`` counts a contact once its 30-day window has closed (contacts up to
+    ``period_end`` - 30 days); ``contact_decision_1wd`` once its 1-working-day window has (the
+    last date one working day before ``period_end``). Other measures are complete to the period end.
+    """
+    period_end = pd.Timestamp(period_end)
+    if key == "contact_referral_30d":
+        return period_end - pd.Timedelta(days=CONTACT_REFERRAL_WINDOW_DAYS)
+    if key == "contact_decision_1wd":
+        days = pd.Series(pd.date_range(period_end - pd.Timedelta(days=10), period_end, freq="D"))
+        ok = add_working_days(days, DECISION_WD).to_numpy() <= np.datetime64(period_end)
+        return pd.Timestamp(days[ok].max())
+    return None
+
+
 def decision_available(contacts: pd.DataFrame | None) -> bool:
     """True when the extract has a contact decision date for at least one contact."""
     return contacts is not None and "contact_decision_date" in contacts.columns and bool(

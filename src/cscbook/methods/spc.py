@@ -286,10 +286,11 @@ def period_signal(
     The latest special-cause month in [start, end] of ``chart`` (indexed by month) decides,
     read as by ``describe_signal``; with none, "common cause variation". A ``ChartResult``
     (``control_chart``, ``stock_chart``) is read by ``ChartResult.reading`` over the period it
-    judged (``start`` and ``end`` must be that period).
+    judged (``start`` and ``end`` must fall in its first and last months).
     """
     if isinstance(chart, ChartResult):
-        if (pd.Timestamp(start), pd.Timestamp(end)) != (chart.judged_start, chart.judged_end):
+        month = (lambda d: pd.Timestamp(d).to_period("M"))  # noqa: E731
+        if (month(start), month(end)) != (month(chart.judged_start), month(chart.judged_end)):
             raise ValueError("a ChartResult is read over the period it judged")
         return chart.reading(higher_is_better)
     part = chart[(chart.index >= start) & (chart.index <= end)]
@@ -314,7 +315,7 @@ DISPERSION_ALPHA = 0.05  # "auto": Laney p' when the binomial is rejected at thi
 D2 = 1.128  # mean moving range of two independent N(0, 1) points: sigma = mR-bar / d2
 FALSE_ALARM_REPS = 4000
 FALSE_ALARM_SEED = 20240401
-TREND_MONTHS = 24  # a stock's trend line: the last 24 months up to the end of the period judged
+TREND_MONTHS = 12  # a stock's trend line: the last 12 months up to the end of the period judged
 
 NOT_ASSESSED_TEXT = "not assessed"
 STOCK_TEXT = "not judged (a stock)"
@@ -761,7 +762,7 @@ def stock_chart(values: pd.Series, judged: tuple | None = None, trend_months: in
     recent = np.flatnonzero(~np.isnan(v))[-trend_months:] if n else np.array([], dtype=int)
     if len(recent) >= 6:
         t = (recent - recent[0]).astype(float)
-        fit = sm.OLS(v[recent], sm.add_constant(t)).fit(cov_type="HAC", cov_kwds={"maxlags": 3})
+        fit = sm.OLS(v[recent], sm.add_constant(t)).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
         slope = float(fit.params[1])
         lo, hi = fit.conf_int(0.05)[1]
         ci = (float(lo), float(hi))
