@@ -411,6 +411,24 @@ def test_measure_charts_and_sentence():
     assert "evidence of an improvement" in text
 
 
+def test_measure_charts_use_change_dates_and_judge_only_complete_months(series):
+    # change dates reach the chart (a new segment, its own baseline) - a documented option that must be used
+    months = pd.date_range("2022-01-01", periods=36, freq="MS")
+    frame = pd.DataFrame({"month": months, "value": [100.0, 120.0] * 18})
+    charts = fd_trends.measure_charts({"contacts": frame}, T("2024-12-31"), change_dates=["2023-01-01"],
+                                      seasonal="none")
+    c = charts["contacts"]
+    assert c.change_dates == (T("2023-01-01"),) and c.baseline_start == T("2023-01-01")
+    mapped = fd_trends.measure_charts({"contacts": frame}, T("2024-12-31"), change_dates={"referrals": ["2023-01-01"]},
+                                      seasonal="none")
+    assert mapped["contacts"].change_dates == ()
+    # the hand fixture at 30 June: contacts to referral is complete to 31 May, so June is not judged
+    charts = fd_trends.measure_charts(series, PERIOD_END)
+    assert charts["contact_referral_30d"].judged_end == T("2024-05-01")
+    assert charts["contact_decision_1wd"].judged_end == T("2024-06-01")
+    assert charts["cp_plans_open"].chart_type == "stock"
+
+
 def test_headline_measures_contract():
     from pathlib import Path
 

@@ -210,12 +210,19 @@ def measure_charts(series: dict[str, pd.DataFrame], period_end: pd.Timestamp,
     ``spc.judge_monthly`` by the measure's kind (``MEASURES``): proportions p-chart or Laney
     p', counts XmR floored at 0, stocks their trend with no signal. ``change_dates``: dates of
     known changes, one list for every measure or a mapping key -> dates; ``kwargs`` go to
-    ``spc.control_chart``. A measure with no months is left out.
+    ``spc.control_chart``. A month of the quarter covered for less than half its days
+    (``front_door.complete_until``) is not judged: the period judged ends before it, as in
+    ``quarter_comparison``. A measure with no months is left out.
     """
-    start, end = period_bounds(pd.Timestamp(period_end))
-    judged = (start, end.to_period("M").to_timestamp())
+    period_end = pd.Timestamp(period_end)
+    start, _ = period_bounds(period_end)
     out = {}
     for key, frame in series.items():
+        kept, _, _ = _covered_months(period_end, complete_until(key, period_end) if key in MEASURES else None)
+        if kept == 0:
+            continue
+        judged = (start, start + pd.DateOffset(months=kept - 1))
+        frame = frame[pd.to_datetime(frame["month"]) <= judged[1]]
         if frame.empty or pd.to_datetime(frame["month"]).max() < judged[1]:
             continue
         dates = change_dates.get(key, ()) if isinstance(change_dates, Mapping) else change_dates
