@@ -29,6 +29,14 @@ Timestamps, of known changes) starts a new segment with its own centre and limit
 own baseline: the first ``baseline`` points of the segment, or the masked points in it).
 Rules are evaluated within each segment. Missing values (NaN, or a zero denominator) are
 not plotted, do not enter the calculations and do not break runs or trends.
+
+Judging one period (e.g. a quarter) as Making Data Count intends: ``control_chart`` (and
+``judge_monthly`` for a tidy monthly frame) returns a ``ChartResult`` whose limits come from a
+fixed baseline before the period judged (recalculated only at the change dates passed in),
+after seasonal adjustment where 36+ months allow it, with Laney p' limits for overdispersed
+proportions, and with the false-alarm rate of the chart stated; ``ChartResult.flagged`` names
+the months of the period flagged and by which rule, ``ChartResult.reading`` gives the signal.
+``stock_chart`` shows a stock with its trend and never gives it a signal.
 """
 
 from __future__ import annotations

@@ -264,11 +264,12 @@ def measure_sentence(spec, frame: pd.DataFrame, chart: spc.ChartResult, period_e
     period_end = pd.Timestamp(period_end)
     kept, label, note = _covered_months(period_end, complete_until(spec.key, period_end))
     q_start, _ = period_bounds(period_end)
-    values = []
+    values, labels = [], []
     for back in (0, 12, 3):
         s = q_start - pd.DateOffset(months=back)
         e = (s + pd.DateOffset(months=max(kept, 1))) - pd.Timedelta(days=1)
         values.append(quarter_value(frame, spec.kind, s, e)["value"] if kept else np.nan)
+        labels.append(signal_words.month_list(pd.date_range(s, e, freq="MS")))
     now, year, last = values
     percent = spec.kind == "proportion"
     if spec.kind == "stock":
@@ -276,7 +277,7 @@ def measure_sentence(spec, frame: pd.DataFrame, chart: spc.ChartResult, period_e
         when_year, when_last = f"{period_end - pd.DateOffset(years=1):%B %Y}", f"{q_start - pd.Timedelta(days=1):%B %Y}"
     else:
         head = f"{format_value(now, percent)} {spec.phrase} {'from' if label[0].isdigit() else 'in'} {label}"
-        when_year, when_last = "the same months a year earlier", "the three months before"
+        when_year, when_last = labels[1], labels[2]
     compare = [f"{format_value(v, percent)} in {w}" for v, w in ((year, when_year), (last, when_last))
                if not (v is None or np.isnan(v))]
     text = head + (f", against {' and '.join(compare)}" if compare else "") + "."
