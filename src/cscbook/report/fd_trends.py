@@ -113,12 +113,17 @@ def _test(kind: str, a: dict, b: dict, phi: float, df: int) -> float:
 
 
 # ----------------------------------------------------------------------------- periods
-def _covered_months(period_end: pd.Timestamp, until: pd.Timestamp | None) -> tuple[int, str, str]:
-    """Months of the quarter kept (1-3), the label of this quarter, and a note (empty when complete)."""
+def _covered_months(period_end: pd.Timestamp, until: pd.Timestamp | None) -> tuple[int, str, str, str]:
+    """Months of the quarter kept (0-3), this quarter's label, a short note for tables and a sentence.
+
+    Notes are empty when the quarter is complete. A month covered for less than half its days
+    ends the quarter before it (and is named as left out); a quarter covered almost to its end
+    is labelled with the dates it covers.
+    """
     start, end = period_bounds(period_end)
     label = signal_words.month_list(pd.date_range(start, end, freq="MS"))
     if until is None or until >= end:
-        return 3, label, ""
+        return 3, label, "", ""
     kept, partial = 0, None
     for m in pd.date_range(start, end, freq="MS"):
         days = m.days_in_month
@@ -130,16 +135,17 @@ def _covered_months(period_end: pd.Timestamp, until: pd.Timestamp | None) -> tup
         else:
             break
     if kept == 0:
-        return 0, label, "No month of the quarter is complete yet"
+        return 0, label, "no complete month yet", "No month of the quarter is complete yet at the period end"
     months = pd.date_range(start, periods=kept, freq="MS")
     if partial is not None:
         label = f"{start:%-d %B} to {until:%-d %B %Y}"
-        note = f"The quarter covers {label} only: later events were not yet complete at the period end"
-        return kept, label, note
+        return kept, label, f"to {until:%-d %B} only (later not yet complete)", (
+            f"The quarter covers {label} only: later events were not yet complete at the period end")
     label = signal_words.month_list(months)
     dropped = signal_words.month_list(pd.date_range(months[-1] + pd.DateOffset(months=1), end, freq="MS"))
-    return kept, label, (f"{dropped} is left out: too few of its events were complete at the period end, and "
-                         f"the quarters compared leave out the same months")
+    return kept, label, f"{dropped} left out (not yet complete); same months compared", (
+        f"{dropped} is left out: too few of its events were complete at the period end, and the quarters "
+        f"compared leave out the same months")
 
 
 def quarter_comparison(series: dict[str, pd.DataFrame], kinds: dict[str, str], period_end: pd.Timestamp,
@@ -164,7 +170,7 @@ def quarter_comparison(series: dict[str, pd.DataFrame], kinds: dict[str, str], p
         kind = kinds[key]
         limit = (until or {}).get(key) if until is not None else (
             complete_until(key, period_end) if key in MEASURES else None)
-        kept, label, note = _covered_months(period_end, limit)
+        kept, label, note, _ = _covered_months(period_end, limit)
         bounds = []
         for back in (0, 12, 3):
             s = q_start - pd.DateOffset(months=back)
@@ -218,7 +224,7 @@ def measure_charts(series: dict[str, pd.DataFrame], period_end: pd.Timestamp,
     start, _ = period_bounds(period_end)
     out = {}
     for key, frame in series.items():
-        kept, _, _ = _covered_months(period_end, complete_until(key, period_end) if key in MEASURES else None)
+        kept = _covered_months(period_end, complete_until(key, period_end) if key in MEASURES else None)[0]
         if kept == 0:
             continue
         judged = (start, start + pd.DateOffset(months=kept - 1))
@@ -262,7 +268,7 @@ def measure_sentence(spec, frame: pd.DataFrame, chart: spc.ChartResult, period_e
     uses "improvement"/"deterioration" only when the chart supports it.
     """
     period_end = pd.Timestamp(period_end)
-    kept, label, note = _covered_months(period_end, complete_until(spec.key, period_end))
+    kept, label, _, note = _covered_months(period_end, complete_until(spec.key, period_end))
     q_start, _ = period_bounds(period_end)
     values, labels = [], []
     for back in (0, 12, 3):
