@@ -272,3 +272,20 @@ def test_stationary_flag_rate_large_simulation():
     assert observed == pytest.approx(stated, abs=0.02)
     observed, stated = _flag_rate(_seasonal_count, 1000, seed=23)
     assert observed == pytest.approx(stated, abs=0.03)
+
+
+def test_methods_appendix_states_the_settings_the_code_uses():
+    # Methods must describe what the code does: if a setting changes, this test says the text must change too
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "methods.md").read_text().split())
+    assert spc.BASELINE_MONTHS == 24 and "first 24 months" in text
+    assert spc.MIN_BASELINE == 12 and "(at least 12)" in text
+    assert spc.SEASONAL_MIN_MONTHS == 36 and "36 or more months before the quarter judged" in text
+    assert spc.SEASONAL_ALPHA == 0.05 and "F-test, p < 0.05" in text
+    assert spc.DISPERSION_ALPHA == 0.05 and "sigma_z is above 1 and that test has p < 0.05" in text
+    assert spc.FALSE_ALARM_REPS == 4000 and "4,000 seeded simulations" in text
+    assert spc.TREND_MONTHS == 12 and "trend over the last 12 months" in text
+    assert (spc.RUN_LENGTH, spc.TREND_LENGTH) == (7, 6) and "run of 7 or more" in text and "trend of 6" in text
+    assert "recalculated from that month" not in text  # the old claim: limits are recalculated only at change dates
+    assert "recalculated only at change dates" in text
