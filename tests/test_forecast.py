@@ -201,3 +201,15 @@ def test_forecast_series_coverage_over_many_walks():
         cov80.append(row["coverage80"])
         cov95.append(row["coverage95"])
     assert 72 <= np.mean(cov80) <= 88 and 89 <= np.mean(cov95) <= 98, (np.mean(cov80), np.mean(cov95))
+
+
+def test_methods_page_says_what_the_code_does():
+    import inspect
+
+    text = " ".join((ROOT / "methods.md").read_text().split())
+    defaults = inspect.signature(fc.forecast_series).parameters
+    assert defaults["min_train"].default == 24 and defaults["burn_in"].default == 12
+    assert "at every month from the 25th on" in text and "the first 12 months of origins only supply errors" in text
+    assert " and ".join([", ".join(fc.BANDS[:-1]), fc.BANDS[-1]]) + " months ahead" in text
+    assert "lowest 80% interval score" in text and "starts and ceases" not in text.split("Children-in-care forecasts")[1][:40]
+    assert "Starts and ceases are not projected separately" in text

@@ -194,3 +194,10 @@ def test_synthetic_authority_planted_step_and_placebo():
     assert null in set(r.placebo["date"])
     assert not r.placebo.set_index("date").loc[null, "step_found"]
     assert r.placebo["step_found"].mean() <= 0.15
+
+
+def test_methods_page_says_what_the_code_does():
+    text = " ".join((ROOT / "methods.md").read_text().split())
+    assert its.LAGS == 6 and "Ljung-Box test to 6 months" in text and "Bartlett weights to 6 months" in text
+    assert "always quasi-Poisson" in text and "No population offset is used" in text
+    assert (its.MIN_PRE, its.MIN_POST) == (12, 6)

@@ -290,3 +290,15 @@ def test_proportional_hazards_check():
     bad = ph_check(fit_cox(_survival(3000, 2, False), {"g": "a"}))
     # b's hazard ratio falls from 4 to 1/4: its residuals fall with time.
     assert bad.loc[0, "correlation"] < -0.2 and bad.loc[0, "p_adjusted"] < 0.001
+
+
+def test_methods_page_says_what_the_code_does():
+    from pathlib import Path
+
+    from cscbook.measures.rereferral_model import FDR
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "methods.md").read_text().split())
+    assert FDR == 0.05 and "Benjamini-Hochberg adjusted p-value over all the model's terms is below 0.05" in text
+    assert "characteristics recorded at referral" not in text
+    assert "The team is not in the model" in text and "team" not in COVARIATES
+    assert "only in a sensitivity analysis" in text and MEDIATOR not in COVARIATES
