@@ -191,6 +191,8 @@ def fit_its(
             f"(at least {MIN_PRE} and {MIN_POST} are needed)."
         )
         return base
+    if population is not None and np.ndim(population) == 0:
+        raise TypeError("population must be a monthly series (a constant population is no offset); pass None")
     adjust = tuple(d for d in adjust_for if MIN_PRE <= first_post_month(months, d) < len(months) and d != date)
     x = design(months, date, adjust)
     offset = None if population is None else np.log(np.asarray(population, dtype=float))
