@@ -213,3 +213,11 @@ def test_methods_page_says_what_the_code_does():
     assert " and ".join([", ".join(fc.BANDS[:-1]), fc.BANDS[-1]]) + " months ahead" in text
     assert "lowest 80% interval score" in text and "starts and ceases" not in text.split("Children-in-care forecasts")[1][:40]
     assert "Starts and ceases are not projected separately" in text
+
+
+def test_every_fit_failing_is_explained():
+    def broken(y, h):
+        raise ValueError("cannot fit")
+
+    bt = fc.backtest(np.arange(48, dtype=float), {"broken": broken}, horizon=3)
+    assert bt.loc[0, "n"] == 0 and bt.loc[0, "failed_fits"] == 24 and np.isnan(bt.loc[0, "interval_score80"])

@@ -331,8 +331,10 @@ def backtest(y: np.ndarray, models: dict[str, Model], horizon: int = 12, step: i
     ``attrs['records']`` holds every forecast, ``attrs['by_band']`` the scores by band."""
     rec = backtest_records(y, models, horizon, step, min_train)
     summary, by_band = score(rec, burn_in)
-    summary = pd.DataFrame({"model": list(models)}).merge(summary, on="model", how="left")
-    summary["n"] = summary["n"].fillna(0).astype(int)
+    cols = ["model", "mape", "mae", "interval_score80", "coverage80", "coverage95", "raw_coverage80",
+            "raw_coverage95", "n", "origins"]  # fmt: skip
+    summary = pd.DataFrame({"model": list(models)}).merge(summary.reindex(columns=cols), on="model", how="left")
+    summary[["n", "origins"]] = summary[["n", "origins"]].fillna(0).astype(int)
     summary["failed_fits"] = summary["model"].map(rec.attrs["failed"]).astype(int)
     summary.attrs.update(warnings=rec.attrs["warnings"], records=rec, by_band=by_band)
     return summary
