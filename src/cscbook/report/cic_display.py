@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.measures.cic_flows import per_10k
-from cscbook.report.cic_chapter import Chapter
+from cscbook.report.cic_chapter import POWER_RATE_RATIO, Chapter
 
 SOURCE_LABELS = {
     "ssda903": "SSDA903 episodes (the children looked after return)",
@@ -291,8 +291,9 @@ def its_display(ch: Chapter) -> pd.DataFrame:
                     f"{r.slope_ratio:.3f} ({r.slope_ci_low:.3f} to {r.slope_ci_high:.3f})" if ok else ""),
                 "Residual autocorrelation (lag 1; Ljung-Box p)": (
                     f"{r.autocorrelation:.2f}; {r.ljung_box_p:.2f}" if ok else ""),
-                f"Power for a sustained {100 * (1 - r.power_rate_ratio):.0f}% fall": (
-                    f"{100 * r.power:.0f}%" if ok and np.isfinite(r.power) else ""),
+                f"Power for a sustained {100 * (1 - POWER_RATE_RATIO):.0f}% fall": (
+                    f"{100 * r.power:.0f}%" if ok and np.isfinite(r.power) and r.power_rate_ratio == POWER_RATE_RATIO
+                    else ""),
                 "Placebo dates with a step": (
                     f"{int(r.placebo['step_found'].sum())} of {len(r.placebo)}" if not r.placebo.empty else ""),
             }

@@ -131,8 +131,11 @@ def _rates(
 def build_chapter(
     tables: dict[str, pd.DataFrame], period_end: pd.Timestamp, months: int | None = None, years: int = 2
 ) -> Chapter:
-    """Rates (last ``months`` months; default the whole extract), the drivers model (closures in :func:`model_window`),
-    Kaplan-Meier and Cox (closures from the window's start to the period end)."""
+    """Rates (last ``months`` months; default the whole extract), the drivers model (closures in
+    :func:`model_window`; main model without mediators, and with the involvement length as a
+    sensitivity analysis), its check on later closures (refitted on the window's first
+    ``years // 2`` years, tested on the rest), Kaplan-Meier and Cox with its proportional-hazards
+    check (closures from the window's start to the period end)."""
     period_end = pd.Timestamp(period_end)
     notes: list[str] = []
     refs = tables.get("referrals")
