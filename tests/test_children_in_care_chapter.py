@@ -107,7 +107,9 @@ def make_ctx(tmp_path, tables, population=53_000) -> Context:
     return Context(params, tables, pd.DataFrame(), pd.DataFrame())
 
 
-FAST = {"backtest_step": 12}  # two backtest origins: the forecast itself is tested in test_forecast.py
+# Four backtest origins and 20 power simulations: the methods themselves are tested in
+# test_forecast.py and test_its.py.
+FAST = {"backtest_step": 12, "power_sims": 20}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +141,19 @@ def test_ssda903_alone(built):
     names = {p.name for p in paths}
     assert "children_in_care_its_edge_of_care.csv" in names
     its_table = pd.read_csv(tmp_path / "reports" / ctx.params.quarter / "tables" / "children_in_care_its_edge_of_care.csv")
-    assert {"rate_ratio", "ci_low", "ci_high"} <= set(its_table.columns)
+    assert {"rate_ratio", "ci_low", "ci_high", "cumulative_ratio", "cumulative_ci_low", "cumulative_ci_high",
+            "autocorrelation", "ljung_box_p", "power", "placebo_dates"} <= set(its_table.columns)  # fmt: skip
+    assert {"children_in_care_its_edge_of_care_placebo.csv", "children_in_care_forecast_coverage.csv"} <= names
+    # Placebo dates: every month from the 12th to 6 months before the real date (April 2022, month 36).
+    assert len(r.placebo) == 36 - 12 - 6 + 1 and (r.placebo["date"] < STEP).all()
+    shown = cic.its_display(ch).iloc[0]
+    assert shown["Placebo dates with a step"].endswith("of 19")
+    assert shown["Power for a sustained 20% fall"].endswith("%")
+    assert set(cic.placebo_display(ch)["Step found"]) <= {"yes", "no"}
+    cov = cic.coverage_display(ch)
+    assert list(cov["Months ahead"]) == ["1-3", "4-6", "7-12"] * 2
+    assert (cov["80% range widened x"] >= 1).all()
+    assert "(used)" in " ".join(cic.backtest_display(ch)["Method"])
     for p in paths:  # no personal data in any table
         cols = set(pd.read_csv(p).columns) if p.stat().st_size > 1 else set()
         assert not cols & {"child_id", "date_of_birth", "home_postcode", "placement_postcode"}
@@ -194,7 +208,7 @@ def test_small_authority(tmp_path):
     shown = ch.who["children"].dropna()
     assert not shown.between(1, 4).any()
     assert ch.identity_breaks.empty
-    for fig in (cic.plot_flows(ch), cic.plot_km(ch), cic.plot_forecasts(ch)):
+    for fig in (cic.plot_flows(ch), cic.plot_km(ch), cic.plot_forecasts(ch), cic.plot_placebo(ch.its[0])):
         assert fig is not None
 
 

@@ -55,7 +55,7 @@ def test_stock_matches_truth_and_identity_holds(ctx, flows, truth):
 def test_planted_step_in_starts_is_recovered(ctx, flows, truth):
     _, f = flows
     step = truth["cla_starts_step"]
-    r = its.fit_its(f, "starts", pd.Timestamp(step["date"]), ctx.params.population_0_17, step["name"])
+    r = its.fit_its(f, "starts", pd.Timestamp(step["date"]), name=step["name"])
     assert r.fitted
     # The planted rate ratio is inside the 95% interval and the estimate points the planted way.
     # (With ~180 starts a year and 21 months after the step, a 0.8 step is found significant
@@ -68,7 +68,7 @@ def test_no_step_at_the_null_date(ctx, flows, truth):
     _, f = flows
     step = pd.Timestamp(truth["cla_starts_step"]["date"])
     null = pd.Timestamp(truth["null_intervention_date"])
-    r = its.fit_its(f, "starts", null, ctx.params.population_0_17, "null", adjust_for=(step,))
+    r = its.fit_its(f, "starts", null, name="null", adjust_for=(step,))
     assert r.fitted
     assert r.ci_low < 1 < r.ci_high
 

@@ -81,18 +81,27 @@ from cscbook.report.cic_display import (
     annual_display,
     backtest_display,
     benchmark_display,
+    coverage_display,
     identity_message,
     its_display,
     key_numbers,
     km_display,
     leavers_display,
     numbers_message,
+    placebo_display,
     reasons_display,
     stability_display,
     stability_message,
     who_display,
 )
-from cscbook.report.cic_plots import plot_flows, plot_forecasts, plot_its, plot_km, plot_over_time
+from cscbook.report.cic_plots import (
+    plot_flows,
+    plot_forecasts,
+    plot_its,
+    plot_km,
+    plot_over_time,
+    plot_placebo,
+)
 
 __all__ = [
     # episodes
@@ -115,9 +124,10 @@ __all__ = [
     # the chapter
     "Chapter", "build_chapter", "forecast_warnings", "save_outputs",
     # words and display tables
-    "SOURCE_LABELS", "annual_display", "backtest_display", "benchmark_display", "identity_message", "its_display",
-    "key_numbers", "km_display", "leavers_display", "numbers_message", "reasons_display", "stability_display",
+    "SOURCE_LABELS", "annual_display", "backtest_display", "benchmark_display", "coverage_display",
+    "identity_message", "its_display", "key_numbers", "km_display", "leavers_display", "numbers_message",
+    "placebo_display", "reasons_display", "stability_display",
     "stability_message", "who_display",
     # figures
-    "plot_flows", "plot_forecasts", "plot_its", "plot_km", "plot_over_time",
+    "plot_flows", "plot_forecasts", "plot_its", "plot_km", "plot_over_time", "plot_placebo",
 ]  # fmt: skip

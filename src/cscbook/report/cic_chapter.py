@@ -58,10 +58,16 @@ class Chapter:
     seconds: dict
 
 
-def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 3) -> Chapter | None:
+POWER_RATE_RATIO = 0.8  # the ITS power is stated for a sustained 20% fall in monthly starts
+POWER_SIMS = 200
+
+
+def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power_sims: int = POWER_SIMS) -> Chapter | None:
     """Compute the chapter from a Context; None when neither SSDA903 nor List 8 is present.
 
-    ``backtest_step``: months between forecast-backtest origins over the last 24 months.
+    ``backtest_step``: months between forecast-backtest origins (from month 24 of the series on);
+    ``power_sims``: simulations for the power of each interrupted time series (to a sustained
+    step of ``POWER_RATE_RATIO``).
 
     Care leavers (List 9) are included when present (``care_leaver_outcomes`` works on its own
     when there are no care data).
@@ -99,10 +105,12 @@ def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 3) -> Ch
     clock["forecast"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     dates_all = tuple(iv.date for iv in p.interventions)
-    fits = [
-        its.fit_its(flows, "starts", iv.date, pop, iv.name, adjust_for=tuple(d for d in dates_all if d != iv.date))
-        for iv in p.interventions
-    ]
+    fits = []
+    for iv in p.interventions:  # no population offset: the population is one constant number
+        others = tuple(d for d in dates_all if d != iv.date)
+        r = its.fit_its(flows, "starts", iv.date, None, iv.name, adjust_for=others)
+        r = its.with_power(r, POWER_RATE_RATIO, power_sims, adjust_for=others)
+        fits.append(its.with_placebo(r, flows, "starts", adjust_for=others))
     clock["its"] = time.perf_counter() - t0
     return Chapter(data.source, start, end, pop, flows, annual, benchmarks(end), breaks, who, over, reasons,
                    km_summary, km_curves, stab, leavers, fcs, fits, clock)  # fmt: skip
@@ -142,6 +150,9 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
         "forecast_backtest": pd.concat(
             [r.backtest.assign(series=k) for k, r in f.items() if not r.backtest.empty], ignore_index=True
         ).pipe(_rounded, 2) if any(not r.backtest.empty for r in f.values()) else pd.DataFrame(),
+        "forecast_coverage": pd.concat(
+            [r.coverage.assign(series=k) for k, r in f.items() if not r.coverage.empty], ignore_index=True
+        ).pipe(_rounded, 2) if any(not r.coverage.empty for r in f.values()) else pd.DataFrame(),
     }  # fmt: skip
     if ch.care_leavers is not None:
         tables["care_leavers"] = ch.care_leavers
@@ -152,4 +163,6 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
         tables[f"its_{r.name}"] = _rounded(r.table(), 4)
         if r.fitted:
             tables[f"its_{r.name}_series"] = _rounded(r.series, 3)
+        if not r.placebo.empty:
+            tables[f"its_{r.name}_placebo"] = _rounded(r.placebo, 4)
     return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
