@@ -55,6 +55,7 @@ class Params:
     commentary: Path | None = None
     notebook_timeout: int = 600
     history: Path | None = None
+    chart_changes: dict[str, tuple[pd.Timestamp, ...]] = field(default_factory=dict)
 
     @property
     def quarter(self) -> str:
@@ -105,6 +106,7 @@ _ALLOWED = {
     "commentary": str,
     "notebook_timeout": int,
     "history": str,
+    "chart_changes": dict,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -255,6 +257,16 @@ def load_params(path: str | Path) -> Params:
         if not commentary.is_file():
             bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
 
+    chart_changes: dict[str, tuple[pd.Timestamp, ...]] = {}
+    for key, dates in (raw.get("chart_changes") or {}).items():
+        parsed = []
+        for d in dates if isinstance(dates, list) else [dates]:
+            try:
+                parsed.append(pd.Timestamp(str(d)))
+            except (ValueError, TypeError):
+                bad.add(f"chart_changes.{key}", f"has {d!r}, which is not a date", _date_fix(d))
+        chart_changes[str(key)] = tuple(sorted(parsed))
+
     bad.raise_any()
     return Params(
         authority=raw["authority"],
@@ -271,4 +283,5 @@ def load_params(path: str | Path) -> Params:
         commentary=commentary,
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
         history=(root / raw["history"]).resolve() if raw.get("history") else None,
+        chart_changes=chart_changes,
     )

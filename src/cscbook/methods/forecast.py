@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cscbook.methods.fit_errors import FIT_ERRORS
+
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 COLUMNS = ["mean", "lo80", "hi80", "lo95", "hi95"]
 NAIVE = ("Naive (last value)", "Seasonal naive (same month last year)")
@@ -218,7 +220,7 @@ def backtest_records(y: np.ndarray, models: dict[str, Model], horizon: int = 12,
             k = min(horizon, n - o)
             try:
                 f = _run(model, y[:o], k, log)
-            except Exception:  # a fit that fails at one origin is counted, not fatal
+            except FIT_ERRORS:  # a fit that fails at one origin is counted, not fatal
                 failed[name] += 1
                 continue
             parts.append(f[COLUMNS].assign(model=name, origin=o, h=np.arange(1, k + 1), target=o + np.arange(k),

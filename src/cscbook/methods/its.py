@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cscbook.methods.fit_errors import FIT_ERRORS
+
 MIN_PRE, MIN_POST = 12, 6
 LAGS = 6
 
@@ -198,7 +200,7 @@ def fit_its(
     offset = None if population is None else np.log(np.asarray(population, dtype=float))
     try:
         res, cov, dispersion, r, infl = _fit(y, x, offset)
-    except Exception as exc:  # a degenerate series (e.g. all zeros) is reported, not fatal
+    except FIT_ERRORS as exc:  # a degenerate series (e.g. all zeros) is reported, not fatal
         base.message = f"The model could not be fitted ({type(exc).__name__})."
         return base
     if not np.isfinite(dispersion) or dispersion <= 0:
@@ -258,7 +260,7 @@ def power(r: ITSResult, rate_ratio: float = 0.8, sims: int = 200, seed: int = 0,
         y = rng.poisson(lam).astype(float)
         try:
             res, cov, *_ = _fit(y, x, None)
-        except Exception:  # noqa: BLE001 - a degenerate draw counts as not found
+        except FIT_ERRORS:  # a degenerate draw counts as not found
             continue
         j = list(x.columns).index("level")
         se = float(np.sqrt(cov[j, j]))

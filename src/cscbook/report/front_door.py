@@ -15,8 +15,7 @@ from cscbook.data.context import Context
 from cscbook.measures import front_door as fd
 from cscbook.measures import funnel
 from cscbook.measures.compute import MeasureResults
-from cscbook.methods import spc
-from cscbook.report import fd_plots, fd_trends
+from cscbook.report import fd_plots, fd_trends, signal_words
 from cscbook.report import format as fmt
 from cscbook.report.chapter import Chapter, Figure
 from cscbook.report.outputs import use_style
@@ -40,8 +39,8 @@ def _measure_chart(ch: Chapter, key: str, series: dict, charts: dict, results: M
     spec = fd.MEASURES[key]
     name = CHARTS[key]
     if key in series and series[key]["value"].notna().any():
-        fig = fd_plots.measure_figure(spec, charts[key], target)
-        ch.text[f"{name}_text"] = fd_trends.measure_sentence(spec, series[key], charts[key], results.period_end)
+        fig = fd_plots.measure_figure(spec, charts.get(key), target)
+        ch.text[f"{name}_text"] = fd_trends.measure_sentence(spec, series[key], charts.get(key), results.period_end)
     else:
         reason = results.unavailable.get(key)
         why = f" (it {reason.reason})" if reason else ""
@@ -110,7 +109,8 @@ def _days(ch: Chapter, tables: dict, year: tuple[pd.Timestamp, pd.Timestamp]) ->
 
 
 def comparison_view(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The quarter comparison for readers (no columns when no front-door measure is available)."""
+    """The quarter comparison for readers (no columns when no front-door measure is available):
+    the same quarter a year ago first, p-values corrected together (Holm)."""
     if comparison.empty or "measure" not in comparison.columns:
         return pd.DataFrame()
 
@@ -121,10 +121,23 @@ def comparison_view(comparison: pd.DataFrame) -> pd.DataFrame:
         return "" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}"
 
     return pd.DataFrame({
-        "Measure": comparison["measure"], "This quarter": shown("this_quarter"), "Last quarter": shown("last_quarter"),
-        "A year ago": shown("year_ago"), "p vs last quarter": comparison["p_vs_last_quarter"].map(p_value),
-        "p vs a year ago": comparison["p_vs_year_ago"].map(p_value),
+        "Measure": comparison["measure"], "Months compared": comparison["this_period"],
+        "This quarter": shown("this_quarter"), "A year ago": shown("year_ago"),
+        "p vs a year ago (Holm)": comparison["p_vs_year_ago_adjusted"].map(p_value),
+        "Last quarter": shown("last_quarter"),
+        "p vs last quarter (Holm)": comparison["p_vs_last_quarter_adjusted"].map(p_value),
+        "Note": comparison["note"],
     })  # fmt: skip
+
+
+def convention_text(conv: pd.DataFrame) -> str:
+    """DfE's working-day count beside the book's for the two DfE timeliness measures."""
+    conv = conv.set_index("key")
+    parts = [f"{fmt.percent(r['rate_book'])} of {what} in time ({fmt.percent(r['rate_dfe'])} on DfE's count)"
+             for what, r in (("assessments", conv.loc["assessment_45wd"]), ("initial conferences", conv.loc["s47_icpc_15wd"]))]  # fmt: skip
+    return ("These timeliness figures count working days as DfE does, counting the start day, so they can be set "
+            "beside England. On the book's own count (the working days after the start; same day = 0) this quarter's "
+            f"figures would be {' and '.join(parts)}.")
 
 
 def build(ctx: Context, results: MeasureResults) -> Chapter:
@@ -132,7 +145,7 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     use_style()
     p, tables = ctx.params, ctx.tables
     series = _series(results)
-    charts = fd.charts(series)
+    charts = fd_trends.measure_charts(series, p.period_end, change_dates={k: list(v) for k, v in p.chart_changes.items()})
     this_q = quarter(p.period_end)
     year = months_ending(p.period_end, months=12)
     months = series.get("contacts", series.get("referrals", pd.DataFrame({"month": []})))["month"]
@@ -167,18 +180,22 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
         "No further action": source["nfa_rate"].map(lambda v: "" if pd.isna(v) else fmt.percent(v)),
     })  # fmt: skip
     _days(ch, tables, (year.start, year.end))
+    ch.text["fd_convention_text"] = convention_text(fd.timeliness_by_convention(tables, this_q.start, this_q.end))
+    ch.text["fd_false_alarms"] = signal_words.table_false_alarm_sentence(list(charts.values()))
 
     comparison = fd_trends.quarter_comparison(series, {k: fd.MEASURES[k].kind for k in series}, p.period_end,
                                               {k: fd.MEASURES[k].label for k in series})  # fmt: skip
     ch.shown["fd_comparison"] = comparison_view(comparison)
+    ch.text["fd_comparison_note"] = fd_trends.comparison_note(comparison) if len(comparison) else ""
     monthly = [frame.set_index("month").add_prefix(f"{key}_") for key, frame in series.items()]
     ch.saved = {
         "front_door_monthly": pd.concat(monthly, axis=1).reset_index() if monthly else pd.DataFrame(),
         "front_door_funnel_quarter": funnels["quarter"], "front_door_funnel_12_months": funnels["12 months"],
         "front_door_by_source_quarter": source, "front_door_quarter_comparison": comparison,
         "front_door_spc_signals": pd.DataFrame([
-            {"measure": fd.MEASURES[k].label, "quarter": p.quarter,
-             "signal": spc.period_signal(c, this_q.start, this_q.end, fd.MEASURES[k].higher_is_better)}
+            {"measure": fd.MEASURES[k].label, "quarter": p.quarter, "signal": c.reading(fd.MEASURES[k].higher_is_better),
+             "months flagged": ", ".join(f"{m:%b %Y}" for m in c.flagged()["month"]), "chart": c.chart_type,
+             "seasonal": c.seasonal, "false_alarm_rate": c.false_alarm_rate}
             for k, c in charts.items()]),
     }  # fmt: skip
     for key, df in ch.shown.items():
