@@ -62,7 +62,8 @@ POWER_RATE_RATIO = 0.8  # the ITS power is stated for a sustained 20% fall in mo
 POWER_SIMS = 200
 
 
-def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power_sims: int = POWER_SIMS) -> Chapter | None:
+def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power_sims: int = POWER_SIMS,
+                  flows: pd.DataFrame | None = None) -> Chapter | None:
     """Compute the chapter from a Context; None when neither SSDA903 nor List 8 is present.
 
     ``backtest_step``: months between forecast-backtest origins (from month 24 of the series on);
@@ -70,7 +71,8 @@ def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power
     step of ``POWER_RATE_RATIO``).
 
     Care leavers (List 9) are included when present (``care_leaver_outcomes`` works on its own
-    when there are no care data).
+    when there are no care data). ``flows`` (month, in_care, starts, ceases), when given, are the
+    run's measure series (computed once per run), else computed here.
     """
     from cscbook.methods import forecast, its
 
@@ -81,7 +83,7 @@ def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power
     e, start, end, pop, mc = data.episodes, data.start, p.period_end, p.population_0_17, p.min_cell
     clock = {}
     t0 = time.perf_counter()
-    flows = add_rates(monthly_flows(e, end, start), pop)
+    flows = add_rates(monthly_flows(e, end, start) if flows is None else flows, pop)
     annual = annual_flows(flows, pop)
     breaks = stock_identity_breaks(flows)
     snap = snapshot(e, end)
@@ -129,10 +131,8 @@ def forecast_warnings(ch: Chapter) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "model", "warning"])
 
 
-def save_outputs(ch: Chapter, params: Params) -> list[Path]:
-    """Write every table the chapter shows to reports/<quarter>/tables/children_in_care_*.csv."""
-    from cscbook.report.outputs import save_table
-
+def output_tables(ch: Chapter) -> dict[str, pd.DataFrame]:
+    """Every table the chapter shows, by file name (``children_in_care_*``), aggregates only."""
     f = ch.forecasts
     tables = {
         "monthly": ch.flows.assign(rate_per_10k=ch.flows["rate_per_10k"].round(2),
@@ -165,4 +165,11 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
             tables[f"its_{r.name}_series"] = _rounded(r.series, 3)
         if not r.placebo.empty:
             tables[f"its_{r.name}_placebo"] = _rounded(r.placebo, 4)
-    return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
+    return {f"children_in_care_{name}": df for name, df in tables.items()}
+
+
+def save_outputs(ch: Chapter, params: Params) -> list[Path]:
+    """Write ``output_tables`` to reports/<quarter>/tables/."""
+    from cscbook.report.outputs import save_table
+
+    return [save_table(df, params, name) for name, df in output_tables(ch).items()]

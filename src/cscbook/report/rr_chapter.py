@@ -176,24 +176,29 @@ def build_chapter(
     )  # fmt: skip
 
 
+def output_tables(ch: Chapter) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for ``reports/<quarter>/tables/`` (aggregates only), by file name."""
+    return {
+        "rereferral_model": ch.logit.table[LOGIT_COLUMNS], "rereferral_rates_monthly": ch.monthly,
+        "rereferral_rates_quarterly": ch.quarterly, "rereferral_km": ch.km,
+        "rereferral_cox": ch.cox.table[COX_COLUMNS], "rereferral_ame": ch.ame,
+        "rereferral_calibration": ch.calibration,
+        "rereferral_drivers": drivers(ch.logit) if ch.logit.ok else pd.DataFrame(columns=[*LOGIT_COLUMNS, "p_adjusted"]),
+        "rereferral_model_sensitivity": sensitivity_table(ch),
+        "rereferral_calibration_later_period": ch.validation.calibration, "rereferral_cox_ph_check": ch.ph,
+    }  # fmt: skip
+
+
 def save_outputs(ch: Chapter, params) -> dict[str, object]:
-    """Write the chapter's tables under reports/<quarter>/tables/ (aggregates only)."""
+    """Write ``output_tables`` under reports/<quarter>/tables/; the paths by short name."""
     from cscbook.report.outputs import save_table
 
-    paths = {}
-    paths["model"] = save_table(ch.logit.table[LOGIT_COLUMNS], params, "rereferral_model")
-    paths["monthly"] = save_table(ch.monthly, params, "rereferral_rates_monthly")
-    paths["quarterly"] = save_table(ch.quarterly, params, "rereferral_rates_quarterly")
-    paths["km"] = save_table(ch.km, params, "rereferral_km")
-    paths["cox"] = save_table(ch.cox.table[COX_COLUMNS], params, "rereferral_cox")
-    paths["ame"] = save_table(ch.ame, params, "rereferral_ame")
-    paths["calibration"] = save_table(ch.calibration, params, "rereferral_calibration")
-    paths["drivers"] = save_table(drivers(ch.logit) if ch.logit.ok else pd.DataFrame(columns=[*LOGIT_COLUMNS, "p_adjusted"]),
-                                  params, "rereferral_drivers")  # fmt: skip
-    paths["sensitivity"] = save_table(sensitivity_table(ch), params, "rereferral_model_sensitivity")
-    paths["calibration_later"] = save_table(ch.validation.calibration, params, "rereferral_calibration_later_period")
-    paths["ph_check"] = save_table(ch.ph, params, "rereferral_cox_ph_check")
-    return paths
+    short = {"rereferral_model": "model", "rereferral_rates_monthly": "monthly", "rereferral_rates_quarterly": "quarterly",
+             "rereferral_km": "km", "rereferral_cox": "cox", "rereferral_ame": "ame",
+             "rereferral_calibration": "calibration", "rereferral_drivers": "drivers",
+             "rereferral_model_sensitivity": "sensitivity", "rereferral_calibration_later_period": "calibration_later",
+             "rereferral_cox_ph_check": "ph_check"}  # fmt: skip
+    return {short[name]: save_table(df, params, name) for name, df in output_tables(ch).items()}
 
 
 # ---------------------------------------------------------------------------
