@@ -22,12 +22,14 @@ from cscbook.config.periods import last_quarter_end, year_ago_end
 from cscbook.data.context import Context
 from cscbook.data.history import published, read_history
 from cscbook.measures.compute import MeasureResults
+from cscbook.methods.spc import combined_false_alarm_rate
 from cscbook.report import format as fmt
 from cscbook.report.chapter import Chapter
 
 TABLE_COLUMNS = [
     "key", "label", "chapter", "kind", "unit", "this_quarter", "this_numerator", "this_denominator", "last_quarter",
-    "year_ago", "target", "england", "higher_is_better", "direction", "signal", "footnote",
+    "year_ago", "target", "england", "higher_is_better", "direction", "signal", "signal_months", "false_alarm_rate",
+    "footnote",
 ]  # fmt: skip
 
 RANKING_RULE = (
@@ -56,6 +58,7 @@ def headline_table(results: MeasureResults, history: pd.DataFrame | None = None)
         row = {"key": key, "label": m.label, "chapter": m.chapter, "kind": m.kind, "unit": m.unit,
                "this_quarter": this["value"], "target": this["target"], "england": this["england"],
                "higher_is_better": m.higher_is_better, "direction": this["direction"], "signal": this["signal"],
+               "signal_months": this["signal_months"], "false_alarm_rate": this["false_alarm_rate"],
                "this_numerator": this["numerator"] if m.kind == "proportion" else np.nan,
                "this_denominator": this["denominator"] if m.kind == "proportion" else np.nan}  # fmt: skip
         notes = []
@@ -84,6 +87,17 @@ def headline_table(results: MeasureResults, history: pd.DataFrame | None = None)
     return out
 
 
+def false_alarm_note(table: pd.DataFrame) -> str:
+    """How often the table's control charts would show a signal with no real change (each and together)."""
+    rates = table["false_alarm_rate"].dropna().astype(float)
+    if rates.empty:
+        return "No headline measure this quarter is judged on a control chart."
+    together = combined_false_alarm_rate(rates.tolist())
+    return (f"With no real change anywhere, each of the {len(rates)} control charts judged in this table would still flag "
+            f"a month of the quarter {rates.min():.0%} to {rates.max():.0%} of the time, and at least one of them would "
+            f"{together:.0%} of the time: read one signal on its own with that in mind.")
+
+
 def unavailable_notes(results: MeasureResults) -> list[str]:
     """One sentence per headline measure this extract cannot provide, naming what would."""
     return [f"{results.measures[k].label}: not available in this extract; it {r.reason}."
@@ -108,10 +122,19 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             "A year ago": shown["year_ago"],
             "Target": shown["target"],
             "England": shown["england"],
-            "Direction": table["direction"],
+            "Change on last quarter": [_change_word(r) for _, r in table.iterrows()],
             "Signal or noise": table["signal"],
         }
     )
+
+
+def _change_word(row: pd.Series) -> str:
+    """'up', 'down', 'no change' or 'not known': the arithmetic of the change, with no judgement in it
+    (whether it is an improvement is the control chart's to say, in the key messages)."""
+    d = str(row["direction"])
+    if d in {"improving", "worsening"}:
+        return "up" if row["this_quarter"] > row["last_quarter"] else "down"
+    return d
 
 
 def _marks(table: pd.DataFrame) -> list[str]:
@@ -181,18 +204,21 @@ def message(row: pd.Series) -> str:
     else:
         text += "."
     signal = str(row["signal"])
+    months = str(row.get("signal_months") or "")
+    where = f" in {months}" if months else " in at least one month of this quarter"
     if d == "improving" and signal == "special cause concern":
-        text += (" Even so, the monthly control chart still shows special-cause concern: recent months remain"
-                 " worse than the usual level, beyond what normal variation would explain.")
+        text += (f" Even so, the monthly control chart still shows special-cause concern{where}: worse than normal"
+                 " variation would explain.")
     elif d == "worsening" and signal == "special cause improvement":
-        text += (" Even so, the monthly control chart still shows special-cause improvement: recent months remain"
-                 " better than the usual level, beyond what normal variation would explain.")
+        text += (f" Even so, the monthly control chart still shows special-cause improvement{where}: better than"
+                 " normal variation would explain.")
     elif signal == "special cause improvement":
-        text += " The monthly control chart shows special-cause improvement: at least one month this quarter is better than normal variation would explain."
+        text += f" The monthly control chart shows special-cause improvement{where}: better than normal variation would explain."
     elif signal == "special cause concern":
-        text += " The monthly control chart shows special-cause concern: at least one month this quarter is worse than normal variation would explain."
+        text += f" The monthly control chart shows special-cause concern{where}: worse than normal variation would explain."
     elif signal == "special cause variation":
-        text += " The monthly control chart shows special-cause variation: at least one month this quarter differs from the usual level by more than noise."
+        text += (f" The monthly control chart shows special-cause variation{where}: a difference from the usual level"
+                 " by more than noise, in no clear direction.")
     elif signal == "common cause variation" and d not in {"no change", "not known"}:
         text += (" The change is within normal month-to-month variation (noise), so it is not evidence of a real"
                  " change: no clear change.")
@@ -242,7 +268,7 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     messages = key_messages(table)
     shown = display_table(table)
     shown.attrs["caption"] = f"Headline measures, {p.quarter_title}"
-    notes = footnotes(table) + [f"- {n}" for n in unavailable_notes(results)]
+    notes = [false_alarm_note(table)] + footnotes(table) + [f"- {n}" for n in unavailable_notes(results)]
     path = commentary_path(p)
     commentary = (path.read_text(encoding="utf-8") if path is not None else
                   f"No analyst commentary has been written for this quarter (add `params/commentary/{p.quarter}.md`).")
