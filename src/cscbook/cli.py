@@ -46,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print("\n".join(textwrap.wrap(f"cscbook {args.command}: {exc}", width=100)), file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A file the user named that cannot be read or written (permissions, a folder given as a file ...).
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            "\n".join(textwrap.wrap(
+                f"cscbook {args.command}: the file{where} could not be read or written ({exc.strerror or exc}). "
+                "Check the path and its permissions, and run again.", width=100)),
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("cscbook: interrupted", file=sys.stderr)
         return 130

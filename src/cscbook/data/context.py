@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cscbook.config.errors import UserError
 from cscbook.config.params import Params, load_params
 
 
@@ -56,9 +57,38 @@ def read_all(params: Params) -> Context:
         logs.append(res.log)
         accounts.append(res.accounting)
     tables = restrict_tables(tables, params.period_end)
+    check_tables(tables, "read from the extracts", "This is a fault in cscbook's reader, not in your extract: "
+                 "report it with the message above.")
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
     acc = pd.concat(accounts, ignore_index=True) if accounts else pd.DataFrame()
     return Context(params, tables, log, acc)
+
+
+def check_tables(tables: dict[str, pd.DataFrame], origin: str, fix: str) -> None:
+    """Validate every canonical table against its pandera schema (``cscbook.data.schemas``).
+
+    A table that does not match (a column missing or extra, a wrong dtype, a blank key, a
+    code outside its list) raises UserError naming the table, the column and ``fix``, so that
+    nothing downstream works on a malformed table.
+    """
+    import pandera.errors
+
+    from cscbook.data.schemas import schemas
+
+    known = schemas()
+    for name, df in tables.items():
+        schema = known.get(name)
+        if schema is None:
+            continue
+        try:
+            schema.validate(df)
+        except pandera.errors.SchemaError as exc:
+            column = f", column '{exc.schema.name}'" if getattr(exc.schema, "name", None) not in (None, name) else ""
+            detail = " ".join(str(exc).split())
+            detail = detail if len(detail) <= 300 else detail[:297] + "..."
+            raise UserError(
+                f"The canonical table '{name}'{column} {origin} does not match its schema ({detail}). {fix}"
+            ) from None
 
 
 def fingerprint(params: Params) -> str:
@@ -96,6 +126,10 @@ def load_context(params_file: str | Path) -> Context:
         tables = {
             p.stem: pd.read_parquet(p) for p in sorted(src.glob("*.parquet")) if not p.stem.startswith("_")
         }
+        check_tables(
+            tables, f"saved in {src}", f"The saved copy is damaged or was written by another cscbook version: "
+            f"delete the folder {src} (it is rebuilt from the extracts) and run again."
+        )
         return Context(
             params, tables, pd.read_parquet(src / "_dq_log.parquet"), pd.read_parquet(stamp)
         )

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.config.errors import UserError
+from cscbook.config.params import resolve_path
 from cscbook.data import annexa_spec, dq
 from cscbook.data.annexa_spec import START_DATE
 from cscbook.data.codes import CodeList
@@ -990,6 +991,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         path = Path(p)
+        if path.is_symlink() and not path.exists():
+            resolve_path(path, "path")  # a loop: UserError
+            raise UserError(f"The path {path} is a symbolic link to {path.readlink()}, which does not exist. "
+                            "Fix the link or give the real file or folder.")
         if not path.exists():
             raise UserError(f"The path {path} does not exist. Check the file or folder name (and the params file).")
         if path.is_dir():
