@@ -179,6 +179,8 @@ class _Problems:
 def load_params(path: str | Path) -> Params:
     """Read and validate a quarter's YAML parameters; raise one UserError naming every bad key."""
     path = resolve_path(Path(path), "parameter file")
+    if path.is_dir():
+        raise UserError(f"Parameter file {path} is a folder. Give the path of a YAML file in it, e.g. params/example.yaml.")
     if not path.is_file():
         raise UserError(f"Parameter file {path} does not exist. Give the path of a YAML file in params/.")
     try:
