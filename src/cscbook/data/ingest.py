@@ -6,28 +6,47 @@ from the file name: ``List 1.csv``, ``list_1_contacts.csv``, ``Annex A List 3 Re
 or a folder holding such workbooks. Several paths are merged; exact duplicate rows (after
 mapping to canonical values) are kept once and the repeats logged as ``duplicate``.
 
-Cleaning rules (each problem is written to the data-quality log, see ``cscbook.data.dq``):
+Reading (each choice is stated in the notes that ``cscbook validate`` prints):
 
+- CSV text: UTF-8 (with or without BOM), UTF-16 with or without BOM (Excel's "Unicode
+  text"), else Windows-1252; CR-only and mixed line endings; comma, semicolon, tab or pipe
+  delimited; title lines above the header skipped (as in workbooks). Binary data named
+  ``.csv`` is refused;
+- workbooks: hidden sheets and sheets named like old copies (``List 3 (old)``, ``Copy of
+  List 3``, ``List 3 (2)``) are skipped with a note; merged cells in the data are filled down
+  their first column with a warning; formula cells without a saved value are reported; the
+  stored used range is ignored (only rows holding data are read);
 - headers match the template header, any alias in ``annexa_spec`` or the canonical name,
   ignoring case, spacing, punctuation (curly or straight apostrophes and quotes, doubled
-  brackets, a dropped ``?``); columns not in the spec are ignored and named in the notes;
+  brackets, a dropped ``?``); columns not in the spec are ignored and named in the notes.
+
+Cleaning rules (each problem is written to the data-quality log, see ``cscbook.data.dq``):
+
 - blanks: empty, ``-``, ``#N/A``, ``N/A``, ``NA``, ``NULL``, ``None``;
-- dates: real spreadsheet dates, ``dd/mm/yyyy`` (also ``-`` or ``.`` separated), ISO
-  ``yyyy-mm-dd`` and Excel serial numbers (45292 is 2024-01-01);
+- dates: real spreadsheet dates, ISO ``yyyy-mm-dd`` (or ``/``), Excel serial numbers (45292
+  is 2024-01-01), month names, and numeric day/month dates whose order is decided per column
+  and file/sheet (``date_orders``): UK ``dd/mm/yyyy`` unless the values only make sense as US
+  ``mm/dd/yyyy``; a column whose values decide both ways is refused (never a silent swap).
+  Two-digit years follow ``CENTURY_RULE``;
 - codes: the canonical code, its label, the template spelling, with or without the letter
   prefix (``b) Female``, ``Female``, ``F``; ``q) 6: Police``, ``6: Police``, ``6``);
+- ages: a fractional age (6.138) is read as completed years (6), with a note; an age outside
+  ``AGE_RANGE`` is blanked (``warning``); identifiers like ``7287.0`` lose the ``.0`` (note);
 - a row without a child identifier or whose list's key date (e.g. the referral date) is
-  blank or unparseable is excluded (``error``); an unparseable optional date or unmapped
-  code becomes blank and the row is kept (``warning``);
+  blank, unparseable or implausible is excluded (``error``); an unparseable or implausible
+  optional date or an unmapped code becomes blank and the row is kept (``warning``). A date
+  is implausible before 1990 or after the extract date (today, unless given; an expected date
+  of birth may lie up to ``DOB_FUTURE_DAYS`` later);
 - impossible chronology: an end before its start (assessment authorised before it started,
   CIN episode, CP plan, period in care or early help assessment ending before it starts)
-  excludes the row (``error``); an event before the date of birth is kept and flagged
-  (``warning``: pre-birth work with an expected date of birth is real practice); an ICPC
-  before the s47 start is kept and flagged (the measure excludes it).
+  excludes the row (``error``); any date before the date of birth, on every list, is kept and
+  flagged (``warning``: pre-birth work with an expected date of birth is real practice); an
+  ICPC before the s47 start is kept and flagged (the measure excludes it).
 
-Unusable input (missing file, wrong file type, corrupt workbook, no list found, a required
-column missing, duplicated headers, a required date column that is all text) raises
-``UserError`` with one paragraph naming file, sheet, column and row.
+Unusable input (missing file, wrong file type, corrupt workbook, binary CSV, no list found, a
+required column missing, duplicated headers, a required date column that is all text, a date
+column mixing day/month orders) raises ``UserError`` with one paragraph naming file, sheet,
+column and row.
 """
 
 from __future__ import annotations
