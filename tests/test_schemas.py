@@ -55,18 +55,20 @@ def test_schema_rejects_wrong_tables(workbook):
 
 def test_context_refuses_a_malformed_cache(tmp_path):
     """A cached table that does not match its schema fails loudly, naming the table and the fix."""
-    from conftest import valid_workbook
+    from conftest import list_rows, write_xlsx
 
     from cscbook.config.errors import UserError
     from cscbook.config.params import load_params
     from cscbook.data.context import data_dir, load_context, read_all, save_context
 
-    valid_workbook(tmp_path / "annex.xlsx", lists=[3])
+    write_xlsx(tmp_path / "annex.xlsx", {"List 3": list_rows(3), "Notes": (["x"], [[1]])})
     (tmp_path / "q.yaml").write_text("authority: T\nperiod_end: 2024-12-31\nannex_a: [annex.xlsx]\npopulation_0_17: 9\n")
     params = load_params(tmp_path / "q.yaml")
     ctx = read_all(params)
     save_context(ctx)
-    assert len(load_context(tmp_path / "q.yaml").tables["referrals"]) == 3  # a good cache loads
+    cached = load_context(tmp_path / "q.yaml")
+    assert len(cached.tables["referrals"]) == 3  # a good cache loads, with the reader's notes
+    assert cached.read_notes == ctx.read_notes and "sheet 'Notes' is not an Annex A list" in ctx.read_notes[0]
     bad = ctx.tables["referrals"].copy()
     bad["sex"] = bad["sex"].astype("str")
     bad.to_parquet(data_dir(params) / "referrals.parquet", index=False)
