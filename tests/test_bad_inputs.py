@@ -586,6 +586,19 @@ def sheet_columns_disagree_on_order(tmp):
 
 
 @case
+def us_csv_opened_and_saved_in_uk_excel(tmp):
+    h, rows = list_rows(3, 40)  # referral dates 2 January to 10 February 2024
+    ref = col(h, "Date of Referral")
+    for row in rows:
+        d = row[ref]
+        # UK Excel turned 01/02/2024 (US: 2 January) into 1 February and left 01/13/2024 as text.
+        row[ref] = dt.datetime(d.year, d.day, d.month) if d.day <= 12 else d.strftime("%m/%d/%Y")
+    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 2,
+                ["column 'Date of Referral' holds 21 spreadsheet dates, every one with a day of 12 or less",
+                 "19 text dates that only make sense as month/day", "without opening and saving it in Excel"])
+
+
+@case
 def two_digit_years_day_first(tmp):
     h, rows = _date_rows(3, "%d/%m/%y")
     return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,

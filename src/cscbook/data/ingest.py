@@ -769,6 +769,8 @@ def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tu
                     "of each. The order cannot be told, so no date of this column is read. Export the column "
                     "again in one format (dd/mm/yyyy or yyyy-mm-dd) and run again."
                 )
+            if ev.order in (DMY, MDY):
+                _excel_converted_check(grp, c, ev, where)
         decided = {ev.order for ev in evidence.values() if ev.order in (DMY, MDY)}
         for c in date_cols:
             ev = evidence[c.name]
@@ -798,6 +800,26 @@ def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tu
                     f"{CENTURY_RULE}."
                 )
     return orders, notes
+
+
+EXCEL_SWAP_MIN = 10  # real dates needed before "all days 12 or less" counts as evidence of a swap
+
+
+def _excel_converted_check(grp: pd.DataFrame, c: annexa_spec.Column, ev: OrderEvidence, where: str) -> None:
+    """UserError when a column holds text dates of one order beside real dates that all have a day
+    of 12 or less: the mark of Excel opening a CSV written in the other order (it converts the
+    dates it can, day and month swapped, and leaves the rest as text)."""
+    iso = grp[c.name].dropna().astype("str").str.extract(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]|$)").dropna()
+    if len(iso) < EXCEL_SWAP_MIN or not (iso[2].astype(int) <= 12).all():
+        return
+    order = "day/month" if ev.order == DMY else "month/day"
+    raise UserError(
+        f"In {where}, column '{c.header}' holds {len(iso)} spreadsheet dates, every one with a day of 12 or "
+        f"less, beside {max(ev.day_first, ev.month_first)} text dates that only make sense as {order}. This is "
+        "what Excel does when it opens a CSV written in the other date order: it turns the dates it can into "
+        "dates with day and month swapped and leaves the rest as text. Give cscbook the CSV file as the system "
+        "exported it (without opening and saving it in Excel), or export the dates as yyyy-mm-dd."
+    )
 
 
 def _swappable(text: pd.Series) -> bool:
