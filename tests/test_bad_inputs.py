@@ -599,6 +599,14 @@ def us_csv_opened_and_saved_in_uk_excel(tmp):
 
 
 @case
+def no_date_decides_the_order(tmp):
+    h, rows = rows3()  # 1 March 2015 and 2-4 January 2024: every day is 12 or less
+    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
+                [ok3(), "no date in column(s) 'Date of Birth', 'Date of Referral' tells day/month from month/day",
+                 "read as day/month"])
+
+
+@case
 def two_digit_years_day_first(tmp):
     h, rows = _date_rows(3, "%d/%m/%y")
     return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,

@@ -772,6 +772,7 @@ def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tu
             if ev.order in (DMY, MDY):
                 _excel_converted_check(grp, c, ev, where)
         decided = {ev.order for ev in evidence.values() if ev.order in (DMY, MDY)}
+        undecided = []
         for c in date_cols:
             ev = evidence[c.name]
             order = ev.order
@@ -787,6 +788,8 @@ def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tu
                     )
                 else:
                     order = DMY
+                    if not decided and _swappable(grp[c.name]):
+                        undecided.append(f"'{c.header}'")
             orders[(file, sheet, c.name)] = order
             if order == MDY and grp[c.name].notna().any():
                 how = "its values only make sense that way" if ev.order == MDY else "the sheet's other dates are"
@@ -799,6 +802,12 @@ def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tu
                     f"{where}: column '{c.header}' has {ev.two_digit_years} date(s) with a two-digit year; "
                     f"{CENTURY_RULE}."
                 )
+        if undecided:
+            notes.append(
+                f"{where}: no date in column(s) {', '.join(undecided)} tells day/month from month/day (every day "
+                "is 12 or less), so they were read as day/month, the template's order. If the system exports "
+                "month/day, export the dates as yyyy-mm-dd."
+            )
     return orders, notes
 
 
