@@ -523,6 +523,44 @@ def two_workbooks_same_rows(tmp):
 
 
 @case
+def two_visible_sheets_for_one_list(tmp):
+    h, rows = rows3()
+    h2, rows2 = list_rows(3, 2, first_day=10)
+    path = write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows), "List_3": (h2, rows2)})
+    return Case(v(path), 0, ["List 3 referrals: 5 rows read, 5 kept", "List 3 was read from 2 sources",
+                             "sheet 'List 3'; file", "sheet 'List_3'"])
+
+
+@case
+def data_offset_by_a_blank_column(tmp):
+    h, rows = rows3()
+    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (["", *h], [[None, *x] for x in rows])})), 0, [ok3()])
+
+
+@case
+def boolean_cells_for_yes_no(tmp):
+    h, rows = rows3()
+    for row, value in zip(rows, [True, False, True], strict=True):
+        row[col(h, "Referral NFA?")] = value
+    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0, [ok3()], absent=["unmapped"])
+
+
+@case
+def date_cells_with_times(tmp):
+    h, rows = rows3()
+    for row in rows:
+        row[col(h, "Date of Referral")] += dt.timedelta(hours=14, minutes=35)
+    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0, [ok3()], absent=["unparseable"])
+
+
+@case
+def excel_sep_hint_line(tmp):
+    h, rows = rows3()
+    return Case(v(list3_csv(tmp, "sep=;\n" + csv_text(h, rows, sep=";"))), 0,
+                [ok3(), "semicolon-delimited", "header is on line 2"])
+
+
+@case
 def duplicate_rows_in_one_list(tmp):
     h, rows = rows3()
     return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, [*rows, rows[0]])})), 0,

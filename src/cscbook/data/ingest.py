@@ -3,8 +3,9 @@
 An input path is an xlsx workbook with one sheet per list (``List 1``, ``List_1``, ``list 1``,
 ``List1``, ``List 1 - Contacts`` ...), a folder of one CSV per list (the list number is taken
 from the file name: ``List 1.csv``, ``list_1_contacts.csv``, ``Annex A List 3 Referrals.csv``),
-or a folder holding such workbooks. Several paths are merged; exact duplicate rows (after
-mapping to canonical values) are kept once and the repeats logged as ``duplicate``.
+or a folder holding such workbooks. Several paths are merged (with a note naming the sources
+of each list read from more than one); exact duplicate rows (after mapping to canonical
+values) are kept once and the repeats logged as ``duplicate``.
 
 Reading (each choice is stated in the notes that ``cscbook validate`` prints):
 
@@ -26,8 +27,9 @@ Cleaning rules (each problem is written to the data-quality log, see ``cscbook.d
 - dates: real spreadsheet dates, ISO ``yyyy-mm-dd`` (or ``/``), Excel serial numbers (45292
   is 2024-01-01), month names, and numeric day/month dates whose order is decided per column
   and file/sheet (``date_orders``): UK ``dd/mm/yyyy`` unless the values only make sense as US
-  ``mm/dd/yyyy``; a column whose values decide both ways is refused (never a silent swap).
-  Two-digit years follow ``CENTURY_RULE``;
+  ``mm/dd/yyyy``; a column whose values decide both ways is refused (never a silent swap), and
+  so is a column of real dates (all days 12 or less) beside text dates of one order (Excel
+  opened a CSV of the other order). Two-digit years follow ``CENTURY_RULE``;
 - codes: the canonical code, its label, the template spelling, with or without the letter
   prefix (``b) Female``, ``Female``, ``F``; ``q) 6: Police``, ``6: Police``, ``6``);
 - ages: a fractional age (6.138) is read as completed years (6), with a note; an age outside
@@ -1138,6 +1140,12 @@ def read_annex_a(paths: list[str | Path], extract_date: pd.Timestamp | None = No
             frame, more = map_source(src, number)
             notes += more
             frames.append(frame)
+        if len(sources) > 1:
+            named = "; ".join(_where(s) for s in sources)
+            notes.append(
+                f"List {number} was read from {len(sources)} sources ({named}): their rows were merged and exact "
+                "repeats kept once. If one of them is an old copy, remove it."
+            )
         raw = pd.concat(frames, ignore_index=True)
         table, log, acc = clean_list(number, raw, [s.file for s in sources], notes, extract_date)
         tables[annexa_spec.LISTS[number].table] = table
