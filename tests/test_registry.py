@@ -132,7 +132,8 @@ def test_a_toy_measure_reaches_measures_csv_the_summary_and_the_workbook(tmp_pat
     assert "toy_new" in cells and "Toy visits in time" in cells
 
 
-def test_history_gives_snapshots_last_quarter_and_notes_revisions(tmp_path, register) -> None:
+def test_history_gives_snapshots_last_quarter_and_notes_revisions(tmp_path, register, monkeypatch) -> None:
+    monkeypatch.delenv("CSCBOOK_HISTORY", raising=False)
     register(toy("toy_snap", proportion([40], [100], "2024-12-01"), snapshot=True))
     register(toy("toy_flow", proportion([80, 80, 80, 90, 90, 90], [100] * 6)))
     hist_file = tmp_path / "history.parquet"

@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("params", nargs="?", default="params/example.yaml")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="refresh only these notebooks (e.g. 00_summary)")
     args = parser.parse_args(argv)
+    saved_history = os.environ.get("CSCBOOK_HISTORY")
     os.environ["CSCBOOK_HISTORY"] = "none"  # reference outputs never depend on a local measures history
     try:
         from cscbook.data.context import read_all, save_context
@@ -99,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"refresh_notebooks: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if saved_history is None:
+            os.environ.pop("CSCBOOK_HISTORY", None)
+        else:
+            os.environ["CSCBOOK_HISTORY"] = saved_history
     return 0
 
 
