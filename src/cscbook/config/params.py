@@ -19,6 +19,8 @@ import yaml
 
 from cscbook.config.errors import UserError
 from cscbook.config.periods import quarter_label
+from cscbook.config.standards import DEFAULTS as PRACTICE_DEFAULTS
+from cscbook.config.standards import PRACTICE_TARGET_KEYS, check_standards
 
 TARGET_KEYS = {
     "contact_decision_1wd": "share of contacts decided within 1 working day",
@@ -28,6 +30,7 @@ TARGET_KEYS = {
     "second_cp_plan": "second or subsequent child protection plans, share of plans started",
     "cla_rate_per_10k": "children in care per 10,000 children",
     "care_leavers_eet": "care leavers aged 19-21 in education, employment or training",
+    **PRACTICE_TARGET_KEYS,
 }
 
 
@@ -54,6 +57,7 @@ class Params:
     commentary: Path | None = None
     notebook_timeout: int = 600
     history: Path | None = None
+    practice_standards: dict[str, int] = field(default_factory=lambda: dict(PRACTICE_DEFAULTS))
 
     @property
     def quarter(self) -> str:
@@ -100,6 +104,7 @@ _ALLOWED = {
     "commentary": str,
     "notebook_timeout": int,
     "history": str,
+    "practice_standards": dict,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -250,6 +255,10 @@ def load_params(path: str | Path) -> Params:
         if not commentary.is_file():
             bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
 
+    standards, problems = check_standards(raw.get("practice_standards"))
+    for problem in problems:
+        bad.add(*problem)
+
     bad.raise_any()
     return Params(
         authority=raw["authority"],
@@ -266,4 +275,5 @@ def load_params(path: str | Path) -> Params:
         commentary=commentary,
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
         history=(root / raw["history"]).resolve() if raw.get("history") else None,
+        practice_standards=standards,
     )

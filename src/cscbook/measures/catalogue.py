@@ -186,3 +186,4 @@ register(Measure(
     compute=average_caseload, unit="children per worker", higher_is_better=False, chapter=CASELOADS,
     headline=True, snapshot=True,
 ))  # fmt: skip
+import cscbook.measures.practice  # noqa: F401,E402
