@@ -22,7 +22,7 @@ conferences) a due date on a weekend or bank holiday moves to the next working d
 
 Each standard is one small function returning a *status* frame (record-level, for computing
 only): ``team``, ``worker``, ``band`` (age band where the standard differs by age, else ""),
-``due`` (in the denominator) and ``met`` (in time). ``summary``, ``by_team`` and ``by_band``
+``due`` (in the denominator) and ``met`` (in time), indexed like the input table's rows. ``summary``, ``by_team`` and ``by_band``
 turn it into counts; teams with fewer than two workers or fewer than ``min_cell`` children
 are reported together so that no figure describes one worker or one child.
 
@@ -106,7 +106,7 @@ def _status(df: pd.DataFrame, due: pd.Series, met: pd.Series, band: pd.Series | 
     return pd.DataFrame({
         "team": team.fillna(NO_TEAM).astype(object), "worker": worker.astype(object),
         "band": band, "due": due.fillna(False).astype(bool), "met": (met.fillna(False) & due.fillna(False)).astype(bool),
-    }, index=df.index).reset_index(drop=True)  # fmt: skip
+    }, index=df.index)  # fmt: skip
 
 
 def interval_status(
