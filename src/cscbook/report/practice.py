@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.config.params import Params
+from cscbook.data.reference import benchmark_series
 from cscbook.measures import practice as pr
 from cscbook.measures.compute import MeasureResults, compute_all
 from cscbook.measures.registry import NotAvailable
@@ -58,6 +59,15 @@ def _pct(value: float | None) -> float:
     return np.nan if value is None or pd.isna(value) else 100 * float(value)
 
 
+def england_year(key: str | None, period_end: pd.Timestamp) -> float:
+    """The year (ending 31 March) of the England figure shown for ``period_end`` (NaN: none)."""
+    if not key:
+        return np.nan
+    years = benchmark_series(key)["year_ending"]
+    years = years[years <= period_end.year]
+    return float(years.iloc[-1]) if len(years) else np.nan
+
+
 def _quarter_status(key: str, ctx_tables, params: Params) -> pd.DataFrame | NotAvailable:
     """Snapshot status, or the quarter's front-door events, of one standard."""
     status = pr.status_of(key, ctx_tables, params)
@@ -85,6 +95,7 @@ def build_chapter(ctx, results: MeasureResults | None = None) -> PracticeChapter
             "met": row["numerator"] if available else np.nan, "due": row["denominator"] if available else np.nan,
             "pct": _pct(row["value"]) if available else np.nan, "not_yet_due": not_yet,
             "target": _pct(target), "england": _pct(row["england"]) if row is not None else np.nan,
+            "england_year": england_year(spec["england"], params.period_end),
             "last_quarter": _pct(results.value(key, "last")), "year_ago": _pct(results.value(key, "year_ago")),
             "available": available,
             "note": "" if available else f"Not available in this extract: {results.unavailable[key].reason}.",
@@ -194,7 +205,8 @@ def summary_display(ch: PracticeChapter, section: str | None = None) -> pd.DataF
     return pd.DataFrame({
         "Standard": s["label"], "What counts": s["standard"].str[:1].str.upper() + s["standard"].str[1:],
         "In time": s["met"].map(count), "Due": s["due"].map(count), "%": s["pct"].map(_fmt),
-        "Target": s["target"].map(_fmt), "England": s["england"].map(_fmt),
+        "Target": s["target"].map(_fmt),
+        "England": [("" if pd.isna(v) else f"{v:.0f}% ({y:.0f})") for v, y in zip(s["england"], s["england_year"], strict=True)],
         "Last quarter": s["last_quarter"].map(_fmt), "A year ago": s["year_ago"].map(_fmt),
         "Not yet due": s["not_yet_due"].map(lambda v: "" if pd.isna(v) or v == 0 else f"{int(v):,}"),
     })  # fmt: skip
