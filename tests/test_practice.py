@@ -299,3 +299,61 @@ def test_optional_columns_read_under_their_aliases(tmp_path):
     write_csv(folder / "List 3.csv", [aliases.get(h, h) for h in headers], rows)
     refs = read_annex_a([folder]).tables["referrals"]
     assert refs["strategy_discussion_date"].notna().all() and refs["child_seen_date"].notna().all()
+
+
+# ----------------------------------------------------------------------------- the chapter on the example extract
+OPTIONAL = {"strategy_discussion_date": ("referrals", "Date of Strategy Discussion"),
+            "child_seen_date": ("referrals", "Date Child Seen"),
+            "latest_plan_date": ("cla", "Date of Latest Plan")}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def example():
+    """The example extract as the book reads it, with the optional columns filled in by a fixed rule."""
+    from cscbook.data.context import read_all
+
+    ctx = read_all(load_params(ROOT / "params" / "example.yaml"))
+    refs = ctx.tables["referrals"]
+    ctx.tables["referrals"] = refs.assign(strategy_discussion_date=refs["referral_date"] + pd.Timedelta(days=1),
+                                          child_seen_date=refs["referral_date"] + pd.Timedelta(days=6))  # fmt: skip
+    for name, start in (("cin", "cin_start_date"), ("cp_plans", "cp_start_date"), ("cla", "cla_start_date")):
+        ctx.tables[name] = ctx.tables[name].assign(latest_plan_date=ctx.tables[name][start])
+    return ctx
+
+
+def _chapter(ctx, tables, tmp_path):
+    from cscbook.data.context import Context
+    from cscbook.report import practice as chapter
+
+    params = dataclasses.replace(ctx.params, project_root=tmp_path)
+    sub = Context(params, tables, ctx.dq_log, ctx.accounting)
+    ch = chapter.build_chapter(sub)
+    paths = chapter.save_outputs(ch)
+    assert all(p.is_file() for p in paths.values())
+    assert chapter.key_message(ch) and chapter.trend_message(ch)
+    return ch, chapter
+
+
+@pytest.mark.parametrize("column", list(OPTIONAL))
+def test_chapter_builds_with_each_optional_column_absent(example, column, tmp_path):
+    table, header = OPTIONAL[column]
+    tables = dict(example.tables)
+    tables[table] = tables[table].drop(columns=[column])
+    ch, chapter = _chapter(example, tables, tmp_path)
+    notes = " ".join(n for s in chapter.SECTIONS for n in chapter.section_notes(ch, s))
+    assert f"not available in this extract: needs a '{header}' column" in notes
+    available = set(ch.available["key"])
+    assert {"referral_visit_5wd", "strategy_discussion_1wd", "cla_plan_up_to_date"} - available == {
+        {"strategy_discussion_date": "strategy_discussion_1wd", "child_seen_date": "referral_visit_5wd",
+         "latest_plan_date": "cla_plan_up_to_date"}[column]}  # fmt: skip
+
+
+def test_chapter_builds_without_lists_6_to_9(example, tmp_path):
+    tables = {k: v for k, v in example.tables.items() if k not in ("cin", "cp_plans", "cla", "care_leavers")}
+    ch, chapter = _chapter(example, tables, tmp_path)
+    assert set(ch.available["key"]) == {"strategy_discussion_1wd", "referral_visit_5wd", "referral_visit_10wd"}
+    assert "Annex A List 8 (children in care)" in ch.summary.set_index("key").loc["cla_visits_in_time", "note"]
+    assert chapter.team_display(ch, ["cla_visits_in_time"]).empty
+    nothing = {k: v for k, v in tables.items() if k != "referrals"}
+    ch, chapter = _chapter(example, nothing, tmp_path)
+    assert chapter.key_message(ch).startswith("**No practice standard can be measured")
