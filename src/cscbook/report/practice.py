@@ -5,9 +5,10 @@ standard, its status at the period end (``cscbook.measures.practice``), the brea
 (small teams grouped) and by age band where the standard differs by age. Percentages are
 0-100; targets and England figures are shown on the same scale.
 
-A team is called *clearly behind* on a standard when the upper end of the 95% Wilson interval
-of its percentage is below the authority's percentage (and *clearly ahead* when the lower end
-is above it): a difference that chance alone would rarely produce with so many children.
+A team is called *clearly behind* (or *ahead*) on a standard when its percentage differs from
+that of all other teams together by more than chance would explain: a two-proportion z-test
+with the significance level divided by the number of comparisons in the chapter (Bonferroni,
+5% overall).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cscbook.data.reference import benchmark_series
 from cscbook.measures import practice as pr
 from cscbook.measures.compute import MeasureResults, compute_all
 from cscbook.measures.registry import NotAvailable
-from cscbook.methods.intervals import wilson
+from cscbook.methods.compare import two_proportion_test
 from cscbook.report.outputs import NEUTRAL, PALETTE, save_figure, save_table
 
 ALL_TEAMS = "All teams"
@@ -111,25 +112,35 @@ def build_chapter(ctx, results: MeasureResults | None = None) -> PracticeChapter
 
 
 # ----------------------------------------------------------------------------- teams clearly behind
-def team_differences(ch: PracticeChapter) -> pd.DataFrame:
-    """Per standard and shown team: pct, the authority's pct, and 'behind' / 'ahead' / '' (module docstring)."""
-    rows = []
+def team_differences(ch: PracticeChapter, alpha: float = 0.05) -> pd.DataFrame:
+    """Per standard and shown team: pct, the rest of the authority's pct, p-value and verdict.
+
+    Each team is compared with all other teams together (pooled two-proportion z-test); the
+    verdict is 'behind' or 'ahead' when the p-value is below ``alpha`` / (number of comparisons
+    in the chapter) (Bonferroni), so that with no real difference anywhere the chapter flags a
+    team in at most 5% of books; '' otherwise.
+    """
+    parts = []
     for key, t in ch.teams.items():
         total = t[t["team"] == ALL_TEAMS].iloc[0]
-        if pd.isna(total["pct"]):
-            continue
         shown = t[(t["team"] != ALL_TEAMS) & t["due"].notna() & (t["due"] > 0)]
-        if shown.empty:
+        if pd.isna(total["pct"]) or len(shown) < 2:
             continue
-        lo, hi = wilson(shown["met"].astype(float), shown["due"].astype(float))
-        overall = float(total["pct"])
-        verdict = np.where(100 * hi < overall, "behind", np.where(100 * lo > overall, "ahead", ""))
-        rows.append(pd.DataFrame({"key": key, "label": SHORT[key], "team": shown["team"].to_numpy(),
-                                  "met": shown["met"].to_numpy(), "due": shown["due"].to_numpy(),
-                                  "pct": shown["pct"].astype(float).to_numpy(), "all_teams_pct": overall,
-                                  "verdict": verdict}))  # fmt: skip
-    cols = ["key", "label", "team", "met", "due", "pct", "all_teams_pct", "verdict"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+        parts.append(pd.DataFrame({"key": key, "label": SHORT[key], "team": shown["team"].to_numpy(),
+                                   "met": shown["met"].to_numpy(float), "due": shown["due"].to_numpy(float),
+                                   "rest_met": float(total["met"]) - shown["met"].to_numpy(float),
+                                   "rest_due": float(total["due"]) - shown["due"].to_numpy(float)}))  # fmt: skip
+    cols = ["key", "label", "team", "met", "due", "pct", "rest_pct", "p_value", "verdict"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out["pct"] = 100 * out["met"] / out["due"]
+    out["rest_pct"] = 100 * out["rest_met"] / out["rest_due"].where(out["rest_due"] > 0)
+    z, p = two_proportion_test(out["met"], out["due"], out["rest_met"], out["rest_due"])
+    out["p_value"] = p
+    significant = np.nan_to_num(p, nan=1.0) < alpha / len(out)
+    out["verdict"] = np.where(significant & (z < 0), "behind", np.where(significant & (z > 0), "ahead", ""))
+    return out[cols]
 
 
 # ----------------------------------------------------------------------------- sentences
@@ -159,10 +170,10 @@ def key_message(ch: PracticeChapter) -> str:
         per_team = behind.groupby("team", sort=True)["label"].agg(list)
         per_team = per_team.loc[per_team.map(len).sort_values(ascending=False, kind="stable").index]
         named = [f"{team} ({', '.join(labels)})" for team, labels in per_team.items()]
-        text += (" Clearly behind the authority as a whole (beyond what chance would explain): "
+        text += (" Clearly behind the rest of the authority (beyond what chance would explain): "
                  f"{'; '.join(named)}.")  # fmt: skip
     else:
-        text += " No team is clearly behind the authority as a whole on any standard."
+        text += " No team is clearly behind the rest of the authority on any standard."
     return text
 
 
