@@ -151,8 +151,10 @@ class Exporter:
         r, prev = r[keep], prev[keep]
         child = r["child"].to_numpy()
         ref, when = r["ref"].to_numpy(), r["referral"].to_numpy()
+        adult = add_years(self.ch.loc[child, "dob"].to_numpy(), 18)  # no event from the 18th birthday
         strategy = compliance.front_door(when, ref, compliance.STRATEGY_DELAY_P, "strategy", self.A)
         seen = compliance.front_door(when, ref, compliance.VISIT_DELAY_P, "visit", self.A)
+        strategy, seen = np.where(strategy < adult, strategy, -1), np.where(seen < adult, seen, -1)
         cols = self.person(child, 3)
         cols.update(strategy_discussion_date=fmt_dates(np.where(np.isin(ref, self.t["s47"]["ref"]), strategy, -1)),
                     child_seen_date=fmt_dates(np.where(r["nfa"].to_numpy(), -1, seen)))
@@ -309,7 +311,7 @@ class Exporter:
             second_period_12m="N", legal_status_start_date=fmt_dates(legal_start),
             legal_status=latest["legal"].to_numpy(), latest_review_date=fmt_dates(rev),
             last_visit_date=fmt_dates(visit), permanence_plan=perm, last_iro_date=fmt_dates(iro),
-            last_health_date=fmt_dates(health), last_dental_date=fmt_dates(np.where(age >= 1, dental, -1)),
+            last_health_date=fmt_dates(health), last_dental_date=fmt_dates(np.where((age >= 1) & (dental >= p["dob"].to_numpy()), dental, -1)),
             latest_plan_date=fmt_dates(plan),
             placements_last_12m=n_place.astype(str), cla_end_date=fmt_dates(end),
             reason_ceased=np.where(end >= 0, p["reason"].to_numpy(), ""),
