@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -357,3 +358,37 @@ def test_chapter_builds_without_lists_6_to_9(example, tmp_path):
     nothing = {k: v for k, v in tables.items() if k != "referrals"}
     ch, chapter = _chapter(example, nothing, tmp_path)
     assert chapter.key_message(ch).startswith("**No practice standard can be measured")
+
+
+# ----------------------------------------------------------------------------- comparing teams, by hand
+def test_two_proportion_test_by_hand():
+    from cscbook.methods.compare import two_proportion_test
+
+    # 2 of 20 against 90 of 100: pooled 92/120; se = sqrt(0.76667 x 0.23333 x (1/20 + 1/100)) = 0.10360;
+    # z = (0.1 - 0.9) / 0.10360 = -7.722
+    z, p = two_proportion_test([2, 10], [20, 20], [90, 50], [100, 100])
+    assert z[0] == pytest.approx(-7.722, abs=1e-3) and p[0] < 1e-13
+    assert z[1] == 0 and p[1] == pytest.approx(1.0)
+    z, p = two_proportion_test([5], [5], [10], [10])  # everyone in time: no variation, no evidence
+    assert np.isnan(z[0]) and np.isnan(p[0])
+
+
+def test_team_differences_and_key_message_by_hand():
+    from cscbook.report import practice as chapter
+
+    params = dataclasses.replace(load_params(ROOT / "params" / "example.yaml"), period_end=PE)
+    status = _status([("Team A", 3, 20, 2), ("Team B", 3, 50, 45), ("Team C", 3, 50, 45)])
+    teams = pr.by_team(status, min_cell=5)
+    summary = pd.DataFrame([{"section": pr.CIC, "key": "cla_visits_in_time", "label": "Children in care visited",
+                             "standard": "x", "source": "y", "met": 92, "due": 120, "pct": 100 * 92 / 120,
+                             "not_yet_due": 0, "target": 95.0, "england": np.nan, "england_year": np.nan,
+                             "last_quarter": np.nan, "year_ago": np.nan, "available": True, "note": ""}])  # fmt: skip
+    ch = chapter.PracticeChapter(params, None, summary, {"cla_visits_in_time": teams})
+    diffs = chapter.team_differences(ch).set_index("team")
+    # A: 2/20 against B and C together 90/100 (z = -7.72, far below 0.05 / 3); B: 45/50 against 47/70
+    assert diffs["verdict"].to_dict() == {"Team A": "behind", "Team B": "ahead", "Team C": "ahead"}
+    assert diffs.loc["Team B", "rest_pct"] == pytest.approx(100 * 47 / 70)
+    text = chapter.key_message(ch)
+    assert "0 of the 1 with a local target met it" in text
+    assert "children in care visited: 92 of 120 (77%)" in text
+    assert "Team A (CiC visits)" in text

@@ -206,7 +206,8 @@ def section_notes(ch: PracticeChapter, section: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- tables for readers
 def summary_display(ch: PracticeChapter, section: str | None = None) -> pd.DataFrame:
-    """Standard, what counts, met, due, %, target, England, last quarter, a year ago."""
+    """Standard, what counts, in time, due, %, target, England (year), last quarter, a year ago,
+    not yet due, source."""
     s = ch.summary if section is None else ch.summary[ch.summary["section"] == section]
     s = s[s["available"]]
 
@@ -220,6 +221,7 @@ def summary_display(ch: PracticeChapter, section: str | None = None) -> pd.DataF
         "England": [("" if pd.isna(v) else f"{v:.0f}% ({y:.0f})") for v, y in zip(s["england"], s["england_year"], strict=True)],
         "Last quarter": s["last_quarter"].map(_fmt), "A year ago": s["year_ago"].map(_fmt),
         "Not yet due": s["not_yet_due"].map(lambda v: "" if pd.isna(v) or v == 0 else f"{int(v):,}"),
+        "Source": s["source"],
     })  # fmt: skip
 
 
