@@ -392,3 +392,9 @@ def test_team_differences_and_key_message_by_hand():
     assert "0 of the 1 with a local target met it" in text
     assert "children in care visited: 92 of 120 (77%)" in text
     assert "Team A (CiC visits)" in text
+
+
+def test_pathway_plans_without_the_in_touch_column():
+    cl = frame([{"child_id": "L1", "date_of_birth": "2005-01-15", "pathway_review_date": "2024-07-01"}],
+               ("date_of_birth", "pathway_review_date"))  # fmt: skip
+    assert counts(pr.pathway_plans(cl, PE)) == (1, 1)

@@ -307,7 +307,7 @@ def pathway_plans(cl: pd.DataFrame, pe, months: int = 6) -> pd.DataFrame:
     relevant) or '18-21'. Those who have died are left out."""
     pe = pd.Timestamp(pe)
     band = _age_band(care_leaver_age(cl, pe), {"16-17": (16, 17), "18-21": (18, 21)})
-    died = _text(cl["in_touch"]).eq("DIED").fillna(False) if "in_touch" in cl.columns else False
+    died = _text(cl["in_touch"]).eq("DIED").fillna(False) if "in_touch" in cl.columns else pd.Series(False, index=cl.index)
     df = cl[band.notna() & ~died]
     latest = done_by(df["pathway_review_date"], pe) if "pathway_review_date" in df.columns else pd.Series(pd.NaT, index=df.index)
     met = latest.notna() & (plus_months(latest, months) >= pe)

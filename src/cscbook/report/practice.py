@@ -60,6 +60,11 @@ def _pct(value: float | None) -> float:
     return np.nan if value is None or pd.isna(value) else 100 * float(value)
 
 
+def _reason(results: MeasureResults, key: str) -> str:
+    missing = results.unavailable.get(key)
+    return missing.reason if missing is not None else "this measure was not computed in this run"
+
+
 def england_year(key: str | None, period_end: pd.Timestamp) -> float:
     """The year (ending 31 March) of the England figure shown for ``period_end`` (NaN: none)."""
     if not key:
@@ -86,7 +91,7 @@ def build_chapter(ctx, results: MeasureResults | None = None) -> PracticeChapter
     rows, teams, bands = [], {}, {}
     for key, spec in pr.STANDARDS.items():
         row = results.quarter_row(key)
-        available = key not in results.unavailable
+        available = row is not None and key not in results.unavailable
         status = _quarter_status(key, ctx.tables, params) if available else None
         not_yet = pr.summary(status)["not_yet_due"] if isinstance(status, pd.DataFrame) and spec["snapshot"] else 0
         target = params.targets.get(key)
@@ -99,7 +104,7 @@ def build_chapter(ctx, results: MeasureResults | None = None) -> PracticeChapter
             "england_year": england_year(spec["england"], params.period_end),
             "last_quarter": _pct(results.value(key, "last")), "year_ago": _pct(results.value(key, "year_ago")),
             "available": available,
-            "note": "" if available else f"Not available in this extract: {results.unavailable[key].reason}.",
+            "note": "" if available else f"Not available in this extract: {_reason(results, key)}.",
         })  # fmt: skip
         if isinstance(status, pd.DataFrame) and len(status):
             teams[key] = pr.by_team(status, params.min_cell)
