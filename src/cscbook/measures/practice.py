@@ -487,8 +487,8 @@ def _with_band(fn, band: str):
     return status
 
 
-# key -> (label, function giving the status or events, standard in words, source, needs, snapshot, headline,
-#         england key)
+# Every standard: key -> label, status function, the standard in words (intervals from the parameters),
+# source, tables needed, snapshot (False: monthly events), headline, England benchmark key, section.
 StatusFn = Callable[[Tables, Params], "pd.DataFrame | NotAvailable"]
 STANDARDS: dict[str, dict] = {}
 
@@ -504,7 +504,7 @@ CIC, CP, CIN, LEAVERS, FRONT, PLANS = ("Children in care", "Child protection", "
 _standard("cla_visits_in_time", "Children in care visited within the statutory interval",
           _cla(cla_visits, "last_visit_date", days="cla_visit_days", first_days="cla_visit_first_days",
                long_term_months="cla_visit_long_term_months"),
-          "last social work visit within {cla_visit_days} days (6 weeks) of the period end; within "
+          "last social work visit within {cla_visit_days} days of the period end; within "
           "{cla_visit_long_term_months} months for long-term fostering after its first year; first visit due "
           "{cla_visit_first_days} days after coming into care",
           "Care Planning, Placement and Case Review (England) Regulations 2010, reg. 28; Annex A List 8",
