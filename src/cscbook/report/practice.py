@@ -276,8 +276,10 @@ def plot_standards(ch: PracticeChapter, title: str = "Practice standards at the 
     eng = av["england"].to_numpy(float)
     if np.isfinite(eng).any():
         ax.scatter(eng, y, marker="D", s=40, color=PALETTE[1], label="England", zorder=3)
-    for yi, v in zip(y, av["pct"].to_numpy(float), strict=True):
-        ax.text(min(v + 1, 101), yi, f"{v:.0f}%", va="center", fontsize=9)
+    for yi, v in zip(y, av["pct"].to_numpy(float), strict=True):  # inside the bar, clear of the target tick
+        inside = v >= 15
+        ax.text(v - 1 if inside else v + 1, yi, f"{v:.0f}%", va="center", ha="right" if inside else "left",
+                fontsize=9, color="white" if inside else "black")  # fmt: skip
     ax.set_yticks(y, av["label"])
     ax.set_xlim(0, 108)
     ax.set_xlabel("% of children due who were seen, reviewed or assessed in time")
