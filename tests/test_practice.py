@@ -398,3 +398,17 @@ def test_pathway_plans_without_the_in_touch_column():
     cl = frame([{"child_id": "L1", "date_of_birth": "2005-01-15", "pathway_review_date": "2024-07-01"}],
                ("date_of_birth", "pathway_review_date"))  # fmt: skip
     assert counts(pr.pathway_plans(cl, PE)) == (1, 1)
+
+
+def test_trend_message_starts_with_this_quarter_then_compares():
+    from cscbook.report import practice as chapter
+
+    params = load_params(ROOT / "params" / "example.yaml")
+    row = {"section": pr.CIC, "key": "cla_visits_in_time", "label": "Children in care visited", "standard": "x",
+           "source": "y", "met": 77, "due": 100, "pct": 77.0, "not_yet_due": 0, "target": np.nan,
+           "england": np.nan, "england_year": np.nan, "last_quarter": np.nan, "year_ago": np.nan,
+           "available": True, "note": ""}  # fmt: skip
+    ch = chapter.PracticeChapter(params, None, pd.DataFrame([row]))
+    assert "the trend starts with this quarter" in chapter.trend_message(ch)
+    ch = chapter.PracticeChapter(params, None, pd.DataFrame([{**row, "last_quarter": 70.0}]))
+    assert chapter.trend_message(ch) == "Compared with earlier quarters: children in care visited 77% (70% last quarter)."
