@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ def _quarter(root: Path, as_at: str) -> Context:
     out = root / as_at
     synth_main(argparse.Namespace(out=str(out), seed=SEED, scale=1.0, as_at=as_at, xlsx=False))
     text = (ROOT / "params" / "example.yaml").read_text().replace("data/synthetic", str(out))
-    text = text.replace("period_end: 2024-12-31", f"period_end: {as_at}")
+    text = re.sub(r"(?m)^period_end: \S+", f"period_end: {as_at}", text)
     (root / "params").mkdir(exist_ok=True)
     path = root / "params" / f"{as_at}.yaml"
     path.write_text(text)
