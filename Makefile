@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PARAMS ?= params/example.yaml
 
-.PHONY: book test unit nbval lint refresh-notebooks synth clean benchmark
+.PHONY: book test unit nbval lint refresh-notebooks synth synth-quarters clean benchmark
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ refresh-notebooks: $(STAMP)
 
 synth: $(STAMP)
 	$(BIN)/cscbook synth --out data/synthetic --seed 20250331 --as-at 2025-03-31
+
+# One extract of the synthetic authority per quarter end, each taken ON its quarter end as a
+# real quarter's extract is (git-ignored, data/local/synthetic/<date>/): Annex A holds only the
+# latest visit, review and assessment dates, so a quarter's practice standards are honest only
+# on an extract taken at that quarter's end. Run each quarter's book on its own extract.
+SYNTH_QUARTERS ?= 2023-12-31 2024-03-31 2024-06-30 2024-09-30 2024-12-31
+synth-quarters: $(STAMP)
+	for d in $(SYNTH_QUARTERS); do $(BIN)/cscbook synth --out data/local/synthetic/$$d --seed 20250331 --as-at $$d || exit 1; done
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py

@@ -20,6 +20,8 @@ import yaml
 
 from cscbook.config.errors import UserError
 from cscbook.config.periods import quarter_label
+from cscbook.config.standards import DEFAULTS as PRACTICE_DEFAULTS
+from cscbook.config.standards import PRACTICE_TARGET_KEYS, check_standards
 
 TARGET_KEYS = {
     "contact_decision_1wd": "share of contacts decided within 1 working day",
@@ -29,6 +31,7 @@ TARGET_KEYS = {
     "second_cp_plan": "second or subsequent child protection plans, share of plans started",
     "cla_rate_per_10k": "children in care per 10,000 children",
     "care_leavers_eet": "care leavers aged 19-21 in education, employment or training",
+    **PRACTICE_TARGET_KEYS,
 }
 
 
@@ -56,6 +59,7 @@ class Params:
     notebook_timeout: int = 600
     history: Path | None = None
     chart_changes: dict[str, tuple[pd.Timestamp, ...]] = field(default_factory=dict)
+    practice_standards: dict[str, int] = field(default_factory=lambda: dict(PRACTICE_DEFAULTS))
 
     @property
     def quarter(self) -> str:
@@ -107,6 +111,7 @@ _ALLOWED = {
     "notebook_timeout": int,
     "history": str,
     "chart_changes": dict,
+    "practice_standards": dict,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -312,6 +317,9 @@ def load_params(path: str | Path) -> Params:
             except (ValueError, TypeError):
                 bad.add(f"chart_changes.{key}", f"has {d!r}, which is not a date", _date_fix(d))
         chart_changes[str(key)] = tuple(sorted(parsed))
+    standards, problems = check_standards(raw.get("practice_standards"))
+    for problem in problems:
+        bad.add(*problem)
 
     bad.raise_any()
     return Params(
@@ -330,4 +338,5 @@ def load_params(path: str | Path) -> Params:
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
         history=(root / raw["history"]).resolve() if raw.get("history") else None,
         chart_changes=chart_changes,
+        practice_standards=standards,
     )

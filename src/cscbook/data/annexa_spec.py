@@ -69,6 +69,15 @@ _ALLOCATION = (
     Column("Allocated Team", "allocated_team", "str", required=False, aliases=("Team",)),
     Column("Allocated Worker", "allocated_worker", "str", required=False, aliases=("Worker",)),
 )
+# Optional columns real systems export for the practice standards (not in Ofsted's template).
+_PLAN = Column("Date of Latest Plan", "latest_plan_date", "date", required=False, extra=True,
+               aliases=("Latest Plan Date", "Date of Last Plan", "Plan Date", "Date Plan Last Updated"))
+_FRONT_DOOR_DATES = (
+    Column("Date of Strategy Discussion", "strategy_discussion_date", "date", required=False, extra=True,
+           aliases=("Strategy Discussion Date", "Date of Strategy Meeting", "Strategy Meeting Date")),
+    Column("Date Child Seen", "child_seen_date", "date", required=False, extra=True,
+           aliases=("Date Child First Seen", "Date First Seen", "Child Seen Date", "Date of First Visit")),
+)
 
 LISTS: dict[int, AnnexAList] = {
     1: AnnexAList(
@@ -143,6 +152,7 @@ LISTS: dict[int, AnnexAList] = {
                 aliases=("Primary Need",),
             ),
         )
+        + _FRONT_DOOR_DATES
         + _ALLOCATION,
     ),
     4: AnnexAList(
@@ -225,7 +235,8 @@ LISTS: dict[int, AnnexAList] = {
             Column("Reason for Closure", "closure_reason", "code", codes.CIN_CLOSURE_REASON, required=False),
             Column("Case Status", "case_status", "code", codes.CASE_STATUS, required=False),
         )
-        + _ALLOCATION,
+        + _ALLOCATION
+        + (_PLAN,),
     ),
     7: AnnexAList(
         7,
@@ -254,7 +265,8 @@ LISTS: dict[int, AnnexAList] = {
                 aliases=("Number of Previous CP Plans",),
             ),
         )
-        + _ALLOCATION,
+        + _ALLOCATION
+        + (_PLAN,),
     ),
     8: AnnexAList(
         8,
@@ -325,7 +337,8 @@ LISTS: dict[int, AnnexAList] = {
                 required=False,
             ),
         )
-        + _ALLOCATION,
+        + _ALLOCATION
+        + (_PLAN,),
     ),
     9: AnnexAList(
         9,

@@ -195,3 +195,4 @@ register(Measure(
     compute=average_caseload, unit="children", higher_is_better=False, chapter=CASELOADS,
     headline=True, snapshot=True,
 ))  # fmt: skip
+import cscbook.measures.practice  # noqa: F401,E402

@@ -18,6 +18,7 @@ import pandas as pd
 
 from cscbook.data.annexa_spec import LISTS
 from cscbook.synth import allocation, planted
+from cscbook.synth import practice as compliance
 from cscbook.synth.allocation import unit
 from cscbook.synth.current_case import current_cases
 from cscbook.synth.days import add_years, age_years, day, to_dt64
@@ -30,14 +31,14 @@ AS_AT_DEPENDENT = {
     "referrals": ["age_years"],
     "assessments": ["age_years", "allocated_team", "allocated_worker"],
     "s47": ["age_years", "allocated_team", "allocated_worker"],
-    "cin": ["age_years", "last_seen_date", "case_status", "allocated_team", "allocated_worker"],
+    "cin": ["age_years", "last_seen_date", "case_status", "allocated_team", "allocated_worker", "latest_plan_date"],
     "cp_plans": ["age_years", "last_visit_date", "latest_review_date", "latest_category", "allocated_team",
-                 "allocated_worker"],
+                 "allocated_worker", "latest_plan_date"],
     "cla": ["age_years", "legal_status_start_date", "legal_status", "latest_review_date", "last_visit_date",
             "last_iro_date", "last_health_date", "last_dental_date", "placements_last_12m",
             "placement_start_date", "placement_type", "placement_provider", "placement_postcode",
             "placement_urn", "placement_location", "la_of_placement", "missing_episodes_12m",
-            "absent_episodes_12m", "permanence_plan", "allocated_team", "allocated_worker"],
+            "absent_episodes_12m", "permanence_plan", "allocated_team", "allocated_worker", "latest_plan_date"],
     "care_leavers": ["age_years", "allocated_team", "allocated_worker", "eligibility", "pathway_review_date",
                      "in_touch", "latest_contact_date", "accommodation", "accommodation_suitability", "activity"],
 }  # fmt: skip
@@ -149,7 +150,14 @@ class Exporter:
         keep = ((r["referral"] >= self.ws) & (r["referral"] <= self.A)).to_numpy()
         r, prev = r[keep], prev[keep]
         child = r["child"].to_numpy()
+        ref, when = r["ref"].to_numpy(), r["referral"].to_numpy()
+        adult = add_years(self.ch.loc[child, "dob"].to_numpy(), 18)  # no event from the 18th birthday
+        strategy = compliance.front_door(when, ref, compliance.STRATEGY_DELAY_P, "strategy", self.A)
+        seen = compliance.front_door(when, ref, compliance.VISIT_DELAY_P, "visit", self.A)
+        strategy, seen = np.where(strategy < adult, strategy, -1), np.where(seen < adult, seen, -1)
         cols = self.person(child, 3)
+        cols.update(strategy_discussion_date=fmt_dates(np.where(np.isin(ref, self.t["s47"]["ref"]), strategy, -1)),
+                    child_seen_date=fmt_dates(np.where(r["nfa"].to_numpy(), -1, seen)))
         cols.update(referral_date=fmt_dates(r["referral"]), referral_source=r["source"].to_numpy(),
                     referral_nfa=np.where(r["nfa"].to_numpy(), "Y", "N"), referrals_last_12m=prev.astype(str),
                     primary_need=r["need"].to_numpy(), _sort1=r["referral"].to_numpy(),
@@ -214,11 +222,14 @@ class Exporter:
             [closure >= 0, in_care, on_plan, c["auth"].to_numpy() > self.A], ["CLOSED", "LAC", "CPP", "ASMT"], "CINP"
         )
         need = c["need"].to_numpy()
-        seen = np.maximum(on - np.floor(unit(ref, 13) * 21).astype(np.int64), c["start"].to_numpy())
+        alloc = self.allocated(child, on)
+        team, start = alloc["allocated_team"], c["start"].to_numpy()
+        seen = compliance.working_days_back("cin_seen", ref, on, team, start, 20, (21, 40))
+        plan = compliance.days_back("cin_plan", ref, on, team, start, 85, (100, 160))
         cols = self.person(child, 6)
         cols.update(cin_start_date=fmt_dates(c["start"]), primary_need=need, last_seen_date=fmt_dates(seen),
                     cin_closure_date=fmt_dates(closure), closure_reason=np.where(closure >= 0, c["reason"], ""),
-                    case_status=status, _sort1=c["start"].to_numpy(), **self.allocated(child, on))
+                    case_status=status, latest_plan_date=fmt_dates(plan), _sort1=c["start"].to_numpy(), **alloc)
         return self.frame(6, cols, [])
 
     def list7(self) -> pd.DataFrame:
@@ -228,18 +239,20 @@ class Exporter:
         on = np.where(end >= 0, end, self.A)
         start = p["start"].to_numpy()
         ref = p["ref"].to_numpy()
-        visit = np.maximum(on - np.floor(unit(ref, 17) * 10).astype(np.int64), start)
-        k = np.floor((on - start - 91) / 182).astype(np.int64)
-        review = np.where(on - start >= 91, start + 91 + np.maximum(k, 0) * 182, -1)
-        u = unit(ref, 19)
         child = p["child"].to_numpy()
+        alloc = self.allocated(child, on)
+        team = alloc["allocated_team"]
+        visit = compliance.working_days_back("cp_visits", ref, on, team, start, 10, (11, 20))
+        review = compliance.reviews("cp_reviews", ref, on, team, start, 84, 262, 178)
+        plan = compliance.days_back("cp_plan", ref, on, team, start, 85, (100, 160))
+        u = unit(ref, 19)
         cols = self.person(child, 7)
         cols.update(cp_start_date=fmt_dates(start), initial_category=p["initial_category"].to_numpy(),
                     latest_category=np.where(review >= 0, p["latest_category"], p["initial_category"]),
                     last_visit_date=fmt_dates(visit), seen_alone=np.select([u < 0.8, u < 0.95], ["Y", "N"], "U"),
                     latest_review_date=fmt_dates(review), cp_end_date=fmt_dates(end),
                     epo_last_6m=np.where(unit(ref, 23) < 0.03, "Y", "N"), previous_cp_plans=p["previous"].astype(str),
-                    _sort1=start, **self.allocated(child, on))
+                    latest_plan_date=fmt_dates(plan), _sort1=start, **alloc)
         return self.frame(7, cols, [])
 
     def current_episodes(self, A: int) -> pd.DataFrame:
@@ -272,9 +285,10 @@ class Exporter:
         pid = p["period"].to_numpy()
         child = p["child"].to_numpy()
         tic = on - start
-        rev = np.where(tic >= 119, start + 119 + np.floor((tic - 119) / 182).astype(np.int64) * 182,
-                       np.where(tic >= 28, start + 28, -1))
         age = age_years(p["dob"].to_numpy(), on)
+        alloc = self.allocated(child, on)
+        team = alloc["allocated_team"]
+        rev = compliance.reviews("cla_reviews", pid, on, team, start, 25, 113, 178)
         ptype = latest["placement_type"].to_numpy()
         postcode = latest["pl_post"].to_numpy().astype(str)
         inside = np.char.startswith(postcode, "WM")
@@ -284,24 +298,28 @@ class Exporter:
             ["ADOPTION", "SUPPORTED_LIVING", "LT_FOSTERING", "RETURN", "RETURN"],
             np.where(unit(pid, 31) < 0.5, "LT_FOSTERING", "SGO_CAO"),
         )
+        long_term = (perm == "LT_FOSTERING") & (place_start <= on - 365)
+        visit = compliance.days_back("cla_visits", pid, on, team, start, np.where(long_term, 88, 42), (93, 130))
+        iro = compliance.days_back("cla_iro", pid, on, team, start, 175, (190, 250))
+        health = compliance.cla_health(pid, on, team, start, p["dob"].to_numpy())
+        dental = compliance.days_back("cla_dental", pid, on, team, start, 355, (372, 500), before_start=True)
+        plan = compliance.days_back("cla_plan", pid, on, team, start, 175, (190, 250))
         mis = np.where(age >= 12, np.floor(-np.log(1 - unit(pid * 3 + on // 365, 37)) * 0.8), 0).astype(np.int64)
         cols = self.person(child, 8)
         cols.update(
             uasc="N", cla_start_date=fmt_dates(start), category_of_need=p["need"].to_numpy(),
             second_period_12m="N", legal_status_start_date=fmt_dates(legal_start),
             legal_status=latest["legal"].to_numpy(), latest_review_date=fmt_dates(rev),
-            last_visit_date=fmt_dates(np.maximum(on - np.floor(unit(pid, 41) * 42).astype(np.int64), start)),
-            permanence_plan=perm,
-            last_iro_date=fmt_dates(np.maximum(on - np.floor(unit(pid, 43) * 90).astype(np.int64), start)),
-            last_health_date=fmt_dates(np.maximum(on - np.floor(unit(pid, 47) * 300).astype(np.int64), start)),
-            last_dental_date=fmt_dates(np.where(age >= 1, np.maximum(on - np.floor(unit(pid, 53) * 330).astype(np.int64), start), -1)),
+            last_visit_date=fmt_dates(visit), permanence_plan=perm, last_iro_date=fmt_dates(iro),
+            last_health_date=fmt_dates(health), last_dental_date=fmt_dates(np.where((age >= 1) & (dental >= p["dob"].to_numpy()), dental, -1)),
+            latest_plan_date=fmt_dates(plan),
             placements_last_12m=n_place.astype(str), cla_end_date=fmt_dates(end),
             reason_ceased=np.where(end >= 0, p["reason"].to_numpy(), ""),
             placement_start_date=fmt_dates(place_start), placement_type=ptype,
             placement_provider=latest["provider"].to_numpy(), placement_postcode=postcode,
             placement_urn=latest["urn"].to_numpy(), placement_location=np.where(inside, "IN", "OUT"),
             la_of_placement=la, missing_episodes_12m=mis.astype(str), absent_episodes_12m=(mis // 2).astype(str),
-            _sort1=start, **self.allocated(child, on),
+            _sort1=start, **alloc,
         )  # fmt: skip
         return self.frame(8, cols, [])
 
@@ -325,13 +343,20 @@ class Exporter:
         key = lv["child"].to_numpy()
         # a care leaver until the 22nd birthday: later rows show the allocation they closed with
         on = np.minimum(add_years(dob, 22) - 1, self.A)
+        alloc = self.allocated(key, on)
+        at = np.full(len(lv), self.A, dtype=np.int64)
+        pathway = np.where(age < 18,
+                           compliance.days_back("pathway_16_17", key, at, alloc["allocated_team"], left, 175, (190, 300),
+                                        before_start=True),
+                           compliance.days_back("pathway_18_21", key, at, alloc["allocated_team"], left, 175, (190, 300),
+                                        before_start=True))  # fmt: skip
         cols = self.person(key, 9)
         cols.update(
-            uasc="N", **self.allocated(key, on),
+            uasc="N", **alloc,
             personal_advisor=allocation.worker(np.full(len(lv), allocation.CL, dtype=object),
                                                self.u[key, allocation.PA_COLUMN], self.w.scale),
             eligibility=np.where(former, "FORMER_RELEVANT", "RELEVANT"),
-            pathway_review_date=fmt_dates(np.maximum(self.A - np.floor(unit(key, 59) * 180).astype(np.int64), left)),
+            pathway_review_date=fmt_dates(pathway),
             in_touch=in_touch, latest_contact_date=fmt_dates(np.where(yes, contact, -1)),
             accommodation=np.where(yes, pick["accommodation"], ""),
             accommodation_suitability=np.where(yes, pick["suitability"], ""),

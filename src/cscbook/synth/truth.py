@@ -119,7 +119,14 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
              "value": float(sum(planted.DECISION_DELAY_P[:2]))},
         ],  # fmt: skip
         "as_at_dependent_columns": _as_at_dependent(),
+        "practice": _practice(),
     }
+
+
+def _practice() -> dict:
+    from cscbook.synth.practice import truth as practice_truth
+
+    return practice_truth()
 
 
 def _as_at_dependent() -> dict[str, list[str]]:
