@@ -328,9 +328,12 @@ def _chapter(ctx, tables, tmp_path):
 
     params = dataclasses.replace(ctx.params, project_root=tmp_path)
     sub = Context(params, tables, ctx.dq_log, ctx.accounting)
-    ch = chapter.build_chapter(sub)
-    paths = chapter.save_outputs(ch)
-    assert all(p.is_file() for p in paths.values())
+    from cscbook.measures.compute import compute_all
+
+    results = compute_all(tables, params)
+    built = chapter.build(sub, results)
+    assert {"pr_figure", "pr_teams_figure"} <= set(built.figures) and "practice_standards" in built.saved
+    ch = chapter.build_chapter(sub, results)
     assert chapter.key_message(ch) and chapter.trend_message(ch)
     return ch, chapter
 

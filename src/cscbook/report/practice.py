@@ -25,7 +25,8 @@ from cscbook.measures import practice as pr
 from cscbook.measures.compute import MeasureResults, compute_all
 from cscbook.measures.registry import NotAvailable
 from cscbook.methods.compare import two_proportion_test
-from cscbook.report.outputs import NEUTRAL, PALETTE, save_figure, save_table
+from cscbook.report.chapter import Chapter, Figure
+from cscbook.report.outputs import NEUTRAL, PALETTE
 
 ALL_TEAMS = "All teams"
 SECTIONS = (pr.CIC, pr.CP, pr.CIN, pr.LEAVERS, pr.FRONT, pr.PLANS)
@@ -317,15 +318,28 @@ def plot_teams(ch: PracticeChapter, title: str = "Practice standards by team"):
     return fig
 
 
-def save_outputs(ch: PracticeChapter) -> dict[str, object]:
-    """Save the chapter's tables and figures; return the figures' paths by name."""
-    p = ch.params
-    save_table(ch.summary.drop(columns=["source"]), p, "practice_standards")
-    teams = [t.assign(key=k) for k, t in ch.teams.items()]
-    if teams:
-        save_table(pd.concat(teams, ignore_index=True), p, "practice_standards_by_team")
-    bands = [b.assign(key=k) for k, b in ch.bands.items()]
-    if bands:
-        save_table(pd.concat(bands, ignore_index=True), p, "practice_standards_by_age")
-    return {"standards": save_figure(plot_standards(ch), p, "practice_standards"),
-            "teams": save_figure(plot_teams(ch), p, "practice_standards_by_team")}  # fmt: skip
+SECTIONS = ("Children in care", "Child protection", "Children in need", "Care leavers", "Front door", "Up-to-date plans")
+
+
+def build(ctx, results: MeasureResults) -> Chapter:
+    """The practice chapter for the notebook: sentences, a summary table per section, teams, age bands, figures."""
+    ch = build_chapter(ctx, results)
+    out = Chapter(text={"pr_quarter": ctx.params.quarter_title, "pr_authority": ctx.params.authority},
+                  markdown={"pr_message": key_message(ch), "pr_trend": trend_message(ch)})  # fmt: skip
+    for i, section in enumerate(SECTIONS, start=1):
+        shown = summary_display(ch, section)
+        shown.attrs["caption"] = f"{section}: practice standards at the period end"
+        out.shown[f"pr_section_{i}"] = shown
+        out.markdown[f"pr_section_{i}_notes"] = "\n\n".join(section_notes(ch, section))
+    out.shown["pr_teams"] = team_display(ch)
+    out.shown["pr_teams"].attrs["caption"] = "Practice standards by team"
+    out.shown["pr_bands"] = band_display(ch)
+    out.shown["pr_bands"].attrs["caption"] = "Health assessments by age band"
+    out.figures = {"pr_figure": Figure(plot_standards(ch), "practice_standards"),
+                   "pr_teams_figure": Figure(plot_teams(ch), "practice_standards_by_team")}  # fmt: skip
+    out.saved["practice_standards"] = ch.summary.drop(columns=["source"])
+    if ch.teams:
+        out.saved["practice_standards_by_team"] = pd.concat([t.assign(key=k) for k, t in ch.teams.items()], ignore_index=True)
+    if ch.bands:
+        out.saved["practice_standards_by_age"] = pd.concat([b.assign(key=k) for k, b in ch.bands.items()], ignore_index=True)
+    return out
