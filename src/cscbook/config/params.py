@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from cscbook.config.errors import UserError
+from cscbook.config.local_measures import LocalMeasures, parse_local_measures
 from cscbook.config.periods import quarter_label
 
 TARGET_KEYS = {
@@ -54,6 +55,7 @@ class Params:
     commentary: Path | None = None
     notebook_timeout: int = 600
     history: Path | None = None
+    local_measures: LocalMeasures = field(default_factory=LocalMeasures)
 
     @property
     def quarter(self) -> str:
@@ -100,6 +102,7 @@ _ALLOWED = {
     "commentary": str,
     "notebook_timeout": int,
     "history": str,
+    "local_measures": dict,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -250,6 +253,9 @@ def load_params(path: str | Path) -> Params:
         if not commentary.is_file():
             bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
 
+    local = parse_local_measures(raw.get("local_measures"), root, bad)
+    targets.update({k: s.target for k, s in local.measures.items() if s.target is not None})
+
     bad.raise_any()
     return Params(
         authority=raw["authority"],
@@ -266,4 +272,5 @@ def load_params(path: str | Path) -> Params:
         commentary=commentary,
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
         history=(root / raw["history"]).resolve() if raw.get("history") else None,
+        local_measures=local,
     )

@@ -55,6 +55,13 @@ def read_all(params: Params) -> Context:
         tables.update(res.tables)
         logs.append(res.log)
         accounts.append(res.accounting)
+    if params.local_measures.file is not None:  # checked and cut at the period end by its reader
+        from cscbook.data.local_measures import read_for_params
+
+        res = read_for_params(params)
+        tables.update(res.tables)
+        logs.append(res.log)
+        accounts.append(res.accounting)
     tables = restrict_tables(tables, params.period_end)
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
     acc = pd.concat(accounts, ignore_index=True) if accounts else pd.DataFrame()
@@ -64,7 +71,7 @@ def read_all(params: Params) -> Context:
 def fingerprint(params: Params) -> str:
     """A digest of the parameter file and of every input file's name, size and modification time."""
     digest = hashlib.sha256(params.source_file.read_bytes())
-    for root in (*params.annex_a, *params.ssda903):
+    for root in (*params.annex_a, *params.ssda903, *filter(None, [params.local_measures.file])):
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for f in files:
             st = f.stat()

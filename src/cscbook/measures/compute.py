@@ -24,7 +24,7 @@ and no signal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +33,7 @@ import pandas as pd
 from cscbook.config.params import Params
 from cscbook.config.periods import last_quarter_end, month_start, quarter, quarter_name, year_ago_end
 from cscbook.data.reference import benchmark
+from cscbook.measures.local import declared_measures
 from cscbook.measures.registry import Measure, NotAvailable, all_measures, missing_tables
 from cscbook.methods import spc
 from cscbook.methods.intervals import poisson_exact, wilson
@@ -120,15 +121,21 @@ def direction(this: float | None, previous: float | None, higher_is_better: bool
 
 
 def signal(measure: Measure, monthly: pd.DataFrame, period_end: pd.Timestamp) -> str:
-    """The SPC reading of the quarter ending ``period_end`` (module docstring)."""
-    if measure.kind not in ("proportion", "count"):
+    """The SPC reading of the quarter ending ``period_end`` (module docstring).
+
+    A measure may name its chart (``chart``: "p", "xmr" or None, as local measures do,
+    ``cscbook.measures.local``); by default a p-chart for proportions, XmR for counts.
+    """
+    default = "p" if measure.kind == "proportion" else "xmr" if measure.kind == "count" else None
+    chart_kind = getattr(measure, "chart", default)
+    if chart_kind is None:
         return NOT_ASSESSED_STOCK if not measure.snapshot else NOT_ASSESSED
     df = monthly.assign(month=pd.to_datetime(monthly["month"]))
     df = df[df["month"] <= period_end].sort_values("month").set_index("month")
     months = quarter(period_end).months
     if len(df) < MIN_MONTHS_FOR_SIGNAL or df.index[-1] != months[-1]:
         return NOT_ASSESSED
-    if measure.kind == "proportion":
+    if chart_kind == "p":
         if (df["denominator"] <= 0).any():
             df = df[df["denominator"] > 0]
         chart = spc.p_chart(df["numerator"].astype(float), df["denominator"].astype(float))
@@ -192,14 +199,19 @@ def _rows(measure: Measure, monthly: pd.DataFrame, params: Params) -> list[dict]
     return rows
 
 
-def compute_all(tables: Mapping[str, pd.DataFrame], params: Params) -> MeasureResults:
-    """Compute every registered measure once (module docstring).
+def compute_all(
+    tables: Mapping[str, pd.DataFrame], params: Params, keys: Iterable[str] | None = None
+) -> MeasureResults:
+    """Compute every registered measure once (module docstring), and the local measures declared in
+    the parameters (``cscbook.measures.local``); only those in ``keys`` when given.
 
     A measure whose tables are absent, or whose function returns ``NotAvailable``, gets one
     quarter row with ``available`` False and the reason in ``note``. Anything else a measure
     function raises is a bug and stops the run.
     """
-    measures = {m.key: m for m in all_measures()}
+    measures = {m.key: m for m in all_measures() + declared_measures(params)}
+    if keys is not None:
+        measures = {k: measures[k] for k in keys}
     out = MeasureResults(params.period_end, measures)
     rows: list[dict] = []
     for key, m in measures.items():
