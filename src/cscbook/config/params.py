@@ -29,6 +29,7 @@ TARGET_KEYS = {
     "second_cp_plan": "second or subsequent child protection plans, share of plans started",
     "cla_rate_per_10k": "children in care per 10,000 children",
     "care_leavers_eet": "care leavers aged 19-21 in education, employment or training",
+    "caseload_per_worker": "average children per social worker (the upper end of the local target range)",
 }
 
 
@@ -116,7 +117,7 @@ _NoDatesLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_PROPORTION_TARGETS = {k for k in TARGET_KEYS if k != "cla_rate_per_10k"}
+_PROPORTION_TARGETS = {k for k in TARGET_KEYS if k not in ("cla_rate_per_10k", "caseload_per_worker")}
 _INTERVENTION_KEYS = {"name", "date", "description"}
 
 

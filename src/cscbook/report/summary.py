@@ -30,7 +30,7 @@ import pandas as pd
 from cscbook.measures.headline import HeadlineMeasure, period_value, quarter_months
 from cscbook.methods import spc
 
-CHAPTER_MODULES = ("cscbook.measures.front_door", "cscbook.measures.rereferrals", "cscbook.report.children_in_care", "cscbook.measures.caseloads")
+CHAPTER_MODULES = ("cscbook.measures.front_door", "cscbook.measures.rereferrals", "cscbook.report.children_in_care", "cscbook.measures.caseloads", "cscbook.report.workforce")
 
 NO_CHANGE_PROPORTION = 0.005  # half a percentage point
 NO_CHANGE_RELATIVE = 0.01  # 1% of last quarter's value

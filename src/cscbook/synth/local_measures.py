@@ -17,7 +17,12 @@ import pandas as pd
 from cscbook.synth import planted
 
 FILE = "local_measures.csv"
-SEED_OFFSET = 13
+# The generator's seed is the authority's seed + SEED_OFFSET. Over offsets 0-39 (file to March
+# 2025, read for Q3 2024-25) the planted agency shift reads as special-cause improvement in
+# that quarter for 39 of 40, and each steady series shows a chance special cause in it for 1-3
+# of 40 (about 40% of offsets have at least one among the ten steady series). The example uses the first offset with the shift found and
+# no chance signal in that quarter, so that the example reads cleanly; a test checks both.
+SEED_OFFSET = 4
 ESTABLISHMENT = 240  # social work posts
 AGENCY_BEFORE, AGENCY_AFTER, DRIVE = 0.26, 0.19, "2024-04-01"
 VACANCY = 0.10
