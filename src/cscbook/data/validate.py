@@ -130,9 +130,8 @@ def _check_usable(res: dq.ReadResult) -> None:
 def main(args) -> int:
     """Run ``cscbook validate``; returns 0 when the data are usable, raises UserError otherwise."""
     from cscbook.data.ingest import read_annex_a
-    from cscbook.data.ssda903 import read_ssda903
-
     from cscbook.data.local_measures import split_paths, validate_files
+    from cscbook.data.ssda903 import read_ssda903
 
     local, paths = split_paths(list(args.paths))
     annex, ssda, notes = classify(paths) if paths else ([], [], [])
