@@ -131,14 +131,15 @@ def messages(rows: pd.DataFrame) -> list[str]:
 def caseload_link(ch: WorkforceChapter) -> str:
     """The extract's caseloads linked to the workforce figures in one or two sentences."""
     p = ch.params
-    parts = []
+    first = ""
     if ch.caseloads is not None:
         total = ch.caseloads[ch.caseloads["team"] == cl.TOTAL].iloc[0]
         if pd.notna(total["mean"]):
             target = p.targets.get("caseload_per_worker")
-            against = f" against a target of at most {target:g}" if target is not None else ""
-            parts.append(f"On {p.period_end:%-d %B %Y} social workers held an average of {total['mean']:.1f} "
-                         f"children each (range {total['min']} to {total['max']}; from the extract){against}")  # fmt: skip
+            against = f", against a target of at most {target:g}" if target is not None else ""
+            first = (f"On {p.period_end:%-d %B %Y} social workers held an average of {total['mean']:.1f} children "
+                     f"each (range {total['min']} to {total['max']}; counted from the extract){against}.")  # fmt: skip
+    parts = []
     res = ch.results
     if res is not None:
         for key, words in (("agency_share", "agency staff covered {v} of social work posts"),
@@ -148,11 +149,14 @@ def caseload_link(ch: WorkforceChapter) -> str:
             if v is not None:
                 m = res.measures[key]
                 parts.append(words.format(v=fmt_value(v, m.kind, "" if m.kind == "mean" else m.unit)))
-    if not parts:
+    if not first and not parts:
         return ("Caseloads cannot be set beside the workforce figures: the extract records no allocated worker "
                 "and there is no local measures file.")  # fmt: skip
-    text = "; ".join(parts) + " in the quarter." if len(parts) > 1 else parts[0] + "."
-    return text[0].upper() + text[1:]
+    second = ""
+    if parts:
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        second = f"This quarter {listed}."
+    return " ".join(t for t in (first, second) if t)
 
 
 def _chart(m: Measure, series: pd.DataFrame) -> pd.DataFrame:
