@@ -19,7 +19,6 @@ from cscbook.config.params import load_params
 from cscbook.data import dq
 from cscbook.data.context import Context, read_all
 from cscbook.data.local_measures import (
-    AFTER_PERIOD,
     UNDECLARED,
     ZERO_DENOMINATOR,
     parse_month,
@@ -38,8 +37,8 @@ def decl(kind: str, **kw) -> dict:
 
 
 DECLARED = {
-    "agency_share": decl("proportion", better="lower", target=0.15, on_date=True, england="sw_agency_rate"),
-    "audits_done": decl("count"),
+    "agency_share": decl("proportion", label="Agency share", better="lower", target=0.15, on_date=True, england="sw_agency_rate"),
+    "audits_done": decl("count", label="Audits done"),
     "nqsw_in_post": decl("stock"),
     "turnover_per_100": decl("rate", better="lower"),
     "iro_caseload": decl("mean", better="lower"),
@@ -153,8 +152,8 @@ def test_in_file_but_not_declared_is_a_warning(tmp_path: Path) -> None:
 def test_months_after_the_period_end_are_left_for_later(tmp_path: Path) -> None:
     body = GOOD + "audits_done,2025-01,,,9,\n"
     p, res, r = results(setup(tmp_path, body))
-    later = res.log[res.log["reason"] == AFTER_PERIOD]
-    assert list(later["value"]) == ["2025-01"] and list(later["severity"]) == [dq.INFO]
+    assert "1 row for months after the period end (January 2025 to January 2025)" in res.notes[0]
+    assert res.log.empty
     acc = res.accounting.iloc[0]
     assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (16, 15, 1)
     assert r.series["audits_done"]["month"].max() == pd.Timestamp("2024-12-01")
@@ -328,3 +327,17 @@ def test_notebooks_build_without_a_local_measures_file(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr[-2000:]
         if name.startswith("06"):
             assert "No local measures file is named in the parameters" in out.read_text()
+
+
+def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
+    body = GOOD + "agency_share,2024-12,1,3,,Tiny\nagency_share,2024-12,6,30,,Big\naudits_done,2024-12,,,2,Tiny\n"
+    ctx = read_all(load_params(setup(tmp_path, body)))
+    ch = workforce.build(ctx)
+    teams = workforce.team_table(ch).set_index(["Measure", "Team"])["December 2024"]
+    label = DECLARED["agency_share"]["label"]
+    assert teams[(label, "Tiny")] == "not shown (fewer than 5)"  # 1 of 3 posts would describe one worker
+    assert teams[(label, "Big")] == "20.0%"  # 6 / 30
+    assert teams[(label, "Tiny")] == teams[(DECLARED["audits_done"]["label"], "Tiny")]  # a count of 2
+    assert ch.results.value("agency_share") == pytest.approx(36 / 300)  # the authority-wide rows, not the teams
+    defs = workforce.definitions(ch).set_index("Kind")["Control chart"]
+    assert defs["stock"] == "none (a count on a date)" and defs["proportion"] == "XmR chart"  # on a date

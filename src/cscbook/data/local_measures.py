@@ -23,9 +23,10 @@ without the figures its kind needs; the same measure, month and team twice.
 Kept and logged (the data-quality log, table ``local_measures``): a measure the parameters do
 not declare (warning: kept in the table, not reported); a month with a zero denominator
 (warning: no percentage for that month); a value given beside a proportion's numerator and
-denominator (warning: ignored); a column the book does not use (warning, once). Excluded and
-logged: a month after the period end (info: it belongs to a later quarter, no look-ahead).
-Gaps (a declared measure missing a month inside its span) are listed in the notes.
+denominator (warning: ignored); a column the book does not use (warning, once). Excluded, and
+counted in the notes and the row accounting: months after the period end (they belong to later
+quarters: no look-ahead). Gaps (a declared measure missing a month inside its span) and declared
+measures with no rows are listed in the notes.
 """
 
 from __future__ import annotations
@@ -248,15 +249,19 @@ def read_local_measures(
     logs.append(dq.issues(df, is_prop & df["value"].notna(), column="value", reason=VALUE_IGNORED,
                           severity=dq.WARNING, **log_kw))  # fmt: skip
     df.loc[is_prop, "value"] = np.nan
+    notes = []
     if period_end is not None:
         later = df["month"] > pd.Timestamp(period_end)
-        logs.append(dq.issues(df, later, column="month", reason=AFTER_PERIOD, severity=dq.INFO,
-                              values=df["month"].dt.strftime("%Y-%m"), **log_kw))  # fmt: skip
+        if later.any():
+            first_m, last_m = df.loc[later, "month"].min(), df.loc[later, "month"].max()
+            n = int(later.sum())
+            notes.append(f"{n:,} row{'s' if n != 1 else ''} for months {AFTER_PERIOD} ({first_m:%B %Y} to {last_m:%B %Y}) "
+                         "are left for later quarters (no look-ahead).")  # fmt: skip
         df = df[~later]
     kept = df.sort_values(["measure", "team", "month"], kind="stable")
     table = kept[COLUMNS].reset_index(drop=True)
     res = dq.ReadResult({TABLE: table}, dq.concat_logs(logs), dq.accounting(TABLE, read, kept, [str(path)]))
-    res.notes += gaps(table, list(declared) if declared is not None else None)
+    res.notes += notes + gaps(table, list(declared) if declared is not None else None)
     return res
 
 

@@ -48,6 +48,7 @@ class WorkforceChapter:
     results: MeasureResults | None = None
     caseloads: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
 
     @property
     def available(self) -> bool:
@@ -66,7 +67,48 @@ def build(ctx: Any) -> WorkforceChapter:
         return ch
     ch.results = compute_all(ctx.tables, p, keys=[m.key for m in ch.measures])
     ch.notes = gaps(table, list(p.local_measures.measures))
+    ch.table = table
     return ch
+
+
+def definitions(ch: WorkforceChapter) -> pd.DataFrame:
+    """Each local measure's definition, source, kind and control chart (for readers and inspectors)."""
+    chart = {"p": "p-chart", "xmr": "XmR chart", None: "none (a count on a date)"}
+    return pd.DataFrame({
+        "Measure": [m.label for m in ch.measures],
+        "Definition": [m.definition for m in ch.measures],
+        "Source": [m.source for m in ch.measures],
+        "Kind": [m.kind for m in ch.measures],
+        "Control chart": [chart[getattr(m, "chart", None)] for m in ch.measures],
+    })  # fmt: skip
+
+
+def team_table(ch: WorkforceChapter) -> pd.DataFrame:
+    """The period end month's figures by team, from rows with a team, with small numbers suppressed.
+
+    Disclosure (``disclosure.min_cell``): a team's proportion whose denominator is below
+    min_cell is not shown, nor a count of 1 to min_cell - 1 (a team of three posts with one
+    agency worker would describe one person).
+    """
+    t = ch.table
+    if t is None or t.empty or not (t["team"] != "").any():
+        return pd.DataFrame()
+    month = ch.params.period_end.to_period("M").to_timestamp()
+    rows = t[(t["team"] != "") & (pd.to_datetime(t["month"]) == month) & t["measure"].isin([m.key for m in ch.measures])]
+    kinds = {m.key: m for m in ch.measures}
+    hidden = f"not shown (fewer than {ch.params.min_cell})"
+    figures = []
+    for r in rows.itertuples():
+        m = kinds[r.measure]
+        if m.kind == "proportion":
+            small = pd.isna(r.denominator) or r.denominator < ch.params.min_cell
+            figures.append(hidden if small else fmt_value(r.numerator / r.denominator if r.denominator else np.nan, "proportion"))
+        elif m.kind in ("count", "stock") and 0 < r.value < ch.params.min_cell:
+            figures.append(hidden)
+        else:
+            figures.append(fmt_value(r.value, m.kind, m.unit))
+    return pd.DataFrame({"Measure": [kinds[k].label for k in rows["measure"]], "Team": rows["team"].to_list(),
+                         f"{month:%B %Y}": figures})  # fmt: skip
 
 
 def no_file_text(params: Params) -> str:
@@ -252,6 +294,10 @@ def save_outputs(ch: WorkforceChapter, rows: pd.DataFrame) -> dict[str, Any]:
     figs = {"wf_controls": plot_controls(ch), "wf_audits": plot_audit_grades(ch)}
     if ch.available:
         save_table(rows, p, "workforce_local_measures")
+        save_table(definitions(ch), p, "workforce_definitions")
+        teams = team_table(ch)
+        if not teams.empty:
+            save_table(teams, p, "workforce_by_team")
         for name, fig in figs.items():
             save_figure(fig, p, name)
     return figs

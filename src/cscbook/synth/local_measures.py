@@ -33,6 +33,10 @@ AUDITS = 30
 GRADES = {"audit_outstanding": 0.03, "audit_good": 0.27, "audit_requires_improvement": 0.60, "audit_inadequate": 0.10}
 IRO_CASELOAD, CP_CHAIR_CASELOAD, CASELOAD_SD = 65.7, 48.0, 2.0
 NQSW_LEVEL = 18
+# Agency cover by team (posts in each team's share of the establishment); drawn with a separate
+# generator from the authority-wide figures, which are the teams' sums. The small team shows the
+# disclosure rule (fewer than min_cell posts: not shown).
+TEAMS = {"Initial response": 0.30, "Safeguarding and support": 0.40, "Children in care": 0.28, "Disabled children": 0.02}
 
 
 def local_measures(months: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
@@ -68,8 +72,20 @@ def local_measures(months: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
     ]
     out = pd.concat(parts, ignore_index=True)
     out["team"] = ""
+    out = pd.concat([out, _agency_by_team(month, agency, filled, seed)], ignore_index=True)
     cols = ["measure", "month", "numerator", "denominator", "value", "team"]
     return out.reindex(columns=cols).astype({"numerator": "Int64", "denominator": "Int64"})
+
+
+def _agency_by_team(month: pd.Index, agency: np.ndarray, filled: np.ndarray, seed: int) -> pd.DataFrame:
+    """The authority's filled posts split among ``TEAMS`` each month, and its agency posts among them."""
+    rng = np.random.default_rng(seed + SEED_OFFSET + 1000)
+    shares = np.array(list(TEAMS.values()))
+    posts = np.array([rng.multinomial(f, shares) for f in filled])
+    agency_t = np.array([rng.multivariate_hypergeometric(p, a) for p, a in zip(posts, agency, strict=True)])
+    return pd.concat([pd.DataFrame({"measure": "agency_share", "month": month, "numerator": agency_t[:, i],
+                                    "denominator": posts[:, i], "team": team})
+                      for i, team in enumerate(TEAMS)], ignore_index=True)  # fmt: skip
 
 
 def write_local_measures(out: Path, as_at: pd.Timestamp, seed: int) -> dict:
