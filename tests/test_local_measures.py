@@ -181,6 +181,16 @@ def test_xlsx_sheet(tmp_path: Path) -> None:
     params_file.write_text(yaml.safe_dump(raw))
     p, res, r = results(params_file)
     assert r.value("agency_share") == pytest.approx(0.12)
+    proc = run_cli("validate", str(tmp_path / "local.xlsx"))  # found on its sheet without the parameters
+    assert proc.returncode == 0 and "3 rows read, 3 kept" in proc.stdout, proc.stderr
+
+
+def test_xlsx_error_names_the_sheet(tmp_path: Path) -> None:
+    rows = [["agency_share", "2024-10", 10, 100], ["agency_share", "2024-11", "ten", 100]]
+    write_xlsx(tmp_path / "local.xlsx", {"local_measures": (["measure", "month", "numerator", "denominator"], rows)})
+    proc = run_cli("validate", str(tmp_path / "local.xlsx"))
+    err = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "sheet 'local_measures', row 3, column 'numerator': 'ten' is not a number" in err
 
 
 # ----------------------------------------------------------------------------- refused through the CLI
@@ -341,3 +351,11 @@ def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
     assert ch.results.value("agency_share") == pytest.approx(36 / 300)  # the authority-wide rows, not the teams
     defs = workforce.definitions(ch).set_index("Kind")["Control chart"]
     assert defs["stock"] == "none (a count on a date)" and defs["proportion"] == "XmR chart"  # on a date
+
+
+def test_a_file_with_nothing_declared_says_so(tmp_path: Path) -> None:
+    ctx = read_all(load_params(setup(tmp_path, GOOD, {})))
+    ch = workforce.build(ctx)
+    assert not ch.available
+    assert "none of the measures declared" in workforce.no_file_text(ctx.params)
+    assert (ctx.dq_log["reason"] == UNDECLARED).sum() == 5  # one warning per undeclared measure

@@ -291,23 +291,34 @@ def gaps(table: pd.DataFrame, declared: list[str] | None) -> list[str]:
     return notes
 
 
-def is_local_measures_file(path: Path) -> bool:
-    """True for a CSV, or a workbook whose first sheet, has 'measure' and 'month' columns."""
+def local_sheet(path: Path) -> str | None:
+    """The local measures sheet of a file: '' for a CSV whose header has 'measure' and 'month'
+    columns, the first such sheet of a workbook, None when the file is not a local measures file."""
     suffix = path.suffix.lower()
     if not path.is_file() or suffix not in (".csv", ".xlsx", ".xlsm"):
-        return False
+        return None
     try:
         if suffix == ".csv":
             header = read_text_file(path)[0].split("\n", 1)[0].split(",")
-        else:
-            import openpyxl
+            return "" if {"measure", "month"} <= {_norm(h) for h in header} else None
+        import openpyxl
 
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            header = [str(c) for c in next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), ())]
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for ws in wb.worksheets:
+                header = next(ws.iter_rows(max_row=1, values_only=True), ())
+                if {"measure", "month"} <= {_norm(h) for h in header if h is not None}:
+                    return ws.title
+        finally:
             wb.close()
     except Exception:  # noqa: BLE001 - not ours to read: the other readers explain what is wrong
-        return False
-    return {"measure", "month"} <= {_norm(h) for h in header}
+        return None
+    return None
+
+
+def is_local_measures_file(path: Path) -> bool:
+    """True for a CSV, or a workbook with a sheet, whose header has 'measure' and 'month' columns."""
+    return local_sheet(path) is not None
 
 
 def split_paths(paths: list[str | Path]) -> tuple[list[Path], list[str | Path]]:
@@ -325,12 +336,13 @@ def validate_files(files: list[Path], params_file: str | None) -> list[tuple[str
     params = load_params(params_file) if params_file else None
     out = []
     for f in files:
+        sheet = local_sheet(f) or None
         if params is None:
-            res = read_local_measures(f)
+            res = read_local_measures(f, sheet=sheet)
             res.notes.append("Measures not checked against their declarations: add --params params/<quarter>.yaml.")
         else:
             declared = {k: s.kind for k, s in params.local_measures.measures.items()}
-            res = read_local_measures(f, declared, params.period_end, params.local_measures.sheet)
+            res = read_local_measures(f, declared, params.period_end, params.local_measures.sheet or sheet)
         out.append((f"Local measures {f.name}", res))
     return out
 

@@ -112,7 +112,15 @@ def team_table(ch: WorkforceChapter) -> pd.DataFrame:
 
 
 def no_file_text(params: Params) -> str:
-    """What the chapter says when there is no local measures file."""
+    """What the chapter says when there is no local measures file (or nothing in it is declared)."""
+    lm = params.local_measures
+    if lm.file is not None:
+        return (
+            f"**The local measures file `{lm.file.name}` is named in the parameters, but none of the measures "
+            "declared under `local_measures: measures:` has rows in it**, so this chapter has no figures. Declare "
+            "each measure in the file (label, kind, definition, source; see `params/example.yaml`) and check the "
+            "file with `cscbook validate <file> --params <parameters>`."
+        )
     return (
         "**No local measures file is named in the parameters, so this chapter has no workforce or "
         "quality-assurance figures yet.** These are the figures the service keeps itself and no statutory "
