@@ -155,7 +155,8 @@ def test_months_after_the_period_end_are_left_for_later(tmp_path: Path) -> None:
     assert "1 row for months after the period end (January 2025 to January 2025)" in res.notes[0]
     assert res.log.empty
     acc = res.accounting.iloc[0]
-    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (16, 15, 1)
+    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (16, 16, 0)  # kept for later quarters
+    assert len(res.tables["local_measures"]) == 15
     assert r.series["audits_done"]["month"].max() == pd.Timestamp("2024-12-01")
 
 

@@ -23,9 +23,9 @@ without the figures its kind needs; the same measure, month and team twice.
 Kept and logged (the data-quality log, table ``local_measures``): a measure the parameters do
 not declare (warning: kept in the table, not reported); a month with a zero denominator
 (warning: no percentage for that month); a value given beside a proportion's numerator and
-denominator (warning: ignored); a column the book does not use (warning, once). Excluded, and
-counted in the notes and the row accounting: months after the period end (they belong to later
-quarters: no look-ahead). Gaps (a declared measure missing a month inside its span) and declared
+denominator (warning: ignored); a column the book does not use (warning, once). Kept in the row
+accounting but left out of the table, with a note: months after the period end (they belong to
+later quarters: no look-ahead; the data-quality appendix counts them as after the period end). Gaps (a declared measure missing a month inside its span) and declared
 measures with no rows are listed in the notes.
 """
 
@@ -250,6 +250,7 @@ def read_local_measures(
                           severity=dq.WARNING, **log_kw))  # fmt: skip
     df.loc[is_prop, "value"] = np.nan
     notes = []
+    accounted = dq.accounting(TABLE, read, df, [str(path)])  # later months are kept for later quarters
     if period_end is not None:
         later = df["month"] > pd.Timestamp(period_end)
         if later.any():
@@ -260,7 +261,7 @@ def read_local_measures(
         df = df[~later]
     kept = df.sort_values(["measure", "team", "month"], kind="stable")
     table = kept[COLUMNS].reset_index(drop=True)
-    res = dq.ReadResult({TABLE: table}, dq.concat_logs(logs), dq.accounting(TABLE, read, kept, [str(path)]))
+    res = dq.ReadResult({TABLE: table}, dq.concat_logs(logs), accounted)
     res.notes += notes + gaps(table, list(declared) if declared is not None else None)
     return res
 
