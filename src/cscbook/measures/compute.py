@@ -19,7 +19,9 @@ p-chart for proportions, an XmR chart for counts, read over the quarter's months
 and means counted on a date are not given a signal: consecutive month-ends share most of the
 same children, so month-to-month variation understates the real variation and an XmR chart
 would flag most months ("not assessed: a count on a date"). Snapshot measures have one month
-and no signal.
+and no signal. A measure may name its own chart (``chart``: "p", "xmr" or None), as the local
+measures declared in the parameters do (``cscbook.measures.local``: an XmR chart for proportions
+counted on a date, rates and means; none for stocks).
 """
 
 from __future__ import annotations
