@@ -360,3 +360,12 @@ def test_a_file_with_nothing_declared_says_so(tmp_path: Path) -> None:
     assert not ch.available
     assert "none of the measures declared" in workforce.no_file_text(ctx.params)
     assert (ctx.dq_log["reason"] == UNDECLARED).sum() == 5  # one warning per undeclared measure
+
+
+def test_semicolons_cp1252_and_an_unused_column(tmp_path: Path) -> None:
+    text = "Measure;Month;Value;Notes\naudits_done;2024-10;3;caf\xe9 review\naudits_done;2024-11;4;\naudits_done;2024-12;5;\n"
+    params_file = setup(tmp_path, "", {"audits_done": DECLARED["audits_done"]})
+    (tmp_path / "local.csv").write_bytes(text.encode("cp1252"))
+    p, res, r = results(params_file)
+    assert r.value("audits_done") == 12
+    assert list(res.log["reason"]) == ["column not used"] and list(res.log["value"]) == ["Notes"]

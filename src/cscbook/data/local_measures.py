@@ -42,7 +42,7 @@ import pandas as pd
 from cscbook.config.errors import UserError
 from cscbook.config.params import Params
 from cscbook.data import dq
-from cscbook.data.ingest import read_text_file
+from cscbook.data.ingest import _delimiter, read_text_file
 
 TABLE = "local_measures"
 COLUMNS = ["measure", "month", "team", "numerator", "denominator", "value"]
@@ -71,8 +71,9 @@ def _read_raw(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         text, _ = read_text_file(path)
+        sep, _ = _delimiter(text, path)
         try:
-            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+            raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
         except pd.errors.ParserError as exc:
             raise UserError(f"The local measures file {path} is not a readable CSV ({exc}). Save it again as "
                             "'CSV (comma delimited)'.") from None  # fmt: skip
@@ -300,7 +301,8 @@ def local_sheet(path: Path) -> str | None:
         return None
     try:
         if suffix == ".csv":
-            header = read_text_file(path)[0].split("\n", 1)[0].split(",")
+            first = read_text_file(path)[0].split("\n", 1)[0]
+            header = first.split(_delimiter(first, path)[0])
             return "" if {"measure", "month"} <= {_norm(h) for h in header} else None
         import openpyxl
 
