@@ -369,3 +369,19 @@ def test_semicolons_cp1252_and_an_unused_column(tmp_path: Path) -> None:
     p, res, r = results(params_file)
     assert r.value("audits_done") == 12
     assert list(res.log["reason"]) == ["column not used"] and list(res.log["value"]) == ["Notes"]
+
+
+def test_compute_all_includes_declared_measures(tmp_path: Path) -> None:
+    p = load_params(setup(tmp_path, GOOD))
+    ctx = read_all(p)
+    table = compute_all(ctx.tables, p).table  # every measure of the run, the book's own and the local ones
+    quarter = table[(table["period_type"] == "quarter") & (table["period"] == "Q3 2024-25")].set_index("key")
+    assert quarter.loc["agency_share", "value"] == pytest.approx(0.12)
+    assert quarter.loc["agency_share", "chapter"] == "Workforce and quality of practice"
+    assert "referrals" in quarter.index  # the registry's own measures are still there
+
+
+def test_a_local_key_that_is_a_book_measure_is_refused(tmp_path: Path) -> None:
+    p = load_params(setup(tmp_path, GOOD, {"referrals": decl("count")}))
+    with pytest.raises(UserError, match="'referrals' has the key of one of the book's own measures"):
+        declared_measures(p)
