@@ -321,7 +321,7 @@ def test_chapter_and_summary_without_a_local_measures_file(tmp_path: Path) -> No
     assert not any("workforce" in n for n in collected.notes), collected.notes
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_notebooks_build_without_a_local_measures_file(tmp_path: Path) -> None:
     """The real chapter and summary notebooks execute (papermill) on parameters with no local measures."""
     params_file = setup(tmp_path, GOOD, {})
