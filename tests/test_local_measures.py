@@ -42,6 +42,7 @@ DECLARED = {
     "nqsw_in_post": decl("stock"),
     "turnover_per_100": decl("rate", better="lower"),
     "iro_caseload": decl("mean", better="lower"),
+    "supervision": decl("proportion", label="Supervision", better="higher"),
 }
 
 
@@ -75,6 +76,9 @@ turnover_per_100,2024-12,,,0.9,
 iro_caseload,Oct 2024,,,60.5,
 iro_caseload,01/11/2024,,,62,
 iro_caseload,2024-12-31,,,64.5,
+supervision,2024-10,8,10,,
+supervision,2024-11,9,10,,
+supervision,2024-12,10,10,,
 """
 
 
@@ -87,7 +91,9 @@ def results(params_file: Path):
 # ----------------------------------------------------------------------------- reading and kinds
 def test_each_kind_quarter_value(tmp_path: Path) -> None:
     p, res, r = results(setup(tmp_path, GOOD))
-    assert r.value("agency_share") == pytest.approx(36 / 300)  # (10+12+14) / (100+100+100)
+    assert r.value("supervision") == pytest.approx(27 / 30)  # (8+9+10) / (10+10+10): the quarter's events
+    assert r.value("agency_share") == pytest.approx(14 / 100)  # on a date: the quarter's last month
+    assert r.quarter_row("agency_share")[["numerator", "denominator"]].tolist() == [14, 100]
     assert r.value("audits_done") == 12  # 3 + 4 + 5: a count is the sum of its months
     assert r.value("nqsw_in_post") == 19  # a stock is its last month
     assert r.value("turnover_per_100") == pytest.approx(0.9)  # a rate: its last month
@@ -96,7 +102,7 @@ def test_each_kind_quarter_value(tmp_path: Path) -> None:
     assert row["target"] == 0.15 and row["england"] == pytest.approx(0.162)  # DfE agency rate, September 2024
     assert p.targets["agency_share"] == 0.15
     acc = res.accounting.iloc[0]
-    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (15, 15, 0)
+    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (18, 18, 0)
     assert res.log.empty
 
 
@@ -108,23 +114,23 @@ def test_months_in_every_spelling() -> None:
 
 
 def test_missing_month_is_a_gap(tmp_path: Path) -> None:
-    body = GOOD.replace("audits_done,2024-11,,,4,\n", "").replace("agency_share,2024-11,12,100,,\n", "")
+    body = GOOD.replace("audits_done,2024-11,,,4,\n", "").replace("supervision,2024-11,9,10,,\n", "")
     p, res, r = results(setup(tmp_path, body))
     assert any("audits_done" in n and "November 2024" in n for n in res.notes)
     series = r.series["audits_done"].set_index("month")["value"]
     assert np.isnan(series[pd.Timestamp("2024-11-01")])  # kept as a gap, so the chart shows it
     assert r.value("audits_done") is None  # a count needs all three months
-    assert r.value("agency_share") == pytest.approx(24 / 200)  # a proportion uses the months it has
+    assert r.value("supervision") == pytest.approx(18 / 20)  # a proportion uses the months it has
 
 
 def test_zero_denominator_is_logged_and_has_no_percentage(tmp_path: Path) -> None:
-    body = GOOD.replace("agency_share,2024-11,12,100", "agency_share,2024-11,0,0")
+    body = GOOD.replace("supervision,2024-11,9,10", "supervision,2024-11,0,0")
     p, res, r = results(setup(tmp_path, body))
     log = res.log[res.log["reason"] == ZERO_DENOMINATOR]
-    assert list(log["row"]) == [3] and list(log["severity"]) == [dq.WARNING]
-    month = r.series["agency_share"].set_index("month").loc[pd.Timestamp("2024-11-01")]
+    assert list(log["row"]) == [18] and list(log["severity"]) == [dq.WARNING]
+    month = r.series["supervision"].set_index("month").loc[pd.Timestamp("2024-11-01")]
     assert np.isnan(month["value"])
-    assert r.value("agency_share") == pytest.approx(24 / 200)
+    assert r.value("supervision") == pytest.approx(18 / 20)
 
 
 def test_declared_but_absent(tmp_path: Path) -> None:
@@ -155,8 +161,8 @@ def test_months_after_the_period_end_are_left_for_later(tmp_path: Path) -> None:
     assert "1 row for months after the period end (January 2025 to January 2025)" in res.notes[0]
     assert res.log.empty
     acc = res.accounting.iloc[0]
-    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (16, 16, 0)  # kept for later quarters
-    assert len(res.tables["local_measures"]) == 15
+    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (19, 19, 0)  # kept for later quarters
+    assert len(res.tables["local_measures"]) == 18
     assert r.series["audits_done"]["month"].max() == pd.Timestamp("2024-12-01")
 
 
@@ -181,7 +187,7 @@ def test_xlsx_sheet(tmp_path: Path) -> None:
     raw["local_measures"]["sheet"] = "local_measures"
     params_file.write_text(yaml.safe_dump(raw))
     p, res, r = results(params_file)
-    assert r.value("agency_share") == pytest.approx(0.12)
+    assert r.value("agency_share") == pytest.approx(0.14)
     proc = run_cli("validate", str(tmp_path / "local.xlsx"))  # found on its sheet without the parameters
     assert proc.returncode == 0 and "3 rows read, 3 kept" in proc.stdout, proc.stderr
 
@@ -349,9 +355,10 @@ def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
     assert teams[(label, "Tiny")] == "not shown (fewer than 5)"  # 1 of 3 posts would describe one worker
     assert teams[(label, "Big")] == "20.0%"  # 6 / 30
     assert teams[(label, "Tiny")] == teams[(DECLARED["audits_done"]["label"], "Tiny")]  # a count of 2
-    assert ch.results.value("agency_share") == pytest.approx(36 / 300)  # the authority-wide rows, not the teams
-    defs = workforce.definitions(ch).set_index("Kind")["Control chart"]
-    assert defs["stock"] == "none (a count on a date)" and defs["proportion"] == "XmR chart"  # on a date
+    assert ch.results.value("agency_share") == pytest.approx(14 / 100)  # the authority-wide rows, not the teams
+    defs = workforce.definitions(ch).set_index("Measure")["Control chart"]
+    assert defs["Agency share"] == "XmR chart" and defs["Supervision"] == "p-chart"  # on a date; the month's events
+    assert (workforce.definitions(ch).set_index("Kind").loc["stock", "Control chart"]) == "none (a count on a date)"
 
 
 def test_a_file_with_nothing_declared_says_so(tmp_path: Path) -> None:
@@ -359,7 +366,7 @@ def test_a_file_with_nothing_declared_says_so(tmp_path: Path) -> None:
     ch = workforce.build(ctx)
     assert not ch.available
     assert "none of the measures declared" in workforce.no_file_text(ctx.params)
-    assert (ctx.dq_log["reason"] == UNDECLARED).sum() == 5  # one warning per undeclared measure
+    assert (ctx.dq_log["reason"] == UNDECLARED).sum() == 6  # one warning per undeclared measure
 
 
 def test_semicolons_cp1252_and_an_unused_column(tmp_path: Path) -> None:
@@ -376,7 +383,7 @@ def test_compute_all_includes_declared_measures(tmp_path: Path) -> None:
     ctx = read_all(p)
     table = compute_all(ctx.tables, p).table  # every measure of the run, the book's own and the local ones
     quarter = table[(table["period_type"] == "quarter") & (table["period"] == "Q3 2024-25")].set_index("key")
-    assert quarter.loc["agency_share", "value"] == pytest.approx(0.12)
+    assert quarter.loc["agency_share", "value"] == pytest.approx(0.14)
     assert quarter.loc["agency_share", "chapter"] == "Workforce and quality of practice"
     assert "referrals" in quarter.index  # the registry's own measures are still there
 
@@ -385,3 +392,10 @@ def test_a_local_key_that_is_a_book_measure_is_refused(tmp_path: Path) -> None:
     p = load_params(setup(tmp_path, GOOD, {"referrals": decl("count")}))
     with pytest.raises(UserError, match="'referrals' has the key of one of the book's own measures"):
         declared_measures(p)
+
+
+def test_caseloads_and_workforce_linked_in_words(tmp_path: Path) -> None:
+    ch = workforce.build(read_all(load_params(setup(tmp_path, GOOD))))
+    assert ch.caseloads is None  # this Annex A has only List 1: no allocated workers
+    assert workforce.caseload_link(ch) == ("At the end of December 2024 agency staff covered 14.0% of social work "
+                                           "posts and independent reviewing officers held 64.5 children each.")

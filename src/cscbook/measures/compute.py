@@ -7,7 +7,8 @@ per measure and period (``period_type`` "month" for each month of the series, "q
 quarter, last quarter and the same quarter a year ago).
 
 Quarter values by kind: a proportion is sum(numerator) / sum(denominator) over the quarter's
-months, with a Wilson 95% interval; a count is the sum of its three months (all three needed),
+months, with a Wilson 95% interval (a proportion counted on a date, ``on_date``, is its last
+month's); a count is the sum of its three months (all three needed),
 with an exact Poisson 95% interval; a stock, rate or mean is the value at the quarter's last
 month.
 
@@ -77,15 +78,20 @@ class MeasureResults:
         return None if row is None or pd.isna(row["value"]) else float(row["value"])
 
 
-def period_value(monthly: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+def period_value(
+    monthly: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp, on_date: bool = False
+) -> dict:
     """A measure over the months in [start, end] by its kind (module docstring).
 
     Returns value, numerator and denominator (proportions) and months (rows in the period).
-    NaN when not computable.
+    NaN when not computable. A proportion ``on_date`` (a share counted on a date, e.g. posts
+    covered by agency staff at the month end) is the period's last month, as a stock is.
     """
     month = pd.to_datetime(monthly["month"]) if len(monthly) else pd.Series(dtype="datetime64[ns]")
     part = monthly[(month >= start) & (month <= end)]
     out = {"value": np.nan, "numerator": np.nan, "denominator": np.nan, "months": len(part)}
+    if kind == "proportion" and on_date:
+        part = part[pd.to_datetime(part["month"]) == month_start(end)]
     if part.empty:
         return out
     if kind == "proportion":
@@ -186,7 +192,7 @@ def _rows(measure: Measure, monthly: pd.DataFrame, params: Params) -> list[dict]
     values = {}
     for which, q_end in quarters.items():
         q = quarter(q_end)
-        v = period_value(monthly, measure.kind, q.start, q.end)
+        v = period_value(monthly, measure.kind, q.start, q.end, on_date=getattr(measure, "on_date", False))
         values[which] = v["value"]
         lo, hi = _interval(measure.kind, v["value"], v["numerator"], v["denominator"])
         row = {**base, "period_type": "quarter", "period": quarter_name(q_end), "period_start": q.start,

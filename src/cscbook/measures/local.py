@@ -40,9 +40,11 @@ NO_FILE = "needs the local measures file (local_measures.file in the parameters)
 
 @dataclass(frozen=True)
 class LocalMeasure(Measure):
-    """A measure declared in the parameters; ``chart`` is "p", "xmr" or None (module docstring)."""
+    """A measure declared in the parameters; ``chart`` is "p", "xmr" or None (module docstring);
+    ``on_date``: a figure on a date (its quarter value is the quarter's last month)."""
 
     chart: str | None = None
+    on_date: bool = False
 
 
 def chart_kind(kind: str, on_date: bool) -> str | None:
@@ -104,7 +106,7 @@ def _measure(spec: LocalMeasureSpec) -> LocalMeasure:
         kind=spec.kind, compute=_compute(spec.key, spec.kind), unit=spec.unit,  # type: ignore[arg-type]
         higher_is_better=spec.higher_is_better, target_key=spec.key if spec.target is not None else None,
         england_key=spec.england, chapter=CHAPTER, headline=spec.headline and spec.key not in AUDIT_GRADES,
-        chart=chart_kind(spec.kind, spec.on_date),
+        chart=chart_kind(spec.kind, spec.on_date), on_date=spec.on_date,
     )  # fmt: skip
 
 

@@ -190,6 +190,7 @@ def caseload_link(ch: WorkforceChapter) -> str:
             first = (f"On {p.period_end:%-d %B %Y} social workers held an average of {total['mean']:.1f} children "
                      f"each (range {total['min']} to {total['max']}; counted from the extract){against}.")  # fmt: skip
     parts = []
+    at_end = True  # every figure listed is the quarter's last month (a figure on a date or an average)
     res = ch.results
     if res is not None:
         for key, words in (("agency_share", "agency staff covered {v} of social work posts"),
@@ -199,13 +200,15 @@ def caseload_link(ch: WorkforceChapter) -> str:
             if v is not None:
                 m = res.measures[key]
                 parts.append(words.format(v=fmt_value(v, m.kind, "" if m.kind == "mean" else m.unit)))
+                at_end &= m.kind != "count" and (m.kind != "proportion" or getattr(m, "on_date", False))
     if not first and not parts:
         return ("Caseloads cannot be set beside the workforce figures: the extract records no allocated worker "
                 "and there is no local measures file.")  # fmt: skip
     second = ""
     if parts:
         listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        second = f"This quarter {listed}."
+        when = f"At the end of {p.period_end:%B %Y}" if at_end else "This quarter"
+        second = f"{when} {listed}."
     return " ".join(t for t in (first, second) if t)
 
 
