@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests
-	$(BIN)/python -m pytest -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
+	CSCBOOK_HISTORY=none $(BIN)/python -m pytest -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests
@@ -36,7 +36,7 @@ lint: $(STAMP)
 
 # Regenerate the committed reference notebooks (nbval's expected outputs) on purpose.
 refresh-notebooks: $(STAMP)
-	$(BIN)/python -m cscbook.book.refresh_notebooks $(PARAMS)
+	CSCBOOK_HISTORY=none $(BIN)/python -m cscbook.book.refresh_notebooks $(PARAMS)
 
 synth: $(STAMP)
 	$(BIN)/cscbook synth --out data/synthetic --seed 20250331 --as-at 2025-03-31

@@ -107,3 +107,17 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def workbook(tmp_path: Path) -> Path:
     """A clean, valid Annex A workbook with three rows in each of lists 1-9."""
     return valid_workbook(tmp_path / "annex_a.xlsx")
+
+
+def make_params(period_end: str | dt.date = "2024-12-31", **overrides: object):
+    """A real ``Params`` for tests that do not need a parameter file (no files are read)."""
+    import pandas as pd
+
+    from cscbook.config.params import Params
+
+    base: dict[str, object] = dict(
+        authority="Test authority", period_end=pd.Timestamp(period_end), annex_a=(), ssda903=(),
+        population_0_17=10_000, project_root=Path("/nonexistent-project"), source_file=Path("/nonexistent/p.yaml"),
+    )
+    base.update(overrides)
+    return Params(**base)  # type: ignore[arg-type]

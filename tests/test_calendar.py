@@ -70,3 +70,39 @@ def test_age_in_years_counts_the_birthday_on_the_day():
     # On 28 Feb 2025 the leap-day child is still 16; per-row dates work too.
     on = pd.Series(pd.to_datetime(["2025-02-28", "2024-12-30", "2025-01-01", "2025-01-01"]))
     assert age_in_years(dob, on).tolist() == [16, 17, 18, pd.NA]
+
+
+# ----------------------------------------------------------------------------- DfE's convention
+def dfe(start: str, end: str) -> int:
+    from cscbook.config.calendar import working_days_dfe
+
+    return int(working_days_dfe(pd.Series([pd.Timestamp(start)]), pd.Series([pd.Timestamp(end)])).iloc[0])
+
+
+def test_dfe_count_includes_the_start_day_across_a_bank_holiday():
+    # Spring bank holiday Mon 27 May 2024. Fri 24 May -> Fri 31 May:
+    # DfE counts Fri 24, Tue 28, Wed 29, Thu 30, Fri 31 = 5 (Mon 27 is not a working day);
+    # the book counts Fri 24, Tue 28, Wed 29, Thu 30 (end excluded) = 4 working days after the start.
+    assert dfe("2024-05-24", "2024-05-31") == 5
+    assert wd("2024-05-24", "2024-05-31") == 4
+    # same working day: DfE 1, the book 0
+    assert dfe("2024-05-24", "2024-05-24") == 1 and wd("2024-05-24", "2024-05-24") == 0
+    # a start on the bank holiday itself: DfE counts only Tue 28 = 1; the book counts [27, 28) = 0
+    assert dfe("2024-05-27", "2024-05-28") == 1 and wd("2024-05-27", "2024-05-28") == 0
+
+
+def test_dfe_count_over_christmas_and_new_year():
+    # Fri 20 Dec 2024 -> Fri 3 Jan 2025; bank holidays 25, 26 Dec and 1 Jan.
+    # Working days 20, 23, 24, 27, 30, 31 Dec, 2, 3 Jan = 8 (DfE); the book leaves out 3 Jan: 7.
+    assert dfe("2024-12-20", "2025-01-03") == 8
+    assert wd("2024-12-20", "2025-01-03") == 7
+
+
+def test_dfe_count_keeps_index_and_missing():
+    from cscbook.config.calendar import working_days_dfe
+
+    start = pd.Series(pd.to_datetime(["2024-05-24", None]), index=[10, 11])
+    end = pd.Series(pd.to_datetime(["2024-05-31", "2024-05-31"]), index=[10, 11])
+    out = working_days_dfe(start, end)
+    assert out.index.tolist() == [10, 11]
+    assert out.iloc[0] == 5 and pd.isna(out.iloc[1])

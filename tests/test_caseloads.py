@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pandas as pd
 import pytest
 
 from cscbook.measures import caseloads as cl
 from cscbook.report import caseloads as cl_report
-from cscbook.report import summary
 from cscbook.report.outputs import check_no_personal_columns
 
 D = pd.Timestamp("2024-12-31")
@@ -131,27 +128,20 @@ def test_no_allocation_or_no_tables():
     assert not cl.has_allocation(no_workers) and cl.has_allocation(TABLES)
 
 
-def _ctx(tables):
-    return SimpleNamespace(params=SimpleNamespace(period_end=D, targets={}), tables=tables)
+def test_average_caseload_is_a_snapshot_measure():
+    from conftest import make_params
 
+    from cscbook.measures import registry
+    from cscbook.measures.compute import compute_all
 
-def test_headline_measure_is_a_single_month_stock():
-    (m,) = cl.headline_measures(_ctx(TABLES))
-    assert m.kind == "stock" and m.higher_is_better is False and m.chapter == "Caseloads"
-    assert list(m.monthly["month"]) == [pd.Timestamp("2024-12-01")]
-    assert m.monthly["value"].tolist() == [2.0]
-    assert cl.headline_measures(_ctx({"cin": CIN.assign(allocated_worker=NA)})) == []
-
-
-def test_single_month_stock_in_the_summary():
-    (m,) = cl.headline_measures(_ctx(TABLES))
-    row = summary.headline_table([m], D).iloc[0]
-    assert row["this_quarter"] == 2.0
-    assert pd.isna(row["last_quarter"]) and pd.isna(row["year_ago"])
-    assert row["direction"] == "not known" and row["signal"] == summary.NOT_ASSESSED
-    assert summary.message(row) == f"{m.label}: 2 this quarter."
-    shown = summary.display_table(summary.headline_table([m], D)).iloc[0]
-    assert (shown["This quarter"], shown["Last quarter"], shown["A year ago"]) == ("2", "n/a", "n/a")
+    m = registry.get("average_caseload")
+    assert m.kind == "mean" and m.snapshot and m.higher_is_better is False and m.chapter == "Caseloads"
+    res = compute_all(TABLES, make_params(D))
+    assert res.value("average_caseload") == 2.0
+    assert res.value("average_caseload", "last") is None and res.value("average_caseload", "year_ago") is None
+    none = compute_all({"cin": CIN.assign(allocated_worker=NA)}, make_params(D))
+    assert "average_caseload" in none.unavailable
+    assert "allocated worker" in none.unavailable["average_caseload"].reason
 
 
 @pytest.mark.parametrize("missing", ["cin", "cp_plans", "cla", "care_leavers"])

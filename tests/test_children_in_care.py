@@ -6,7 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cscbook.report import children_in_care as cic
+from cscbook.measures.care_leavers import care_leaver_outcomes
+from cscbook.measures.cic_breakdowns import age_band, snapshot, suppress_breakdown
+from cscbook.measures.cic_episodes import (
+    episodes_from_list8,
+    periods_of_care,
+    placement_location,
+    prepare_episodes,
+)
+from cscbook.measures.cic_flows import add_rates, in_care_on, monthly_flows, stock_identity_breaks
+from cscbook.measures.cic_leaving import km_by_entry_year, reasons_ceased, time_in_care
+from cscbook.measures.cic_stability import placements, stability_on
 
 T = pd.Timestamp
 
@@ -39,8 +49,8 @@ PERIOD_END = T("2023-06-30")
 
 
 def _flows(eps=FLOW_EPISODES, end=PERIOD_END):
-    e = cic.prepare_episodes(eps, as_of=end)
-    return cic.monthly_flows(e, end)
+    e = prepare_episodes(eps, as_of=end)
+    return monthly_flows(e, end)
 
 
 def test_stock_starts_ceases_by_hand():
@@ -55,15 +65,15 @@ def test_stock_starts_ceases_by_hand():
     assert list(f["starts"]) == [1, 0, 0, 0, 1, 1]
     # Ceases: D Jan (E11), A Apr (E4A); X1 ends are not ceases; C's cease is after the period end.
     assert list(f["ceases"]) == [1, 0, 0, 1, 0, 0]
-    assert cic.stock_identity_breaks(f).empty
+    assert stock_identity_breaks(f).empty
 
 
 def test_same_day_x1_changes_keep_child_in_care():
-    e = cic.prepare_episodes(FLOW_EPISODES, as_of=PERIOD_END)
+    e = prepare_episodes(FLOW_EPISODES, as_of=PERIOD_END)
     # On 1 March B's episodes end and restart the same day: still one child in care.
-    assert cic.in_care_on(e.loc[e.child_id == "B"], [T("2023-03-01")]).iloc[0] == 1
+    assert in_care_on(e.loc[e.child_id == "B"], [T("2023-03-01")]).iloc[0] == 1
     # Counted once per child even with two episodes touching the date.
-    assert cic.in_care_on(e, [T("2023-03-01")]).iloc[0] == 3
+    assert in_care_on(e, [T("2023-03-01")]).iloc[0] == 3
 
 
 def test_no_look_ahead():
@@ -78,7 +88,7 @@ def test_identity_break_is_reported():
     # cease is counted. March: expected 3 + 1 (F in care at end of Feb) = 4 + 0 - 0 = 4, observed 3.
     extra = _episodes([("F", "2022-12-01", "2023-03-10", "S", "V2", "U6", "PR1", "X1")])
     f = _flows(pd.concat([FLOW_EPISODES, extra], ignore_index=True))
-    breaks = cic.stock_identity_breaks(f)
+    breaks = stock_identity_breaks(f)
     assert list(breaks.columns) == ["month", "expected", "observed", "difference"]
     assert len(breaks) == 1
     row = breaks.iloc[0]
@@ -87,7 +97,7 @@ def test_identity_break_is_reported():
 
 
 def test_rates_per_10k():
-    f = cic.add_rates(_flows(), population=20_000)
+    f = add_rates(_flows(), population=20_000)
     # 4 children / 20,000 x 10,000 = 2.0
     assert f["rate_per_10k"].iloc[-1] == pytest.approx(2.0)
 
@@ -106,12 +116,12 @@ def test_list8_gives_same_counts_per_period():
             "date_of_birth": pd.to_datetime(["2010-01-01"] * 6),
         }
     )
-    e = cic.episodes_from_list8(cla, as_of=PERIOD_END)
-    f = cic.monthly_flows(e, PERIOD_END)
+    e = episodes_from_list8(cla, as_of=PERIOD_END)
+    f = monthly_flows(e, PERIOD_END)
     assert list(f["in_care"]) == [3, 3, 3, 2, 3, 4]
     assert list(f["starts"]) == [1, 0, 0, 0, 1, 1]
     assert list(f["ceases"]) == [1, 0, 0, 1, 0, 0]
-    snap = cic.snapshot(e, PERIOD_END)
+    snap = snapshot(e, PERIOD_END)
     # In care 30 June: A (IN), B (OUT), C (IN), E (not known).
     assert snap["location"].value_counts().to_dict() == {
         "Close to home": 2, "Away from the home area": 1, "Not known": 1}
@@ -121,18 +131,18 @@ def test_list8_gives_same_counts_per_period():
 def test_postcode_location_rule():
     home = pd.Series(["LS12 3AB", "M1 1AA", None, "ls6 2xx"])
     place = pd.Series(["LS1 4DY", "WA1 1AA", "M1 1AA", "LS27 0QQ"])
-    assert list(cic.placement_location(home, place).fillna("NA")) == ["IN", "OUT", "NA", "IN"]
+    assert list(placement_location(home, place).fillna("NA")) == ["IN", "OUT", "NA", "IN"]
 
 
 def test_age_bands():
     dob = pd.to_datetime(pd.Series(["2024-01-01", "2023-03-31", "2023-04-01", "2008-04-01", "2006-04-02"]))
     # On 31 March 2024: 0, 1 (birthday that day), 0 (turns 1 tomorrow), 15, 17.
-    assert list(cic.age_band(dob, T("2024-03-31"))) == ["Under 1", "1-4", "Under 1", "10-15", "16-17"]
+    assert list(age_band(dob, T("2024-03-31"))) == ["Under 1", "1-4", "Under 1", "10-15", "16-17"]
 
 
 def test_suppression_primary_and_secondary():
     df = pd.DataFrame({"category": list("abcd"), "children": [50, 3, 8, 0], "percent": [82.0, 5.0, 13.0, 0.0]})
-    out = cic.suppress_breakdown(df, "children", None, 5)
+    out = suppress_breakdown(df, "children", None, 5)
     # 3 is suppressed; then the next smallest non-zero (8) too; 0 is not disclosive.
     assert out["children"].isna().tolist() == [False, True, True, False]
     assert out["percent"].isna().tolist() == [False, True, True, False]
@@ -174,8 +184,8 @@ STAB_HEADER = pd.DataFrame(
 
 
 def test_stability_by_hand():
-    e = cic.prepare_episodes(STAB, STAB_HEADER)
-    res = cic.stability_on(e, T("2024-03-31"))
+    e = prepare_episodes(STAB, STAB_HEADER)
+    res = stability_on(e, T("2024-03-31"))
     # In care 31 March (V excluded as short breaks, T left): P, Q, R, S, U = 5.
     assert res["in_care"] == 5
     # 3+ placements in the year: Q only (4 placements overlap the year) -> 1/5 = 20%.
@@ -189,22 +199,22 @@ def test_stability_by_hand():
 
 
 def test_placements_count_l_as_continuation():
-    e = cic.prepare_episodes(STAB, STAB_HEADER)
-    pl = cic.placements(e, T("2024-03-31"))
+    e = prepare_episodes(STAB, STAB_HEADER)
+    pl = placements(e, T("2024-03-31"))
     # P 1, Q 4, R 1, S 1, T 1, U 2, V 1 = 11 placements.
     assert len(pl) == 11
     assert pl.groupby("child_id").size().to_dict() == {"P": 1, "Q": 4, "R": 1, "S": 1, "T": 1, "U": 2, "V": 1}
 
 
 def test_periods_and_km():
-    e = cic.prepare_episodes(FLOW_EPISODES, as_of=PERIOD_END)
-    p = cic.periods_of_care(e, PERIOD_END)
+    e = prepare_episodes(FLOW_EPISODES, as_of=PERIOD_END)
+    p = periods_of_care(e, PERIOD_END)
     # A has two periods; B one (three episodes); C, D, E one each = 6.
     assert len(p) == 6
-    tic = cic.time_in_care(e, PERIOD_END, T("2023-01-01"))
+    tic = time_in_care(e, PERIOD_END, T("2023-01-01"))
     # Periods starting 2023: A1 (10 Jan-20 Apr, left), A2 (5 May, open), C (10 Jun, open).
     assert len(tic) == 3 and tic["left"].sum() == 1
-    summary, curves = cic.km_by_entry_year(tic)
+    summary, curves = km_by_entry_year(tic)
     # Entry years: A1 (Jan 2023) in 2022-23; A2 (May) and C (June) in 2023-24.
     assert summary["entry_year"].tolist() == ["2022-23", "2023-24"]
     assert summary["entries"].tolist() == [1, 2]
@@ -227,7 +237,7 @@ def test_care_leavers():
             "accommodation_suitability": ["SUITABLE", "UNSUITABLE", "SUITABLE", "SUITABLE", "SUITABLE", None, "SUITABLE"],
         }
     )
-    t = cic.care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
+    t = care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
     # Ages on 31 Dec 2024: 20, 20, 21, 19, 22 (out), 18, 23 (out).
     # 19-21: 4 care leavers, 3 in touch (one NO); EET and in touch: F1, P2 (G5 not) = 2.
     # DfE basis: 2 of all 4 = 50%; of those in touch: 2 of 3 = 66.7%.
@@ -248,13 +258,13 @@ def test_care_leavers_legacy_training_codes_count_as_eet():
     # (legacy part-time), G5 (NEET): 2 of 3 in EET.
     cl = pd.DataFrame({"date_of_birth": pd.to_datetime(["2004-06-01"] * 3), "in_touch": ["YES"] * 3,
                        "activity": ["F3", "P3", "G5"], "accommodation_suitability": ["SUITABLE"] * 3})
-    t = cic.care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
+    t = care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
     assert t.loc["19-21", "eet"] == 2
 
 
 def test_reasons_ceased_groups():
-    e = cic.prepare_episodes(FLOW_EPISODES, as_of=PERIOD_END)
-    t = cic.reasons_ceased(e, PERIOD_END, T("2023-01-01"), min_cell=0)
+    e = prepare_episodes(FLOW_EPISODES, as_of=PERIOD_END)
+    t = reasons_ceased(e, PERIOD_END, T("2023-01-01"), min_cell=0)
     last12 = t.loc[t.period.str.startswith("12 months")].set_index("reason")["children"]
     # D adopted (E11, Jan 2023), A returned home (E4A, Apr 2023).
     assert last12["Adopted"] == 1 and last12["Returned home"] == 1

@@ -9,7 +9,11 @@ import pytest
 
 from cscbook.config.params import Intervention, Params
 from cscbook.data.context import Context
-from cscbook.report import children_in_care as cic
+from cscbook.measures.cic_episodes import periods_of_care, prepare_episodes
+from cscbook.measures.compute import compute_all
+from cscbook.report.cic_chapter import build_chapter, save_outputs
+from cscbook.report.cic_display import backtest_display, coverage_display, its_display, placebo_display
+from cscbook.report.cic_plots import plot_flows, plot_forecasts, plot_km, plot_placebo
 
 PERIOD_END = pd.Timestamp("2024-12-31")
 STEP = pd.Timestamp("2022-04-01")
@@ -65,8 +69,8 @@ def simulate_episodes(seed: int, per_month: float, rate_ratio: float = 0.8) -> t
 
 def list8_from(ep: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
     """Annex A List 8 for the 12 months to the period end: one row per period of care."""
-    e = cic.prepare_episodes(ep, header, as_of=PERIOD_END)
-    periods = cic.periods_of_care(e, PERIOD_END)
+    e = prepare_episodes(ep, header, as_of=PERIOD_END)
+    periods = periods_of_care(e, PERIOD_END)
     last = e.drop_duplicates("child_id", keep="last").set_index("child_id")
     keep = periods["period_end"].isna() | (periods["period_end"] > PERIOD_END - pd.DateOffset(years=1))
     p = periods.loc[keep]
@@ -106,7 +110,9 @@ def make_ctx(tmp_path, tables, population=53_000) -> Context:
     return Context(params, tables, pd.DataFrame(), pd.DataFrame())
 
 
-FAST = {"backtest_step": 12}  # two backtest origins: the forecast itself is tested in test_forecast.py
+# Four backtest origins and 20 power simulations: the methods themselves are tested in
+# test_forecast.py and test_its.py.
+FAST = {"backtest_step": 12, "power_sims": 20}
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +124,7 @@ def sim():
 def built(sim, tmp_path_factory):
     ep, header = sim
     ctx = make_ctx(tmp_path_factory.mktemp("cic"), {"cla_episodes": ep, "cla_header": header})
-    return ctx, cic.build_chapter(ctx, **FAST)
+    return ctx, build_chapter(ctx, **FAST)
 
 
 def test_ssda903_alone(built):
@@ -134,22 +140,34 @@ def test_ssda903_alone(built):
     assert set(ch.forecasts) == {"in_care", "starts"}
     assert all(res.chosen for res in ch.forecasts.values())
     assert not ch.stability.empty and ch.stability["three_plus_pct"].notna().all()
-    paths = cic.save_outputs(ch, ctx.params)
+    paths = save_outputs(ch, ctx.params)
     names = {p.name for p in paths}
     assert "children_in_care_its_edge_of_care.csv" in names
     its_table = pd.read_csv(tmp_path / "reports" / ctx.params.quarter / "tables" / "children_in_care_its_edge_of_care.csv")
-    assert {"rate_ratio", "ci_low", "ci_high"} <= set(its_table.columns)
+    assert {"rate_ratio", "ci_low", "ci_high", "cumulative_ratio", "cumulative_ci_low", "cumulative_ci_high",
+            "autocorrelation", "ljung_box_p", "power", "placebo_dates"} <= set(its_table.columns)  # fmt: skip
+    assert {"children_in_care_its_edge_of_care_placebo.csv", "children_in_care_forecast_coverage.csv"} <= names
+    # Placebo dates: every month from the 12th to 6 months before the real date (April 2022, month 36).
+    assert len(r.placebo) == 36 - 12 - 6 + 1 and (r.placebo["date"] < STEP).all()
+    shown = its_display(ch).iloc[0]
+    assert shown["Placebo dates with a step"].endswith("of 19")
+    assert shown["Power for a sustained 20% fall"].endswith("%")
+    assert set(placebo_display(ch)["Step found"]) <= {"yes", "no"}
+    cov = coverage_display(ch)
+    assert list(cov["Months ahead"]) == ["1-3", "4-6", "7-12"] * 2
+    assert (cov["80% range widened x"] >= 1).all()
+    assert "(used)" in " ".join(backtest_display(ch)["Method"])
     for p in paths:  # no personal data in any table
         cols = set(pd.read_csv(p).columns) if p.stat().st_size > 1 else set()
         assert not cols & {"child_id", "date_of_birth", "home_postcode", "placement_postcode"}
-    heads = cic.headline_measures(ctx)
-    assert [h.key for h in heads] == ["cla_in_care", "cla_rate_per_10k", "cla_starts"]
-    assert heads[0].monthly["value"].iloc[-1] == ch.flows["in_care"].iloc[-1]
+    res = compute_all(ctx.tables, ctx.params)
+    assert {"cla_in_care", "cla_rate_per_10k", "cla_starts"} <= set(res.series)
+    assert res.series["cla_in_care"]["value"].iloc[-1] == ch.flows["in_care"].iloc[-1]
 
 
 def test_same_answer_twice(tmp_path, built):
     ctx, a = built
-    b = cic.build_chapter(make_ctx(tmp_path, ctx.tables), **FAST)
+    b = build_chapter(make_ctx(tmp_path, ctx.tables), **FAST)
     pd.testing.assert_frame_equal(a.flows, b.flows)
     pd.testing.assert_frame_equal(a.forecasts["starts"].forecast, b.forecasts["starts"].forecast)
     pd.testing.assert_frame_equal(a.its[0].table(), b.its[0].table())
@@ -158,7 +176,7 @@ def test_same_answer_twice(tmp_path, built):
 @pytest.mark.slow
 def test_default_settings_are_fast_enough(tmp_path, sim):
     ep, header = sim
-    ch = cic.build_chapter(make_ctx(tmp_path, {"cla_episodes": ep, "cla_header": header}))
+    ch = build_chapter(make_ctx(tmp_path, {"cla_episodes": ep, "cla_header": header}))
     assert sum(ch.seconds.values()) < 20
 
 
@@ -166,7 +184,7 @@ def test_list8_alone(tmp_path, sim, built):
     ep, header = sim
     cla = list8_from(ep, header)
     ctx = make_ctx(tmp_path, {"cla": cla, "care_leavers": care_leavers()})
-    ch = cic.build_chapter(ctx, **FAST)
+    ch = build_chapter(ctx, **FAST)
     assert ch.source == "list8"
     # 12 months of List 8 give the same month-end numbers as the episodes for those months.
     full = built[1]
@@ -178,37 +196,43 @@ def test_list8_alone(tmp_path, sim, built):
     assert not ch.its[0].fitted and ch.its[0].message
     assert "Placement location" in set(ch.who["characteristic"])
     assert ch.care_leavers is not None
-    heads = cic.headline_measures(ctx)
-    assert heads[-1].key == "care_leavers_eet" and heads[-1].higher_is_better is True
-    cic.save_outputs(ch, ctx.params)
+    res = compute_all(ctx.tables, ctx.params)
+    assert res.quarter_row("care_leavers_eet")["higher_is_better"] is True
+    assert "care_leavers_eet" in res.series
+    save_outputs(ch, ctx.params)
 
 
 def test_small_authority(tmp_path):
     ep, header = simulate_episodes(2, per_month=1.5)
     ctx = make_ctx(tmp_path, {"cla_episodes": ep, "cla_header": header}, population=5_000)
-    ch = cic.build_chapter(ctx, **FAST)
+    ch = build_chapter(ctx, **FAST)
     assert ch.flows["in_care"].iloc[-1] < 100
     # Small counts are suppressed in breakdowns (1-4 never shown).
     shown = ch.who["children"].dropna()
     assert not shown.between(1, 4).any()
     assert ch.identity_breaks.empty
-    for fig in (cic.plot_flows(ch), cic.plot_km(ch), cic.plot_forecasts(ch)):
+    for fig in (plot_flows(ch), plot_km(ch), plot_forecasts(ch), plot_placebo(ch.its[0])):
         assert fig is not None
 
 
 def test_nothing_present(tmp_path):
     ctx = make_ctx(tmp_path, {})
-    assert cic.build_chapter(ctx) is None
-    assert cic.headline_measures(ctx) == []
+    assert build_chapter(ctx) is None
+    res = compute_all(ctx.tables, ctx.params)
+    assert {"cla_in_care", "cla_rate_per_10k", "cla_starts", "care_leavers_eet"} <= set(res.unavailable)
 
 
 def test_stock_flow_check_for_the_data_quality_appendix(built, tmp_path):
+    from cscbook.report.data_quality import stock_flow_check
+
     ctx, ch = built
-    check = cic.stock_flow_check(ctx)
-    assert check is not None and len(check) == 1
+    check = stock_flow_check(compute_all(ctx.tables, ctx.params), ctx.tables)
+    assert isinstance(check, pd.DataFrame) and len(check) == 1
     row = check.iloc[0]
     # every month after the first is checked; the simulated episodes are consistent
     assert row["months checked"] == len(ch.flows) - 1
     assert row["months that do not balance"] == 0
     assert row["months that balance"] == row["months checked"]
-    assert cic.stock_flow_check(make_ctx(tmp_path, {})) is None  # no care data
+    empty = make_ctx(tmp_path, {})
+    none = stock_flow_check(compute_all(empty.tables, empty.params), empty.tables)  # no care data: says why
+    assert none.startswith("The stock-flow check is not available") and "SSDA903 episodes" in none

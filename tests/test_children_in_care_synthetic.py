@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cscbook.measures.cic_breakdowns import breakdown, snapshot
+from cscbook.measures.cic_episodes import care_data
+from cscbook.measures.cic_flows import in_care_on, monthly_flows, stock_identity_breaks
 from cscbook.methods import forecast, its
-from cscbook.report import children_in_care as cic
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "data" / "synthetic" / "truth.json"
@@ -37,25 +39,25 @@ def ctx():
 
 @pytest.fixture(scope="module")
 def flows(ctx):
-    data = cic.care_data(ctx.tables, ctx.params.period_end)
+    data = care_data(ctx.tables, ctx.params.period_end)
     assert data.source == "ssda903"
-    return data, cic.monthly_flows(data.episodes, ctx.params.period_end, data.start)
+    return data, monthly_flows(data.episodes, ctx.params.period_end, data.start)
 
 
 def test_stock_matches_truth_and_identity_holds(ctx, flows, truth):
     data, f = flows
-    assert cic.stock_identity_breaks(f).empty
+    assert stock_identity_breaks(f).empty
     realised = {pd.Timestamp(d): v for d, v in truth["cla_stock"]["realised"].items()}
     known = [d for d in realised if data.start <= d <= ctx.params.period_end]
     assert known
-    counts = cic.in_care_on(data.episodes, known)
+    counts = in_care_on(data.episodes, known)
     assert [int(counts[d]) for d in known] == [realised[d] for d in known]
 
 
 def test_planted_step_in_starts_is_recovered(ctx, flows, truth):
     _, f = flows
     step = truth["cla_starts_step"]
-    r = its.fit_its(f, "starts", pd.Timestamp(step["date"]), ctx.params.population_0_17, step["name"])
+    r = its.fit_its(f, "starts", pd.Timestamp(step["date"]), name=step["name"])
     assert r.fitted
     # The planted rate ratio is inside the 95% interval and the estimate points the planted way.
     # (With ~180 starts a year and 21 months after the step, a 0.8 step is found significant
@@ -68,7 +70,7 @@ def test_no_step_at_the_null_date(ctx, flows, truth):
     _, f = flows
     step = pd.Timestamp(truth["cla_starts_step"]["date"])
     null = pd.Timestamp(truth["null_intervention_date"])
-    r = its.fit_its(f, "starts", null, ctx.params.population_0_17, "null", adjust_for=(step,))
+    r = its.fit_its(f, "starts", null, name="null", adjust_for=(step,))
     assert r.fitted
     assert r.ci_low < 1 < r.ci_high
 
@@ -85,19 +87,19 @@ def test_forecast_backtest_coverage_is_computed(flows):
 
 def test_annex_a_alone_and_small_authority(ctx):
     only_a = {k: v for k, v in ctx.tables.items() if not k.startswith("cla_")}
-    data = cic.care_data(only_a, ctx.params.period_end)
+    data = care_data(only_a, ctx.params.period_end)
     assert data.source == "list8"
-    f = cic.monthly_flows(data.episodes, ctx.params.period_end, data.start)
-    assert cic.stock_identity_breaks(f).empty
+    f = monthly_flows(data.episodes, ctx.params.period_end, data.start)
+    assert stock_identity_breaks(f).empty
     # Small authority: one child in six (fewer than 100 in care).
     eps = ctx.tables["cla_episodes"]
     ids = pd.Series(eps["child_id"].unique())
     keep = ids.iloc[np.arange(len(ids)) % 6 == 0]
     small = {"cla_episodes": eps.loc[eps["child_id"].isin(keep)], "cla_header": ctx.tables["cla_header"]}
-    d = cic.care_data(small, ctx.params.period_end)
-    fs = cic.monthly_flows(d.episodes, ctx.params.period_end, d.start)
+    d = care_data(small, ctx.params.period_end)
+    fs = monthly_flows(d.episodes, ctx.params.period_end, d.start)
     assert fs["in_care"].iloc[-1] < 100
-    assert cic.stock_identity_breaks(fs).empty
-    snap = cic.snapshot(d.episodes, ctx.params.period_end)
-    b = cic.breakdown(snap, "placement_group", ctx.params.min_cell)
+    assert stock_identity_breaks(fs).empty
+    snap = snapshot(d.episodes, ctx.params.period_end)
+    b = breakdown(snap, "placement_group", ctx.params.min_cell)
     assert not b["children"].dropna().between(1, ctx.params.min_cell - 1).any()

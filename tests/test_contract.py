@@ -37,7 +37,8 @@ def test_groupings_cover_their_code_lists():
 
 
 def test_eet_follows_definitions():
-    assert codes.EET_ACTIVITY == {"F1", "F2", "F4", "F5", "P1", "P2", "P4", "P5"}
+    # F1-F5 full time and P1-P5 part time, with the legacy F3/P3 (training or employment) counted
+    assert codes.EET_ACTIVITY == {"F1", "F2", "F3", "F4", "F5", "P1", "P2", "P3", "P4", "P5"}
 
 
 def test_spec_names_are_unique_snake_case_and_tables_map_back():
@@ -73,9 +74,10 @@ def test_benchmark_uses_latest_year_not_after_period_end():
 
 
 def test_period_value_by_kind():
-    from cscbook.measures.headline import period_value, quarter_months
+    from cscbook.config.periods import quarter
+    from cscbook.measures.compute import period_value
 
-    months = quarter_months(pd.Timestamp("2024-12-31"))
+    months = quarter(pd.Timestamp("2024-12-31")).months
     assert list(months.strftime("%Y-%m")) == ["2024-10", "2024-11", "2024-12"]
     start, end = months[0], pd.Timestamp("2024-12-31")
     m = pd.date_range("2024-09-01", periods=4, freq="MS")

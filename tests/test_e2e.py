@@ -31,7 +31,9 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH = ROOT / "data" / "synthetic"
 QUARTER = "2024-25-Q3"
-CHAPTERS = ("01_front_door", "02_rereferrals", "03_children_in_care")
+# every notebook chapter listed in _toc.yml (the summary and appendices included)
+CHAPTERS = tuple(Path(f).name for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+                 if f.startswith("notebooks/") and (ROOT / f"{f}.ipynb").is_file())
 
 
 def cli(*args: str, cwd: Path = ROOT, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -52,6 +54,11 @@ def book(tmp_path_factory) -> dict:
     (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{SYNTH}/"), encoding="utf-8")
     if (ROOT / "params" / "commentary").is_dir():
         shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
+    # last quarter's book first (its measures go into the project's history), then the example quarter
+    q2 = (ROOT / "params" / "2024-25-Q2.yaml").read_text(encoding="utf-8")
+    (proj / "params" / "2024-25-Q2.yaml").write_text(q2.replace("data/synthetic/", f"{SYNTH}/"), encoding="utf-8")
+    res = cli("run", "--quiet", str(proj / "params" / "2024-25-Q2.yaml"))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     res = cli("run", str(proj / "params" / "example.yaml"))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     reports = proj / "reports" / QUARTER
@@ -101,8 +108,22 @@ def test_run_prints_index_last_and_saves_timings(book) -> None:
     assert lines[-1] == str(book["html"] / "index.html")
     timings = json.loads((book["reports"] / "timings.json").read_text())
     assert set(timings["stages"]) == {
-        "validate parameters", "read and check data", "execute notebooks", "build book", "tables workbook"}
+        "validate parameters", "read and check data", "compute measures", "execute notebooks", "build book",
+        "tables workbook"}
     assert "00_summary.ipynb" in timings["notebooks"]
+
+
+def test_snapshot_measures_have_last_quarter_from_the_history(book) -> None:
+    """Q2's book published care leavers' EET and the average caseload; Q3's summary shows them as last quarter."""
+    table = pd.read_csv(book["reports"] / "tables" / "summary_headline_measures.csv").set_index("key")
+    for key in ("care_leavers_eet", "average_caseload"):
+        assert pd.notna(table.loc[key, "this_quarter"]) and pd.notna(table.loc[key, "last_quarter"]), key
+    history = pd.read_parquet(book["proj"] / "data" / "local" / "history" / "measures_history.parquet")
+    assert set(history["quarter"]) == {"2024-25-Q2", "2024-25-Q3"}
+    assert not set(history.columns) & {"child_id", "date_of_birth", "allocated_worker"}
+    measures = pd.read_csv(book["reports"] / "tables" / "measures.csv")
+    assert {"key", "period", "value", "numerator", "denominator", "ci_low", "ci_high", "target", "england",
+            "direction", "signal"} <= set(measures.columns)
 
 
 def test_every_toc_page_exists_and_chapters_show_captioned_figures(book) -> None:
@@ -112,7 +133,7 @@ def test_every_toc_page_exists_and_chapters_show_captioned_figures(book) -> None
     for f in expected:
         assert (book["html"] / f"{f}.html").is_file(), f
     for name in CHAPTERS:
-        if not (ROOT / "notebooks" / f"{name}.ipynb").is_file():
+        if not 0 < int(name[:2]) < 90:  # the summary and appendices are tables and words
             continue
         page = parse(book["html"] / "notebooks" / f"{name}.html")
         figures = [im for im in page.images if "_images" in (im.get("src") or "")]
@@ -137,6 +158,8 @@ def test_no_code_errors_or_warnings_in_the_book(book) -> None:
         assert page.stderr_outputs == 0, f"{path.name}: stderr output shown"
         html = path.read_text(encoding="utf-8")
         assert "Traceback" not in html
+        assert "<IPython.core.display" not in html and "&lt;IPython.core.display" not in html, path.name
+        assert "object at 0x" not in html, f"{path.name}: a raw object repr"
         assert "load_context" not in html and "params_file" not in html, f"{path.name}: code is visible"
     assert not (book["html"] / "_sources").exists(), "notebook sources are downloadable"
     for nb_path in sorted((book["reports"] / "notebooks").glob("*.ipynb")):

@@ -148,30 +148,61 @@ def test_decision_measure_absent_without_decision_dates():
 
 def test_working_days_across_bank_holidays():
     a = front_door.assessment_timeliness(make_tables()["assessments"], make_tables()["referrals"])
-    got = dict(zip(a["child_id"], a["wd_start"].tolist(), strict=True))
-    assert got == {"A": 45, "C": 0, "D": 45, "E": 62}
-    ref = dict(zip(a["child_id"], a["wd_referral"].tolist(), strict=True))
+    # the book's count (same day = 0): the hand counts in make_tables
+    book = dict(zip(a["child_id"], a["wd_start_book"].tolist(), strict=True))
+    assert book == {"A": 45, "C": 0, "D": 45, "E": 62}
+    ref = dict(zip(a["child_id"], a["wd_referral_book"].tolist(), strict=True))
     assert ref["A"] == 45 and ref["C"] == 0 and ref["D"] == 59 and ref["E"] is pd.NA
+    # DfE's count (start day counted): every start and end here is a working day, so one more;
+    # A's referral on Sat 20 Jan is not a working day, so its DfE count from the referral equals the
+    # count from Mon 22 Jan = 46
+    dfe = dict(zip(a["child_id"], a["wd_start"].tolist(), strict=True))
+    assert dfe == {"A": 46, "C": 1, "D": 46, "E": 63}
+    ref = dict(zip(a["child_id"], a["wd_referral"].tolist(), strict=True))
+    assert ref["A"] == 46 and ref["C"] == 1 and ref["D"] == 60 and ref["E"] is pd.NA
 
 
 def test_assessment_timeliness_by_month_of_authorisation(series):
     s = series["assessment_45wd"]
-    # Feb: C in time 1/1; Mar: A in time, E late 1/2; May: D in time 1/1 (X excluded)
-    assert col(s, "numerator") == [0, 1, 1, 0, 1, 0]
+    # DfE's count: Feb C 1 wd in time 1/1; Mar A 46 late, E 63 late 0/2; May D 46 late 0/1 (X excluded)
+    assert col(s, "numerator") == [0, 1, 0, 0, 0, 0]
     assert col(s, "denominator") == [0, 1, 2, 0, 1, 0]
     r = series["assessment_45wd_from_referral"]
-    # E has no referral; D is late from its referral (59 wd)
-    assert col(r, "numerator") == [0, 1, 1, 0, 0, 0]
+    # E has no referral; from the referral A 46, C 1, D 60
+    assert col(r, "numerator") == [0, 1, 0, 0, 0, 0]
     assert col(r, "denominator") == [0, 1, 1, 0, 1, 0]
+
+
+def test_assessment_timeliness_on_the_books_count():
+    book = front_door.monthly_series(make_tables(), PERIOD_END, lead_in_months=0, working_days="book")
+    # the book's count: Feb C 0 in time; Mar A 45 in time, E 62 late -> 1/2; May D 45 in time
+    assert col(book["assessment_45wd"], "numerator") == [0, 1, 1, 0, 1, 0]
+    assert col(book["assessment_45wd_from_referral"], "numerator") == [0, 1, 1, 0, 0, 0]
+    assert col(book["s47_icpc_15wd"], "numerator") == [0, 0, 0, 1, 0, 1]
+    with pytest.raises(ValueError, match="working_days"):
+        front_door.monthly_series(make_tables(), PERIOD_END, working_days="calendar")
 
 
 def test_s47_to_icpc_within_15_working_days(series):
     s = series["s47_icpc_15wd"]
-    # by month of ICPC: Apr A 15 wd yes, B 16 wd no -> 1/2; C (ICPC before start) excluded; Jun G 0 wd -> 1/1
-    assert col(s, "numerator") == [0, 0, 0, 1, 0, 1]
+    # by month of ICPC, DfE's count: Apr A 16 wd (15 on the book's count) late, B 17 late -> 0/2;
+    # C (ICPC before start) excluded; Jun G same day = 1 wd -> 1/1
+    assert col(s, "numerator") == [0, 0, 0, 0, 0, 1]
     assert col(s, "denominator") == [0, 0, 0, 2, 0, 1]
+    i = front_door.icpc_timeliness(make_tables()["s47"])
+    assert dict(zip(i["child_id"], i["wd_icpc"], strict=True)) == {"A": 16, "B": 17, "G": 1}
+    assert dict(zip(i["child_id"], i["wd_icpc_book"], strict=True)) == {"A": 15, "B": 16, "G": 0}
     assert col(series["s47"], "value") == [0, 0, 1, 1, 2, 2]
     assert col(series["icpc"], "value") == [0, 0, 0, 2, 0, 1]
+
+
+def test_timeliness_by_convention_side_by_side():
+    t = front_door.timeliness_by_convention(make_tables(), T("2024-01-01"), T("2024-06-30")).set_index("key")
+    # assessments authorised Jan-Jun: A, C, D, E. DfE: only C in time (1/4); book: A, C, D (3/4)
+    assert t.loc["assessment_45wd", ["denominator", "within_dfe", "within_book"]].tolist() == [4, 1, 3]
+    assert t.loc["assessment_45wd", "rate_dfe"] == 0.25 and t.loc["assessment_45wd", "rate_book"] == 0.75
+    # ICPCs Jan-Jun: A, B, G. DfE: G (1/3); book: A, G (2/3)
+    assert t.loc["s47_icpc_15wd", ["denominator", "within_dfe", "within_book"]].tolist() == [3, 1, 2]
 
 
 def test_second_cp_plans_and_open_plans(series):
@@ -272,18 +303,78 @@ def test_period_with_no_contacts_and_one_referral():
 
 
 # ----------------------------------------------------------------------------- trends and words
-def test_quarter_comparison_by_hand(series):
+def test_rate_and_proportion_tests_by_hand():
+    # counts 300 vs 240, phi 2, df 10: t = ln(1.25) / sqrt(2 (1/300 + 1/240)) = 0.22314 / 0.12247 = 1.8220,
+    # two-sided p from t(10) = 0.0985
+    assert fd_trends.rate_test(300, 240, 2.0, 10) == pytest.approx(0.0985, abs=1e-4)
+    # phi = 1 and many df: the Wald test of the log rate ratio (z = 1.8220 x sqrt(2) = 2.5767 -> p = 0.00998)
+    assert fd_trends.rate_test(300, 240, 1.0, 10**6) == pytest.approx(0.00998, abs=1e-4)
+    # 1/1 vs 2/3: pooled 3/4, z = (1 - 2/3) / sqrt(0.75 x 0.25 x (1 + 1/3)) = 0.6667; phi 1, many df -> 0.5050
+    # (the plain two-proportion z-test); phi 2, df 20: t = 0.6667 / sqrt(2) = 0.4714 -> p = 0.6425
+    assert fd_trends.proportion_test(1, 1, 2, 3, 1.0, 10**6) == pytest.approx(0.5050, abs=1e-4)
+    assert fd_trends.proportion_test(1, 1, 2, 3, 2.0, 20) == pytest.approx(0.6425, abs=1e-4)
+    assert np.isnan(fd_trends.rate_test(0, 5, 1.0, 10))
+    assert np.isnan(fd_trends.proportion_test(0, 3, 0, 4, 1.0, 10))
+
+
+def test_dispersion_by_hand():
+    # 12 months 100 80 120 120 80 100 (twice): a Poisson GLM with a log-linear trend fits 100 in every month
+    # (the deviations sum to 0 and are balanced in time), Pearson chi-square = 8 x 20^2 / 100 = 32 on
+    # 12 - 2 = 10 df -> phi = 3.2
+    frame = pd.DataFrame({"month": pd.date_range("2024-01-01", periods=12, freq="MS"),
+                          "value": [100, 80, 120, 120, 80, 100] * 2})
+    phi, df = fd_trends.dispersion(frame, "count", T("2024-12-31"))
+    assert phi == pytest.approx(3.2) and df == 10
+    # no extra variation (every month 100): phi is floored at 1
+    assert fd_trends.dispersion(frame.assign(value=100), "count", T("2024-12-31"))[0] == 1.0
+    # fewer than 12 months: not estimated
+    assert np.isnan(fd_trends.dispersion(frame.iloc[:11], "count", T("2024-12-31"))[0])
+
+
+def test_quarter_comparison_year_ago_first_with_corrected_p_values():
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    base = [100, 80, 120, 120, 80, 100] * 4
+    counts = pd.DataFrame({"month": months, "value": base})
+    counts.loc[21:, "value"] = [150, 150, 150]  # Oct-Dec 2024: 450 against 300 a year ago and 300 last quarter
+    share = pd.DataFrame({"month": months, "numerator": [50] * 24, "denominator": [100] * 24})
+    series = {"contacts": counts, "assessment_45wd": share}
+    q = fd_trends.quarter_comparison(series, {"contacts": "count", "assessment_45wd": "proportion"},
+                                     T("2024-12-31")).set_index("key")
+    assert list(q.columns[:7]) == ["measure", "kind", "this_period", "note", "this_quarter", "this_denominator",
+                                   "year_ago"]
+    assert q.loc["contacts", ["this_quarter", "year_ago", "last_quarter"]].tolist() == [450, 300, 300]
+    phi, df = fd_trends.dispersion(counts, "count", T("2024-12-31"))
+    assert q.loc["contacts", "dispersion"] == pytest.approx(phi) and q.loc["contacts", "df"] == df
+    assert q.loc["contacts", "p_vs_year_ago"] == pytest.approx(fd_trends.rate_test(450, 300, phi, df))
+    # the shares never change: p = 1; Holm over the 4 p-values: the smallest is multiplied by 4
+    assert q.loc["assessment_45wd", "p_vs_year_ago"] == pytest.approx(1.0)
+    p = q.loc["contacts", "p_vs_year_ago"]
+    assert p < 0.05  # 450 vs 300 with phi about 3 (the fixture swings by 20 a month)
+    assert q.loc["contacts", "p_vs_year_ago_adjusted"] == pytest.approx(min(1.0, 4 * p))
+    bh = fd_trends.quarter_comparison(series, {"contacts": "count", "assessment_45wd": "proportion"},
+                                      T("2024-12-31"), method="fdr_bh").set_index("key")
+    # Benjamini-Hochberg: the smallest of 4 p-values (two equal smallest) x 4 / 2
+    assert bh.loc["contacts", "p_vs_year_ago_adjusted"] == pytest.approx(2 * p)
+    assert "Holm" in fd_trends.comparison_note(q) and "4 p-values" in fd_trends.comparison_note(q)
+
+
+def test_quarter_comparison_labels_and_shortens_partial_quarters(series):
     kinds = {k: front_door.MEASURES[k].kind for k in series}
     q = fd_trends.quarter_comparison(series, kinds, PERIOD_END).set_index("key")
-    # this quarter Apr-Jun, last Jan-Mar
-    assert q.loc["contacts", "this_quarter"] == 0 and q.loc["contacts", "last_quarter"] == 5
-    # year ago (Apr-Jun 2023) is before the extract: not available
-    assert np.isnan(q.loc["contacts", "year_ago"])
-    # assessments in time: this quarter 1/1, last 2/3; pooled 3/4: z-test p-value
-    assert q.loc["assessment_45wd", "this_quarter"] == 1.0
-    assert q.loc["assessment_45wd", "last_quarter"] == pytest.approx(2 / 3)
-    # z = (1 - 2/3) / sqrt(0.75 * 0.25 * (1/1 + 1/3)) = 0.3333 / 0.5 = 0.6667 -> p = 0.5050
-    assert q.loc["assessment_45wd", "p_vs_last_quarter"] == pytest.approx(0.5050, abs=1e-4)
+    # contact to referral: contacts count once their 30-day window closed (up to 31 May): June is left out of this
+    # quarter and of the quarters compared -> April to May 2024 against January to February 2024
+    assert q.loc["contact_referral_30d", "this_period"] == "April to May 2024"
+    assert q.loc["contact_referral_30d", "note"] == "June 2024 left out (not yet complete); same months compared"
+    # decisions within 1 working day: complete to Thu 27 June (27 of 30 days): kept, labelled
+    assert q.loc["contact_decision_1wd", "this_period"] == "1 April to 27 June 2024"
+    assert q.loc["contact_decision_1wd", "note"] == "to 27 June only (later not yet complete)"
+    # complete measures: the whole quarter, no note
+    assert q.loc["assessment_45wd", "this_period"] == "April to June 2024" and q.loc["assessment_45wd", "note"] == ""
+    # DfE's count: this quarter May D late (0/1), last quarter Feb C in time, Mar A and E late (1/3)
+    assert q.loc["assessment_45wd", "this_quarter"] == 0.0
+    assert q.loc["assessment_45wd", "last_quarter"] == pytest.approx(1 / 3)
+    # six months: too few to estimate the extra variation -> not tested (never a plain Poisson test)
+    assert q["p_vs_last_quarter"].isna().all()
     assert q.loc["cp_plans_open", "this_quarter"] == 2 and q.loc["cp_plans_open", "last_quarter"] == 0
 
 
@@ -301,69 +392,65 @@ def test_stl_needs_36_months():
     assert np.allclose(out["observed"], out["trend"] + out["seasonal"] + out["remainder"])
 
 
-def test_change_sentences():
-    s = fd_trends.change_sentence("of assessments were completed within 45 working days", 0.83, 0.64,
-                                  "September", "July", "special cause improvement")
-    assert s == ("83% of assessments were completed within 45 working days in September, up from 64% in July. "
-                 "The control chart shows special-cause improvement: the months of this period are better than "
-                 "the usual range of variation.")
-    # a tiny change in a period whose months sit outside the usual range: the sentence reads the
-    # chart, it does not call the 0.7% drop itself an unusual change
-    level = fd_trends.change_sentence("referrals were received", 910, 916, "Q4", "Q3",
-                                      "special cause variation", percent=False)
-    assert "down from 916 in Q3. The control chart shows special-cause variation" in level
-    assert "unusual change" not in level
-    noise = fd_trends.change_sentence("contacts were received", 1234, 1300, "September", "July",
-                                      "common cause variation", percent=False)
-    assert noise.startswith("1,234 contacts were received in September, compared with 1,300 in July;")
-    assert "not evidence of a real change" in noise and "down" not in noise
-    concern = fd_trends.change_sentence("of plans were second or subsequent plans", 0.3, 0.2, "Q3", "Q2",
-                                        "special cause concern")
-    assert "up from 20% in Q2" in concern and "concern" in concern
-    missing = fd_trends.change_sentence("contacts were received", 10, np.nan, "Q3", "Q2",
-                                        "common cause variation", percent=False)
-    assert missing == "10 contacts were received in Q3; there is no figure for Q2 to compare with."
-
-
-def test_quarter_signal_and_measure_sentence():
-    # 12 months of 60/100 then a quarter at 90/100: the quarter's months are far above the limits
-    months = pd.date_range("2023-07-01", periods=15, freq="MS")
-    frame = pd.DataFrame({"month": months, "numerator": [60] * 12 + [90] * 3, "denominator": [100] * 15})
+def test_measure_charts_and_sentence():
+    # 15 months of 60/100 then a quarter at 90/100: limits from the first 12 months (p 0.6, ucl 0.747);
+    # the quarter's months are far above them
+    months = pd.date_range("2023-07-01", periods=18, freq="MS")
+    frame = pd.DataFrame({"month": months, "numerator": [60] * 15 + [90] * 3, "denominator": [100] * 18})
     frame["value"] = frame["numerator"] / frame["denominator"]
-    chart = front_door.chart(frame, "proportion", baseline=12)
-    this = funnel.period_bounds(T("2024-09-30"))
-    assert spc.period_signal(chart, *this, True) == "special cause improvement"
-    last = funnel.period_bounds(T("2024-09-30"), back_months=3)
-    assert spc.period_signal(chart, *last, True) == "common cause variation"
+    charts = fd_trends.measure_charts({"assessment_45wd": frame}, T("2024-12-31"))
+    chart = charts["assessment_45wd"]
+    assert (chart.judged_start, chart.judged_end) == (T("2024-10-01"), T("2024-12-01"))
+    assert chart.n_baseline == 15 and chart.seasonal == "not adjusted"
+    assert spc.period_signal(chart, T("2024-10-01"), T("2024-12-31"), True) == "special cause improvement"
     spec = front_door.MEASURES["assessment_45wd"]
-    text = fd_trends.measure_sentence(spec, frame, chart, T("2024-09-30"))
-    assert text == ("90% of assessments were completed within 45 working days in July to September 2024, "
-                    "up from 60% in April to June 2024. The control chart shows special-cause improvement: the "
-                    "months of this period are better than the usual range of variation.")
+    text = fd_trends.measure_sentence(spec, frame, chart, T("2024-12-31"))
+    assert text.startswith("90% of assessments were completed within 45 working days in October to December 2024, "
+                           "against 60% in October to December 2023 and 60% in July to September 2024.")
+    assert "October to December 2024 were above the upper control limit" in text
+    assert "evidence of an improvement" in text
 
 
-def test_headline_measures_contract():
-    from pathlib import Path
+def test_measure_charts_use_change_dates_and_judge_only_complete_months(series):
+    # change dates reach the chart (a new segment, its own baseline) - a documented option that must be used
+    months = pd.date_range("2022-01-01", periods=36, freq="MS")
+    frame = pd.DataFrame({"month": months, "value": [100.0, 120.0] * 18})
+    charts = fd_trends.measure_charts({"contacts": frame}, T("2024-12-31"), change_dates=["2023-01-01"],
+                                      seasonal="none")
+    c = charts["contacts"]
+    assert c.change_dates == (T("2023-01-01"),) and c.baseline_start == T("2023-01-01")
+    mapped = fd_trends.measure_charts({"contacts": frame}, T("2024-12-31"), change_dates={"referrals": ["2023-01-01"]},
+                                      seasonal="none")
+    assert mapped["contacts"].change_dates == ()
+    # the hand fixture at 30 June: contacts to referral is complete to 31 May, so June is not judged
+    charts = fd_trends.measure_charts(series, PERIOD_END)
+    assert charts["contact_referral_30d"].judged_end == T("2024-05-01")
+    assert charts["contact_decision_1wd"].judged_end == T("2024-06-01")
+    assert charts["cp_plans_open"].chart_type == "stock"
 
-    from cscbook.config.params import Params
-    from cscbook.data.context import Context
 
-    params = Params(authority="Test", period_end=PERIOD_END, annex_a=(), ssda903=(), population_0_17=1000,
-                    project_root=Path("/tmp"), source_file=Path("/tmp/p.yaml"),
-                    targets={"assessment_45wd": 0.85})
-    ctx = Context(params, make_tables(), pd.DataFrame(), pd.DataFrame())
-    got = {m.key: m for m in front_door.headline_measures(ctx)}
-    assert list(got) == ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
-                         "second_cp_plan", "cp_plans_open"]
-    a = got["assessment_45wd"]
-    assert a.kind == "proportion" and a.higher_is_better is True and a.target == 0.85
-    assert list(a.monthly.columns) == ["month", "numerator", "denominator"]
-    assert got["second_cp_plan"].higher_is_better is False
-    assert got["second_cp_plan"].england == pytest.approx(0.247)  # DfE D3, year ending March 2024
-    assert got["contacts"].monthly["value"].sum() == 5
-    assert got["cp_plans_open"].kind == "stock"
-    # without decision dates the decision measure is left out
+def test_front_door_registry_measures():
+    from conftest import make_params
+
+    from cscbook.measures import registry
+    from cscbook.measures.compute import compute_all
+
+    params = make_params(PERIOD_END, targets={"assessment_45wd": 0.85})
+    res = compute_all(make_tables(), params)
+    headline = [m.key for m in registry.all_measures() if m.chapter == "Front door" and m.headline]
+    assert headline == ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
+                        "second_cp_plan", "cp_plans_open"]
+    a = res.quarter_row("assessment_45wd")
+    assert a["kind"] == "proportion" and a["higher_is_better"] is True and a["target"] == 0.85
+    assert list(res.series["assessment_45wd"].columns) == ["month", "numerator", "denominator", "value"]
+    s = res.quarter_row("second_cp_plan")
+    assert s["higher_is_better"] is False
+    assert s["england"] == pytest.approx(0.247)  # DfE D3, year ending March 2024
+    assert res.series["contacts"]["value"].sum() == 5
+    assert registry.get("cp_plans_open").kind == "stock"
+    # without decision dates the decision measure is not available, and says which column would give it
     tables = make_tables()
     tables["contacts"] = tables["contacts"].assign(contact_decision_date=pd.NaT)
-    keys = [m.key for m in front_door.headline_measures(Context(params, tables, pd.DataFrame(), pd.DataFrame()))]
-    assert "contact_decision_1wd" not in keys
+    res = compute_all(tables, params)
+    assert "Date of Contact Decision" in res.unavailable["contact_decision_1wd"].reason or \
+        "contact_decision_date" in res.unavailable["contact_decision_1wd"].reason

@@ -276,3 +276,132 @@ def test_row_numbers_follow_the_spreadsheet(tmp_path):
     res = read_annex_a([path])
     # Title on row 1, header on row 2, data on rows 3-5: the bad row is row 5.
     assert res.log[["row", "column", "reason"]].values.tolist() == [[5, "contact_date", "unparseable date"]]
+
+
+# --------------------------------------------------------------------------- nothing misread in silence
+
+
+def test_order_evidence_counts_rows_that_decide():
+    from cscbook.data.ingest import order_evidence
+
+    s = pd.Series(["13/01/2024", "13/01/2024", "01/02/2024", "2024-01-20", pd.NA, "05/30/24"], dtype=object)
+    ev = order_evidence(s)
+    assert (ev.day_first, ev.month_first, ev.two_digit_years) == (2, 1, 1)
+    assert ev.order == "ambiguous"  # 1 of 3 deciding rows disagrees: more than 1 in 50
+    assert order_evidence(pd.Series(["01/02/2024", "12/11/2024"])).order is None
+
+
+def test_order_evidence_tolerates_a_typo_in_fifty():
+    from cscbook.data.ingest import OrderEvidence
+
+    assert OrderEvidence(49, 1, 0).order == "dmy"
+    assert OrderEvidence(48, 1, 0).order == "ambiguous"
+    assert OrderEvidence(0, 7, 0).order == "mdy"
+
+
+def test_parse_dates_us_order_and_two_digit_years():
+    s = pd.Series(["01/02/2024", "12/31/2024", "3.4.24", "05-06-29", "05-06-30", "2024/07/08", "January 2, 2024"])
+    out, bad = parse_dates(s, "mdy")
+    expected = ["2024-01-02", "2024-12-31", "2024-03-04", "2029-05-06", "1930-05-06", "2024-07-08", "2024-01-02"]
+    assert out.tolist() == [pd.Timestamp(d) for d in expected]
+    assert not bad.any()
+    uk, bad_uk = parse_dates(s, "dmy")
+    assert uk.iloc[0] == pd.Timestamp("2024-02-01") and bool(bad_uk.iloc[1])  # 12/31 has no month 31
+
+
+def test_decode_text_encodings_and_line_endings(tmp_path):
+    from cscbook.data.ingest import decode_text
+
+    text = "a,b\r\n\u00a3,2\r3,4\n"
+    for data, note in [
+        (text.encode("utf-16"), "byte-order mark"),
+        (text.encode("utf-16-le"), "little-endian"),
+        (text.encode("utf-16-be"), "big-endian"),
+        (text.encode("cp1252"), "cp1252"),
+        (b"\xef\xbb\xbf" + text.encode(), "mixed"),
+    ]:
+        out, notes = decode_text(data, tmp_path / "x.csv")
+        assert out == "a,b\n\u00a3,2\n3,4\n", note
+        assert any(note in n for n in notes), (note, notes)
+    with pytest.raises(UserError, match="not a text CSV file"):
+        decode_text(bytes(range(256)), tmp_path / "x.csv")
+
+
+def test_normalise_ids_and_parse_ages():
+    from cscbook.data.ingest import normalise_ids, parse_ages
+
+    ids, changed = normalise_ids(pd.Series(["7287.0", "7288.00", "C12.0", "7289", pd.NA], dtype="str"))
+    assert ids.tolist()[:4] == ["7287", "7288", "C12.0", "7289"] and pd.isna(ids.iloc[4])
+    assert changed.tolist() == [True, True, False, False, False]
+    ages, bad, frac = parse_ages(pd.Series(["6.138", "11.99", "7", "six", pd.NA, "-0.2"], dtype=object))
+    assert ages.tolist()[:3] == [6, 11, 7] and ages.iloc[5] == -1
+    assert bad.tolist() == [False, False, False, True, False, False]
+    assert frac.tolist() == [True, True, False, False, False, True]
+
+
+def test_sheet_xml_extras_finds_merges_and_formulas_without_values():
+    from cscbook.data.ingest import sheet_xml_extras
+
+    xml = (
+        b'<sheetData><row r="2"><c r="B2"><f>1+1</f><v></v></c><c r="C2"><f>A1</f><v>3</v></c>'
+        b'<c r="D2" t="str"><f t="shared" si="0"/></c></row></sheetData>'
+        b'<mergeCells count="1"><mergeCell ref="L2:L11"/><mergeCell ref="AA3:AB4"/></mergeCells>'
+    )
+    merges, formulas = sheet_xml_extras(xml)
+    assert merges == [(11, 2, 11, 11), (26, 3, 27, 4)]
+    assert formulas == [(1, 2), (3, 2)]  # C2 has a saved value
+
+
+def test_us_workbook_reads_like_uk_and_mixed_column_is_refused(tmp_path):
+    h, rows = list_rows(3, 40)
+    uk = read_annex_a([write_xlsx(tmp_path / "uk.xlsx", {"List 3": (h, rows)})])
+    us_rows = [[v.strftime("%m/%d/%Y") if isinstance(v, dt.datetime) else v for v in r] for r in rows]
+    us = read_annex_a([write_xlsx(tmp_path / "us.xlsx", {"List 3": (h, us_rows)})])
+    pd.testing.assert_frame_equal(uk.tables["referrals"], us.tables["referrals"])
+    assert sum("US order" in n for n in us.notes) == 2  # referral date, and date of birth following it
+    us_rows[0][h.index("Date of Referral")] = "20/01/2024"
+    us_rows[1][h.index("Date of Referral")] = "21/01/2024"
+    with pytest.raises(UserError, match="mixes day/month and month/day"):
+        read_annex_a([write_xlsx(tmp_path / "mixed.xlsx", {"List 3": (h, us_rows)})])
+
+
+def test_dates_of_birth_after_any_event_and_implausible_values(tmp_path):
+    h, rows = list_rows(8, 3)
+    rows[0][h.index("Date of Birth")] = dt.datetime(2018, 1, 1)
+    rows[0][h.index("Date Started to be Looked After")] = dt.datetime(2010, 5, 1)
+    rows[1][h.index("Age of Child (Years)")] = 250
+    rows[2][h.index("Date of Last Health Assessment")] = dt.datetime(2031, 1, 1)
+    res = read_annex_a([write_xlsx(tmp_path / "a.xlsx", {"List 8": (h, rows)})], extract_date=pd.Timestamp("2025-01-01"))
+    cla = res.tables["cla"]
+    assert len(cla) == 3
+    log = res.log.set_index(["row", "column"])["reason"]
+    assert log[(2, "cla_start_date")] == "impossible chronology"
+    assert log[(3, "age_years")] == "implausible value"
+    assert log[(4, "last_health_date")] == "implausible date"
+    assert cla["age_years"].isna().sum() == 1 and cla["last_health_date"].isna().sum() == 1
+
+
+def test_workbook_hidden_old_merged_and_sparse_rows(tmp_path):
+    import openpyxl
+
+    h, rows = list_rows(3, 4)
+    team = h.index("Allocated Team")
+    for i, r in enumerate(rows):
+        r[team] = "North" if i == 0 else None
+    h2, rows2 = list_rows(3, 5, first_day=50)
+    path = write_xlsx(tmp_path / "a.xlsx", {"List 3": (h, rows), "List 3 (old)": (h2, rows2), "Hidden 3": (h2, rows2)})
+    wb = openpyxl.load_workbook(path)
+    wb["Hidden 3"].title = "List_3"
+    wb["List_3"].sheet_state = "hidden"
+    ws = wb["List 3"]
+    letter = openpyxl.utils.get_column_letter(team + 1)
+    ws.merge_cells(f"{letter}2:{letter}5")
+    ws.cell(1048576, 1).value = None
+    ws.cell(1048576, 1).font = openpyxl.styles.Font(bold=True)  # used range to the last row
+    wb.save(path)
+    res = read_annex_a([path])
+    ref = res.tables["referrals"]
+    assert len(ref) == 4 and (ref["allocated_team"] == "North").all()
+    assert any("merged cells" in n and "3 row(s) below" in n for n in res.notes)
+    assert any("'List 3 (old)' looks like an old copy" in n for n in res.notes)
+    assert any("'List_3' is hidden" in n for n in res.notes)

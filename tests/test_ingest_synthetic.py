@@ -29,3 +29,18 @@ def test_synthetic_extract_reads_cleanly():
         assert (res.log["reason"] != "unmapped code").all()
     # Headers: one per child; every child with an episode has a header.
     assert set(s.tables["cla_episodes"]["child_id"]) <= set(s.tables["cla_header"]["child_id"])
+
+
+@pytest.mark.skipif(not (SYNTH / "annex_a").is_dir(), reason="synthetic extract not generated")
+def test_synthetic_list_3_in_us_order_reads_identically(tmp_path):
+    """The issue's example: List 3 exported as mm/dd/yyyy must give the same referrals, not 829 swapped."""
+    import pandas as pd
+
+    df = pd.read_csv(SYNTH / "annex_a" / "List 3.csv", dtype=str, keep_default_na=False)
+    for c in ("Date of Birth", "Date of Referral"):
+        df[c] = pd.to_datetime(df[c], format="%d/%m/%Y").dt.strftime("%m/%d/%Y")
+    df.to_csv(tmp_path / "List 3.csv", index=False)
+    uk = read_annex_a([SYNTH / "annex_a" / "List 3.csv"]).tables["referrals"]
+    us = read_annex_a([tmp_path / "List 3.csv"])
+    pd.testing.assert_frame_equal(uk, us.tables["referrals"])
+    assert us.log.empty

@@ -317,14 +317,15 @@ def test_chapter_and_summary_without_a_local_measures_file(tmp_path: Path) -> No
     params_file.write_text(yaml.safe_dump(raw))
     ctx = read_all(load_params(params_file))
     assert isinstance(ctx, Context) and "local_measures" not in ctx.tables
-    ch = workforce.build(ctx)
-    assert not ch.available and workforce.headline_measures(ctx) == []
-    assert "local_measures_template.csv" in workforce.no_file_text(ctx.params)
-    assert workforce.headline_rows(ch).empty and workforce.measures_table(workforce.headline_rows(ch)).empty
-    figs = workforce.save_outputs(ch, workforce.headline_rows(ch))
-    assert set(figs) == {"wf_controls", "wf_audits"}
-    collected = summary.collect_measures(ctx)
-    assert not any("workforce" in n for n in collected.notes), collected.notes
+    results = compute_all(ctx.tables, ctx.params)
+    chapter = workforce.build(ctx, results)
+    assert "local_measures_template.csv" in chapter.markdown["wf_messages"]
+    assert chapter.shown["wf_table"].empty and chapter.saved == {}
+    assert set(chapter.figures) == {"wf_controls", "wf_audits"}  # placeholders that say why
+    assert not workforce.gather(ctx, results).available
+    table = summary.headline_table(results)
+    assert not (table["chapter"] == "Workforce and quality of practice").any()
+    assert summary.build(ctx, results).markdown["sum_key_messages"]
 
 
 @pytest.mark.e2e
@@ -349,7 +350,7 @@ def test_notebooks_build_without_a_local_measures_file(tmp_path: Path) -> None:
 def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
     body = GOOD + "agency_share,2024-12,1,3,,Tiny\nagency_share,2024-12,6,30,,Big\naudits_done,2024-12,,,2,Tiny\n"
     ctx = read_all(load_params(setup(tmp_path, body)))
-    ch = workforce.build(ctx)
+    ch = workforce.gather(ctx, compute_all(ctx.tables, ctx.params))
     teams = workforce.team_table(ch).set_index(["Measure", "Team"])["December 2024"]
     label = DECLARED["agency_share"]["label"]
     assert teams[(label, "Tiny")] == "not shown (fewer than 5)"  # 1 of 3 posts would describe one worker
@@ -363,7 +364,7 @@ def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
 
 def test_a_file_with_nothing_declared_says_so(tmp_path: Path) -> None:
     ctx = read_all(load_params(setup(tmp_path, GOOD, {})))
-    ch = workforce.build(ctx)
+    ch = workforce.gather(ctx, compute_all(ctx.tables, ctx.params))
     assert not ch.available
     assert "none of the measures declared" in workforce.no_file_text(ctx.params)
     assert (ctx.dq_log["reason"] == UNDECLARED).sum() == 6  # one warning per undeclared measure
@@ -395,7 +396,17 @@ def test_a_local_key_that_is_a_book_measure_is_refused(tmp_path: Path) -> None:
 
 
 def test_caseloads_and_workforce_linked_in_words(tmp_path: Path) -> None:
-    ch = workforce.build(read_all(load_params(setup(tmp_path, GOOD))))
+    ctx = read_all(load_params(setup(tmp_path, GOOD)))
+    ch = workforce.gather(ctx, compute_all(ctx.tables, ctx.params))
     assert ch.caseloads is None  # this Annex A has only List 1: no allocated workers
     assert workforce.caseload_link(ch) == ("At the end of December 2024 agency staff covered 14.0% of social work "
                                            "posts and independent reviewing officers held 64.5 children each.")
+
+
+def test_summary_headline_table_carries_the_local_headline_measures(tmp_path: Path) -> None:
+    p = load_params(setup(tmp_path, GOOD, {**DECLARED, "nqsw_in_post": decl("stock", headline=False)}))
+    ctx = read_all(p)
+    table = summary.headline_table(compute_all(ctx.tables, p)).set_index("key")
+    assert table.loc["agency_share", "this_quarter"] == pytest.approx(0.14)
+    assert table.loc["agency_share", "target"] == 0.15 and table.loc["agency_share", "chapter"] == workforce.CHAPTER
+    assert "nqsw_in_post" not in table.index  # declared headline: false

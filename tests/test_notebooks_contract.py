@@ -27,3 +27,15 @@ def test_notebook_contract(path: Path):
         assert not cell.source.rstrip().endswith(";"), f"code cell {i} ends with ';' (assign to _ instead)"
     text = path.read_text()
     assert str(ROOT) not in text, "absolute project path in a committed notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_thin(path: Path):
+    """A notebook holds parameters, one build call, glue and prose: no logic (DESIGN.md)."""
+    nb = nbformat.read(path, as_version=4)
+    lines = [ln for c in nb.cells if c.cell_type == "code" for ln in c.source.splitlines()
+             if ln.strip() and not ln.strip().startswith("#")]
+    assert len(lines) <= 40, f"{len(lines)} lines of code"
+    for ln in lines:
+        words = ln.strip().split()
+        assert words[0] not in {"def", "class", "for", "while", "try:", "with"}, f"logic in the notebook: {ln!r}"

@@ -110,3 +110,41 @@ def test_every_problem_in_a_parameter_file_is_reported_at_once(project: Path) ->
     assert "has 3 problems" in err
     assert "'colour'" in err and "'period_end'" in err and "'annex_a'" in err
     assert "Traceback" not in res.stderr
+
+
+def test_duplicate_keys_are_refused_at_any_depth(project: Path) -> None:
+    from cscbook.config.errors import UserError
+
+    with pytest.raises(UserError, match=r"key 'period_end' is given twice \(lines 3 and 9\)"):
+        load_params(write(project, GOOD + "period_end: 2025-03-31\n"))
+    with pytest.raises(UserError, match="key 'assessment_45wd' is given twice"):
+        load_params(write(project, GOOD.replace("{assessment_45wd: 0.85}", "{assessment_45wd: 0.85, assessment_45wd: 0.9}")))
+    # The same key in two different mappings is not a duplicate.
+    assert load_params(write(project, GOOD.replace("description: test", "description: test}, {name: b, date: 2024-01-01"))
+                       ).interventions[1].name == "b"
+
+
+def test_non_utf8_file_and_utf8_bom(project: Path) -> None:
+    from cscbook.config.errors import UserError
+
+    path = project / "params" / "q.yaml"
+    path.write_bytes(GOOD.replace("Testshire", "Testshire \u00a3").encode("cp1252"))
+    with pytest.raises(UserError, match="is not UTF-8 text"):
+        load_params(path)
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_params(path).authority == "Testshire (synthetic)"
+
+
+def test_symlink_loop_is_a_user_error(project: Path) -> None:
+    import os
+
+    from cscbook.config.errors import UserError
+
+    os.symlink(project / "params" / "b.yaml", project / "params" / "a.yaml")
+    os.symlink(project / "params" / "a.yaml", project / "params" / "b.yaml")
+    with pytest.raises(UserError, match="loops back on itself"):
+        load_params(project / "params" / "a.yaml")
+    os.symlink(project / "data" / "y", project / "data" / "x")
+    os.symlink(project / "data" / "x", project / "data" / "y")
+    with pytest.raises(UserError, match="key 'annex_a'"):
+        load_params(write(project, GOOD.replace("data/annex_a", "data/x")))

@@ -10,11 +10,22 @@ from cscbook.measures.rereferral_model import (
     LOGIT_COLUMNS,
     auc,
     average_marginal_effects,
+    bh_adjust,
     calibration_table,
+    drivers,
     fit_cox,
     fit_logistic,
+    ph_check,
+    validate_later,
 )
-from cscbook.measures.rr_design import collapse_levels, design_matrix
+from cscbook.measures.rr_design import (
+    COVARIATES,
+    MEDIATOR,
+    SENSITIVITY,
+    align_levels,
+    collapse_levels,
+    design_matrix,
+)
 
 
 def test_auc_mann_whitney_hand_example():
@@ -152,8 +163,7 @@ def test_chapter_on_a_tiny_extract_builds_with_notes(tmp_path):
     from test_rereferrals import involvement_tables
 
     from cscbook.config.params import load_params
-    from cscbook.data.context import Context
-    from cscbook.measures.rereferrals import headline_measures
+    from cscbook.measures.compute import compute_all
     from cscbook.report.rr_chapter import build_chapter, driver_message, rate_message, save_outputs
 
     tables = involvement_tables()
@@ -173,29 +183,122 @@ def test_chapter_on_a_tiny_extract_builds_with_notes(tmp_path):
     assert list(model.columns) == LOGIT_COLUMNS
     for p in paths.values():
         assert "child_id" not in pd.read_csv(p).columns
-    (hm,) = headline_measures(Context(params, tables, pd.DataFrame(), pd.DataFrame()))
-    assert hm.key == "rereferral_12m" and hm.kind == "proportion" and hm.higher_is_better is False
-    assert hm.target == 0.2 and hm.england == pytest.approx(0.224)  # year ending March 2024
+    res = compute_all(tables, params)
+    row = res.quarter_row("rereferral_12m")
+    assert row["kind"] == "proportion" and row["higher_is_better"] is False
+    assert row["target"] == 0.2 and row["england"] == pytest.approx(0.224)  # year ending March 2024
     # The fixture's 12 referrals (no same-day duplicates); one re-referral: c1's 2022-09-01,
     # 184 days after 2022-03-01 (the others follow the child's previous referral by 366+ days).
-    assert hm.monthly.numerator.sum() == 1
-    assert hm.monthly.denominator.sum() == 12 and set(hm.monthly.columns) == {"month", "numerator", "denominator"}
+    monthly = res.series["rereferral_12m"]
+    assert monthly.numerator.sum() == 1 and monthly.denominator.sum() == 12
+
+
+def _all_covariates(d: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    for var, levels in {"ethnicity_group": ["White", "Asian"], "disability": ["N", "Y"],
+                        "primary_need": ["N1", "N4"], "source": ["Police", "Schools"]}.items():  # fmt: skip
+        d[var] = rng.choice(levels, len(d))
+    return d
+
+
+def test_main_model_has_no_mediator_and_no_extract_date_team():
+    assert MEDIATOR not in COVARIATES and SENSITIVITY == {**COVARIATES, MEDIATOR: None}
+    d = _all_covariates(simulate(3000, seed=8)[0])
+    d["team"] = np.random.default_rng(1).choice(["North", "South"], len(d))
+    fit = fit_logistic(d)
+    assert fit.ok and not any(t.startswith("team[") for t in fit.table.term)
+    assert MEDIATOR not in set(fit.table.term)
+    assert any(n.startswith("Team: not in the model") and "extract date" in n for n in fit.notes)
+    sens = fit_logistic(d, SENSITIVITY)
+    assert MEDIATOR in set(sens.table.term)
 
 
 def test_team_included_unless_it_follows_the_ending():
     d, _ = simulate(3000, seed=8)
     rng = np.random.default_rng(0)
-    for var, levels in {"ethnicity_group": ["White", "Asian"], "disability": ["N", "Y"],
-                        "primary_need": ["N1", "N4"], "source": ["Police", "Schools"]}.items():  # fmt: skip
-        d[var] = rng.choice(levels, len(d))
-    # A team unrelated to the ending: included, with the largest team as reference.
+    d = _all_covariates(d)
+    # A team unrelated to the ending, from a dated allocation history: included, with the
+    # largest team as reference.
     d["team"] = rng.choice(["North", "South", "South"], len(d))
-    fit = fit_logistic(d)
+    fit = fit_logistic(d, team_dated=True)
     assert fit.ok and "team[North]" in set(fit.table.term)
     # One team closes every CP plan (and 2% of the rest), the front door the others: team
     # nearly follows the ending, so it is left out with a note.
     cp_team = (d.ended == "after_cp_plan") | (rng.random(len(d)) < 0.02)
     d["team"] = np.where(cp_team, "CP team", "Front door")
-    fit = fit_logistic(d)
+    fit = fit_logistic(d, team_dated=True)
     assert fit.ok and not any(t.startswith("team[") for t in fit.table.term)
     assert any(n.startswith("Team: left out") for n in fit.notes)
+
+
+def test_benjamini_hochberg_by_hand():
+    # p = 0.01, 0.04, 0.03, 0.20 (m = 4). Sorted 0.01, 0.03, 0.04, 0.20 times m / rank: 0.04, 0.06,
+    # 0.0533, 0.20; monotone from the top: 0.04, 0.0533, 0.0533, 0.20.
+    got = bh_adjust(np.array([0.01, 0.04, 0.03, 0.20]))
+    assert got == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.20])
+    assert np.isnan(bh_adjust(np.array([np.nan, 0.5]))[0]) and bh_adjust(np.array([np.nan, 0.5]))[1] == 0.5
+    # drivers(): the terms under 0.05 after adjustment, highest odds ratio first.
+    from cscbook.measures.rereferral_model import ModelFit
+
+    t = pd.DataFrame({"term": ["a", "b", "c", "d"], "odds_ratio": [2.0, 0.5, 1.5, 1.1], "ci_low": 0.1,
+                      "ci_high": 9.0, "p_value": [0.01, 0.04, 0.03, 0.20]})  # fmt: skip
+    assert drivers(ModelFit(True, t))["term"].tolist() == ["a"]  # 0.04 only; b and c are 0.053
+
+
+def test_align_levels_to_a_fitted_model():
+    cols = ["const", "v[a]", "v[Other]"]
+    d = pd.DataFrame({"v": ["r", "a", "b", None]})
+    assert align_levels(d, cols, {"v": "r"})["v"].tolist() == ["r", "a", "Other", "Other"]
+    # Without an 'Other' level, unknown levels go to the reference.
+    assert align_levels(d, ["const", "v[a]"], {"v": "r"})["v"].tolist() == ["r", "a", "r", "r"]
+
+
+def test_validation_on_later_closures():
+    d, _ = simulate(4000, seed=21)
+    d["closure"] = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(len(d)) % 730, unit="D")
+    v = validate_later(d, pd.Timestamp("2022-01-01"), SPEC)
+    assert v.ok and v.n_fit + v.n_test == len(d) and v.n_test == (d.closure >= "2022-01-01").sum()
+    assert 0.55 < v.auc_test < 0.75 and 0.55 < v.auc_fit < 0.75
+    assert abs(v.predicted - v.observed) < 0.05  # same process in both periods: calibrated
+    assert 0.5 < v.slope < 1.5
+    assert v.calibration["involvements"].sum() == v.n_test
+    none = validate_later(d, pd.Timestamp("2030-01-01"), SPEC)
+    assert not none.ok and "later" in none.note
+
+
+def _survival(n: int, seed: int, proportional: bool) -> pd.DataFrame:
+    """Times to event (censored at 365 days) for groups a (reference) and b. Proportional: b has
+    twice a's hazard (1/400 a day) throughout. Not: b has 4 times the hazard for 60 days, then 1/4."""
+    rng = np.random.default_rng(seed)
+    g = rng.choice(["a", "b"], n)
+    lam = np.full(n, 1 / 400)
+    e1 = rng.exponential(1, n)
+    if proportional:
+        t = e1 / np.where(g == "b", 2 * lam, lam)
+    else:
+        h1 = np.where(g == "b", 4 * lam, lam)
+        h2 = np.where(g == "b", lam / 4, lam)
+        t = np.where(e1 < 60 * h1, e1 / h1, 60 + (e1 - 60 * h1) / h2)
+    event = t <= 365
+    return pd.DataFrame({"child_id": np.arange(n).astype(str), "g": g, "time": np.minimum(t, 365).round() + 1,
+                         "event": event.astype(int), "involvement_days": 0})  # fmt: skip
+
+
+def test_proportional_hazards_check():
+    ok = ph_check(fit_cox(_survival(3000, 1, True), {"g": "a"}))
+    assert list(ok.term) == ["g[b]"] and ok.loc[0, "p_value"] > 0.01
+    bad = ph_check(fit_cox(_survival(3000, 2, False), {"g": "a"}))
+    # b's hazard ratio falls from 4 to 1/4: its residuals fall with time.
+    assert bad.loc[0, "correlation"] < -0.2 and bad.loc[0, "p_adjusted"] < 0.001
+
+
+def test_methods_page_says_what_the_code_does():
+    from pathlib import Path
+
+    from cscbook.measures.rereferral_model import FDR
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "methods.md").read_text().split())
+    assert FDR == 0.05 and "Benjamini-Hochberg adjusted p-value over all the model's terms is below 0.05" in text
+    assert "characteristics recorded at referral" not in text
+    assert "The team is not in the model" in text and "team" not in COVARIATES
+    assert "only in a sensitivity analysis" in text and MEDIATOR not in COVARIATES

@@ -51,3 +51,35 @@ def test_schema_rejects_wrong_tables(workbook):
     no_id.loc[0, "child_id"] = pd.NA
     with pytest.raises(pandera.errors.SchemaError):
         validate_table("referrals", no_id)
+
+
+def test_context_refuses_a_malformed_cache(tmp_path):
+    """A cached table that does not match its schema fails loudly, naming the table and the fix."""
+    from conftest import list_rows, write_xlsx
+
+    from cscbook.config.errors import UserError
+    from cscbook.config.params import load_params
+    from cscbook.data.context import data_dir, load_context, read_all, save_context
+
+    write_xlsx(tmp_path / "annex.xlsx", {"List 3": list_rows(3), "Notes": (["x"], [[1]])})
+    (tmp_path / "q.yaml").write_text("authority: T\nperiod_end: 2024-12-31\nannex_a: [annex.xlsx]\npopulation_0_17: 9\n")
+    params = load_params(tmp_path / "q.yaml")
+    ctx = read_all(params)
+    save_context(ctx)
+    cached = load_context(tmp_path / "q.yaml")
+    assert len(cached.tables["referrals"]) == 3  # a good cache loads, with the reader's notes
+    assert cached.read_notes == ctx.read_notes and "sheet 'Notes' is not an Annex A list" in ctx.read_notes[0]
+    bad = ctx.tables["referrals"].copy()
+    bad["sex"] = bad["sex"].astype("str")
+    bad.to_parquet(data_dir(params) / "referrals.parquet", index=False)
+    with pytest.raises(UserError, match=r"table 'referrals', column 'sex' saved in .* delete the folder"):
+        load_context(tmp_path / "q.yaml")
+
+
+def test_check_tables_names_a_missing_column():
+    from cscbook.config.errors import UserError
+    from cscbook.data.context import check_tables
+
+    ref = pd.DataFrame({c.name: pd.Series(dtype="str") for c in annexa_spec.LISTS[3].columns})
+    with pytest.raises(UserError, match="'referrals'.*referral_date|referral_date.*'referrals'"):
+        check_tables({"referrals": ref.drop(columns=["referral_date"])}, "read now", "Report it.")

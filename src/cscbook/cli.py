@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _wrap(message: str) -> str:
+    """A message wrapped at 100 columns, breaking only at spaces (paths and codes stay whole)."""
+    return "\n".join(textwrap.wrap(message, width=100, break_on_hyphens=False, break_long_words=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -45,7 +50,18 @@ def main(argv: list[str] | None = None) -> int:
             from cscbook.book.pipeline import main as run_command
         return int(run_command(args) or 0)
     except UserError as exc:
-        print("\n".join(textwrap.wrap(f"cscbook {args.command}: {exc}", width=100)), file=sys.stderr)
+        print(_wrap(f"cscbook {args.command}: {exc}"), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # A file the user named that cannot be read or written (permissions, a folder given as a file ...).
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            _wrap(
+                f"cscbook {args.command}: the file{where} could not be read or written ({exc.strerror or exc}). "
+                "Check the path and its permissions, and run again."
+            ),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("cscbook: interrupted", file=sys.stderr)

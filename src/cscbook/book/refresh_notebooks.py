@@ -11,6 +11,7 @@ number is a changed result.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("params", nargs="?", default="params/example.yaml")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="refresh only these notebooks (e.g. 00_summary)")
     args = parser.parse_args(argv)
+    os.environ["CSCBOOK_HISTORY"] = "none"  # reference outputs never depend on a local measures history
     try:
         from cscbook.data.context import read_all, save_context
 

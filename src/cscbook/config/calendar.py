@@ -4,12 +4,19 @@ A working day is Monday to Friday excluding England and Wales bank holidays, tak
 the maintained ``holidays`` package (``holidays.UK(subdiv="ENG")``), which includes the
 one-off days (2022 Platinum Jubilee and State Funeral, 2023 Coronation).
 
-Counting convention (DEFINITIONS.md): "within N working days" is
-``numpy.busday_count(start, end)`` over this calendar: working days from the start date
-(inclusive) to the end date (exclusive). For a start on a working day this is the number
-of working days *after* the start up to and including the end; an event on the same day is
-0 working days. DfE's validator counts the start day as well (n - 1 convention); the
-Methods appendix states the choice.
+Two counting conventions (DEFINITIONS.md, "Counting working days"):
+
+- the book's (``working_days_between``): ``numpy.busday_count(start, end)`` over this
+  calendar, the working days from the start date (inclusive) to the end date (exclusive).
+  For a start on a working day this is the number of working days *after* the start up to
+  and including the end; an event on the same day is 0 working days.
+- DfE's (``working_days_dfe``): the validator counts the start day as well, i.e. the working
+  days from the start to the end date, both inclusive: ``busday_count(start, end + 1 day)``.
+  For a start and an end on working days this is the book's count plus 1 (the book's count
+  is DfE's n - 1); an event on the same working day is 1.
+
+Figures set beside England or called DfE's measure use DfE's count; the Methods appendix
+says which figure uses which.
 """
 
 from __future__ import annotations
@@ -59,6 +66,21 @@ def working_days_between(start, end) -> pd.Series:
     result = pd.array(out, dtype="Int64")
     result[~ok] = pd.NA
     return pd.Series(result, index=index)
+
+
+def working_days_dfe(start, end) -> pd.Series:
+    """Working days from ``start`` to ``end`` counted as DfE's validator counts them.
+
+    Both the start and the end date count when they are working days:
+    ``numpy.busday_count(start, end + 1 day)``. Same working day = 1; a start and an end on
+    working days give ``working_days_between(start, end) + 1``. Vectorised; negative when
+    ``end`` is before ``start``; ``<NA>`` when either date is missing; ``Int64``.
+    """
+    end = pd.to_datetime(pd.Series(end).reset_index(drop=True), errors="coerce") + pd.Timedelta(days=1)
+    out = working_days_between(pd.Series(start).reset_index(drop=True), end)
+    if isinstance(start, pd.Series):
+        out.index = start.index
+    return out
 
 
 def is_working_day(dates) -> pd.Series:

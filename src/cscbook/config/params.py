@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ class Params:
     notebook_timeout: int = 600
     history: Path | None = None
     local_measures: LocalMeasures = field(default_factory=LocalMeasures)
+    chart_changes: dict[str, tuple[pd.Timestamp, ...]] = field(default_factory=dict)
 
     @property
     def quarter(self) -> str:
@@ -85,8 +87,12 @@ class Params:
         return self.project_root / "figures" / self.quarter
 
     @property
-    def history_file(self) -> Path:
-        """The measures history (aggregates of every published quarter), kept outside ``reports/``."""
+    def history_file(self) -> Path | None:
+        """The measures history (aggregates of every published quarter), kept outside ``reports/``:
+        the ``history`` parameter, else ``data/local/history/measures_history.parquet``. None when the
+        environment sets ``CSCBOOK_HISTORY=none`` (the reference notebooks are run without one)."""
+        if os.environ.get("CSCBOOK_HISTORY", "").lower() == "none":
+            return None
         return self.history or self.project_root / "data" / "local" / "history" / "measures_history.parquet"
 
 
@@ -104,6 +110,7 @@ _ALLOWED = {
     "notebook_timeout": int,
     "history": str,
     "local_measures": dict,
+    "chart_changes": dict,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -116,6 +123,35 @@ _NoDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping in the parameter file names the same key twice (YAML would keep the last silently)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise DuplicateKeyError(f"key '{key}' is given twice (lines {seen[key]} and {line})")
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_NoDatesLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def resolve_path(path: Path, what: str) -> Path:
+    """``path.resolve()``, with a symbolic link that loops reported as a UserError naming ``what``."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise UserError(
+            f"The {what} {path} is a symbolic link that loops back on itself ({exc}), so it leads to no file. "
+            "Replace the link with the real file or folder, or fix the link's target."
+        ) from None
 
 _PROPORTION_TARGETS = {k for k in TARGET_KEYS if k not in ("cla_rate_per_10k", "caseload_per_worker")}
 _INTERVENTION_KEYS = {"name", "date", "description"}
@@ -153,11 +189,28 @@ class _Problems:
 
 def load_params(path: str | Path) -> Params:
     """Read and validate a quarter's YAML parameters; raise one UserError naming every bad key."""
-    path = Path(path).resolve()
+    path = resolve_path(Path(path), "parameter file")
+    if path.is_dir():
+        raise UserError(f"Parameter file {path} is a folder. Give the path of a YAML file in it, e.g. params/example.yaml.")
     if not path.is_file():
         raise UserError(f"Parameter file {path} does not exist. Give the path of a YAML file in params/.")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"Parameter file {path} is not UTF-8 text (byte {exc.start} cannot be read; it was probably saved "
+            "as Windows-1252 / ANSI, e.g. with a '\u00a3' or a curly quote). Save it as UTF-8 in your editor "
+            "and run again."
+        ) from None
+    except OSError as exc:
+        raise UserError(f"Parameter file {path} could not be read ({exc.strerror or exc}).") from None
+    try:
+        raw = yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader
+    except DuplicateKeyError as exc:
+        raise UserError(
+            f"Parameter file {path}: {exc}. YAML would silently keep only the last one; delete the key "
+            "you do not mean."
+        ) from None
     except yaml.YAMLError as exc:
         raise UserError(f"Parameter file {path} is not valid YAML ({exc}). Check indentation and colons.") from None
     if not isinstance(raw, dict):
@@ -199,7 +252,7 @@ def load_params(path: str | Path) -> Params:
         value = [value] if isinstance(value, str) else value
         out = []
         for v in value:
-            p = (root / str(v)).resolve()
+            p = resolve_path(root / str(v), f"path in key '{key}'")
             if not p.exists():
                 bad.add(key, f"names {v}, which does not exist", f"Put the extract at {p} or fix the path.")
             out.append(p)
@@ -250,12 +303,21 @@ def load_params(path: str | Path) -> Params:
 
     commentary = None
     if raw.get("commentary"):
-        commentary = (root / raw["commentary"]).resolve()
+        commentary = resolve_path(root / raw["commentary"], "commentary file")
         if not commentary.is_file():
             bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
 
     local = parse_local_measures(raw.get("local_measures"), root, bad)
     targets.update({k: s.target for k, s in local.measures.items() if s.target is not None})
+    chart_changes: dict[str, tuple[pd.Timestamp, ...]] = {}
+    for key, dates in (raw.get("chart_changes") or {}).items():
+        parsed = []
+        for d in dates if isinstance(dates, list) else [dates]:
+            try:
+                parsed.append(pd.Timestamp(str(d)))
+            except (ValueError, TypeError):
+                bad.add(f"chart_changes.{key}", f"has {d!r}, which is not a date", _date_fix(d))
+        chart_changes[str(key)] = tuple(sorted(parsed))
 
     bad.raise_any()
     return Params(
@@ -274,4 +336,5 @@ def load_params(path: str | Path) -> Params:
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
         history=(root / raw["history"]).resolve() if raw.get("history") else None,
         local_measures=local,
+        chart_changes=chart_changes,
     )

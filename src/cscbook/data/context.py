@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from cscbook.config.errors import UserError
 from cscbook.config.params import Params, load_params
 
 
@@ -25,6 +26,7 @@ class Context:
     tables: dict[str, pd.DataFrame]
     dq_log: pd.DataFrame
     accounting: pd.DataFrame
+    read_notes: list[str] = field(default_factory=list)  # how the readers read the files (no child data)
 
     def table(self, name: str) -> pd.DataFrame | None:
         """A canonical table, or None when the extract does not have it."""
@@ -44,14 +46,16 @@ def read_all(params: Params) -> Context:
     from cscbook.data.ssda903 import read_ssda903
 
     tables: dict[str, pd.DataFrame] = {}
-    logs, accounts = [], []
+    logs, accounts, notes = [], [], []
     if params.annex_a:
         res = read_annex_a(list(params.annex_a))
+        notes += res.notes
         tables.update(res.tables)
         logs.append(res.log)
         accounts.append(res.accounting)
     if params.ssda903:
         res = read_ssda903(list(params.ssda903))
+        notes += res.notes
         tables.update(res.tables)
         logs.append(res.log)
         accounts.append(res.accounting)
@@ -63,9 +67,38 @@ def read_all(params: Params) -> Context:
         logs.append(res.log)
         accounts.append(res.accounting)
     tables = restrict_tables(tables, params.period_end)
+    check_tables(tables, "read from the extracts", "This is a fault in cscbook's reader, not in your extract: "
+                 "report it with the message above.")
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
     acc = pd.concat(accounts, ignore_index=True) if accounts else pd.DataFrame()
-    return Context(params, tables, log, acc)
+    return Context(params, tables, log, acc, notes)
+
+
+def check_tables(tables: dict[str, pd.DataFrame], origin: str, fix: str) -> None:
+    """Validate every canonical table against its pandera schema (``cscbook.data.schemas``).
+
+    A table that does not match (a column missing or extra, a wrong dtype, a blank key, a
+    code outside its list) raises UserError naming the table, the column and ``fix``, so that
+    nothing downstream works on a malformed table.
+    """
+    import pandera.errors
+
+    from cscbook.data.schemas import schemas
+
+    known = schemas()
+    for name, df in tables.items():
+        schema = known.get(name)
+        if schema is None:
+            continue
+        try:
+            schema.validate(df)
+        except pandera.errors.SchemaError as exc:
+            column = f", column '{exc.schema.name}'" if getattr(exc.schema, "name", None) not in (None, name) else ""
+            detail = " ".join(str(exc).split())
+            detail = detail if len(detail) <= 300 else detail[:297] + "..."
+            raise UserError(
+                f"The canonical table '{name}'{column} {origin} does not match its schema ({detail}). {fix}"
+            ) from None
 
 
 def fingerprint(params: Params) -> str:
@@ -89,6 +122,7 @@ def save_context(ctx: Context) -> Path:
         df.to_parquet(out / f"{name}.parquet", index=False)
     ctx.dq_log.to_parquet(out / "_dq_log.parquet", index=False)
     ctx.accounting.to_parquet(out / "_accounting.parquet", index=False)
+    (out / "_read_notes.json").write_text(json.dumps(ctx.read_notes, indent=1))
     (out / "_fingerprint.json").write_text(json.dumps({"fingerprint": fingerprint(ctx.params)}))
     return out
 
@@ -103,7 +137,11 @@ def load_context(params_file: str | Path) -> Context:
         tables = {
             p.stem: pd.read_parquet(p) for p in sorted(src.glob("*.parquet")) if not p.stem.startswith("_")
         }
-        return Context(
-            params, tables, pd.read_parquet(src / "_dq_log.parquet"), pd.read_parquet(stamp)
+        check_tables(
+            tables, f"saved in {src}", f"The saved copy is damaged or was written by another cscbook version: "
+            f"delete the folder {src} (it is rebuilt from the extracts) and run again."
         )
+        notes_file = src / "_read_notes.json"
+        notes = json.loads(notes_file.read_text()) if notes_file.exists() else []
+        return Context(params, tables, pd.read_parquet(src / "_dq_log.parquet"), pd.read_parquet(stamp), notes)
     return read_all(params)

@@ -3,35 +3,57 @@
 An input path is an xlsx workbook with one sheet per list (``List 1``, ``List_1``, ``list 1``,
 ``List1``, ``List 1 - Contacts`` ...), a folder of one CSV per list (the list number is taken
 from the file name: ``List 1.csv``, ``list_1_contacts.csv``, ``Annex A List 3 Referrals.csv``),
-or a folder holding such workbooks. Several paths are merged; exact duplicate rows (after
-mapping to canonical values) are kept once and the repeats logged as ``duplicate``.
+or a folder holding such workbooks. Several paths are merged (with a note naming the sources
+of each list read from more than one); exact duplicate rows (after mapping to canonical
+values) are kept once and the repeats logged as ``duplicate``.
+
+Reading (each choice is stated in the notes that ``cscbook validate`` prints):
+
+- CSV text: UTF-8 (with or without BOM), UTF-16 with or without BOM (Excel's "Unicode
+  text"), else Windows-1252; CR-only and mixed line endings; comma, semicolon, tab or pipe
+  delimited; title lines above the header skipped (as in workbooks). Binary data named
+  ``.csv`` is refused;
+- workbooks: hidden sheets and sheets named like old copies (``List 3 (old)``, ``Copy of
+  List 3``, ``List 3 (2)``) are skipped with a note; merged cells in the data are filled down
+  their first column with a warning; formula cells without a saved value are reported; the
+  stored used range is ignored (only rows holding data are read);
+- headers match the template header, any alias in ``annexa_spec`` or the canonical name,
+  ignoring case, spacing, punctuation (curly or straight apostrophes and quotes, doubled
+  brackets, a dropped ``?``); columns not in the spec are ignored and named in the notes.
 
 Cleaning rules (each problem is written to the data-quality log, see ``cscbook.data.dq``):
 
-- headers match the template header, any alias in ``annexa_spec`` or the canonical name,
-  ignoring case, spacing, punctuation (curly or straight apostrophes and quotes, doubled
-  brackets, a dropped ``?``); columns not in the spec are ignored and named in the notes;
 - blanks: empty, ``-``, ``#N/A``, ``N/A``, ``NA``, ``NULL``, ``None``;
-- dates: real spreadsheet dates, ``dd/mm/yyyy`` (also ``-`` or ``.`` separated), ISO
-  ``yyyy-mm-dd`` and Excel serial numbers (45292 is 2024-01-01);
+- dates: real spreadsheet dates, ISO ``yyyy-mm-dd`` (or ``/``), Excel serial numbers (45292
+  is 2024-01-01), month names, and numeric day/month dates whose order is decided per column
+  and file/sheet (``date_orders``): UK ``dd/mm/yyyy`` unless the values only make sense as US
+  ``mm/dd/yyyy``; a column whose values decide both ways is refused (never a silent swap), and
+  so is a column of real dates (all days 12 or less) beside text dates of one order (Excel
+  opened a CSV of the other order). Two-digit years follow ``CENTURY_RULE``;
 - codes: the canonical code, its label, the template spelling, with or without the letter
   prefix (``b) Female``, ``Female``, ``F``; ``q) 6: Police``, ``6: Police``, ``6``);
+- ages: a fractional age (6.138) is read as completed years (6), with a note; an age outside
+  ``AGE_RANGE`` is blanked (``warning``); identifiers like ``7287.0`` lose the ``.0`` (note);
 - a row without a child identifier or whose list's key date (e.g. the referral date) is
-  blank or unparseable is excluded (``error``); an unparseable optional date or unmapped
-  code becomes blank and the row is kept (``warning``);
+  blank, unparseable or implausible is excluded (``error``); an unparseable or implausible
+  optional date or an unmapped code becomes blank and the row is kept (``warning``). A date
+  is implausible before 1990 or after the extract date (today, unless given; an expected date
+  of birth may lie up to ``DOB_FUTURE_DAYS`` later);
 - impossible chronology: an end before its start (assessment authorised before it started,
   CIN episode, CP plan, period in care or early help assessment ending before it starts)
-  excludes the row (``error``); an event before the date of birth is kept and flagged
-  (``warning``: pre-birth work with an expected date of birth is real practice); an ICPC
-  before the s47 start is kept and flagged (the measure excludes it).
+  excludes the row (``error``); any date before the date of birth, on every list, is kept and
+  flagged (``warning``: pre-birth work with an expected date of birth is real practice); an
+  ICPC before the s47 start is kept and flagged (the measure excludes it).
 
-Unusable input (missing file, wrong file type, corrupt workbook, no list found, a required
-column missing, duplicated headers, a required date column that is all text) raises
-``UserError`` with one paragraph naming file, sheet, column and row.
+Unusable input (missing file, wrong file type, corrupt workbook, binary CSV, no list found, a
+required column missing, duplicated headers, a required date column that is all text, a date
+column mixing day/month orders) raises ``UserError`` with one paragraph naming file, sheet,
+column and row.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
 import re
@@ -46,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.config.errors import UserError
+from cscbook.config.params import resolve_path
 from cscbook.data import annexa_spec, dq
 from cscbook.data.annexa_spec import START_DATE
 from cscbook.data.codes import CodeList
@@ -113,13 +136,65 @@ def to_text(values: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------- dates
 
+# Day and month in either order with a 4- or 2-digit year: 05/03/2024, 5-3-24, 05.03.2024.
+_NUMERIC_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T][\d:.]*)?$"
+TWO_DIGIT_PIVOT = 30  # two-digit years 00-29 are 2000-2029, 30-99 are 1930-1999 (Excel's rule)
+CENTURY_RULE = "two-digit years 00-29 are read as 2000-2029 and 30-99 as 1930-1999 (Excel's rule)"
+DMY, MDY = "dmy", "mdy"
 
-def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+
+@dataclass(frozen=True)
+class OrderEvidence:
+    """What a column's numeric dates say about their order (counts of rows)."""
+
+    day_first: int  # first number above 12: only day/month makes sense
+    month_first: int  # second number above 12: only month/day makes sense
+    two_digit_years: int
+
+    @property
+    def order(self) -> str | None:
+        """``dmy``, ``mdy``, ``None`` (no value decides) or ``ambiguous`` (values decide both ways).
+
+        The order that fits more rows wins when the other fits no more than 1 row in 50 of the
+        deciding rows (a few typos); those rows are then unparseable.
+        """
+        d, m = self.day_first, self.month_first
+        if d == 0 and m == 0:
+            return None
+        if min(d, m) * 50 <= d + m:
+            return DMY if d >= m else MDY
+        return "ambiguous"
+
+
+def order_evidence(text: pd.Series) -> OrderEvidence:
+    """Count the rows of a text date column that only make sense day-first or month-first."""
+    s = pd.Series(text, copy=False).dropna()
+    if s.empty:
+        return OrderEvidence(0, 0, 0)
+    counts = s.astype("str").value_counts(sort=False)
+    parts = counts.index.to_series().str.extract(_NUMERIC_DATE)
+    ok = parts[0].notna().to_numpy()
+    if not ok.any():
+        return OrderEvidence(0, 0, 0)
+    first = parts.loc[ok, 0].astype(int).to_numpy()
+    second = parts.loc[ok, 1].astype(int).to_numpy()
+    short = (parts.loc[ok, 2].str.len() == 2).to_numpy()
+    n = counts.to_numpy()[ok]
+    return OrderEvidence(
+        int(n[(first > 12) & (second <= 12)].sum()),
+        int(n[(second > 12) & (first <= 12)].sum()),
+        int(n[short].sum()),
+    )
+
+
+def parse_dates(text: pd.Series, order: str = DMY) -> tuple[pd.Series, pd.Series]:
     """Parse text dates; returns (datetime64[ns] Series, mask of non-blank values that failed).
 
-    Accepts ISO ``yyyy-mm-dd`` (with an optional time), ``dd/mm/yyyy`` (``/``, ``-`` or ``.``),
-    Excel serial day numbers (1927 to 2119) and, as a last resort, day-first month names
-    (``1 Jan 2024``). Dates outside 1900-2100 count as unparseable.
+    Accepts ISO ``yyyy-mm-dd`` (also ``/`` or ``.``, with an optional time), numeric dates in
+    ``order`` (``dmy``: ``dd/mm/yyyy``; ``mdy``: US ``mm/dd/yyyy``; ``/``, ``-`` or ``.``; a
+    two-digit year follows ``CENTURY_RULE``), Excel serial day numbers (1927 to 2119) and, as
+    a last resort, month names (``1 Jan 2024``, ``January 1, 2024``). Dates outside
+    1900-2100 count as unparseable.
     """
     s = pd.Series(text, copy=False).astype("object")
     present = s.notna()
@@ -129,17 +204,16 @@ def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     u = pd.Series(pd.unique(s[present].to_numpy(dtype=object))).astype("str")
     parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
 
-    iso = u.str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?$")
-    dmy = u.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T][\d:.]*)?$")
-    for frame, cols in ((iso, (0, 1, 2)), (dmy, (2, 1, 0))):
+    iso = u.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$")
+    num = u.str.extract(_NUMERIC_DATE)
+    for frame, cols in ((iso, (0, 1, 2)), (num, (2, 1, 0) if order == DMY else (2, 0, 1))):
         ok = frame[0].notna()
         if ok.any():
+            year = frame.loc[ok, cols[0]].astype(int)
+            short = frame.loc[ok, cols[0]].str.len() == 2
+            year = year.where(~short, year + np.where(year < TWO_DIGIT_PIVOT, 2000, 1900))
             parts = pd.DataFrame(
-                {
-                    "year": frame.loc[ok, cols[0]].astype(int),
-                    "month": frame.loc[ok, cols[1]].astype(int),
-                    "day": frame.loc[ok, cols[2]].astype(int),
-                }
+                {"year": year, "month": frame.loc[ok, cols[1]].astype(int), "day": frame.loc[ok, cols[2]].astype(int)}
             )
             parsed.loc[ok] = pd.to_datetime(parts, errors="coerce").astype("datetime64[ns]")
     serial = u.str.fullmatch(r"\d{5}(?:\.\d+)?") & parsed.isna()
@@ -151,7 +225,7 @@ def parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         )
     rest = parsed.isna() & u.str.contains(r"[A-Za-z]", regex=True) & u.str.contains(r"\d{4}", regex=True)
     if rest.any():
-        for fmt in ("%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%d-%B-%Y", "%B %d, %Y"):
+        for fmt in ("%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%d-%B-%Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y"):
             todo = parsed.isna() & rest
             if not todo.any():
                 break
@@ -251,6 +325,7 @@ class Source:
     header: list[str]
     data: pd.DataFrame  # positional columns, text cells (NA for blank)
     first_row: int  # spreadsheet row number of data.iloc[0]
+    row_numbers: np.ndarray | None = None  # spreadsheet row number of each data row, when not consecutive
 
 
 def list_number(name: str) -> int | None:
@@ -259,10 +334,69 @@ def list_number(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def read_text_file(path: Path) -> tuple[str, list[str]]:
-    """A CSV file's text (utf-8, with or without BOM, else cp1252); UserError if empty or binary."""
-    data = path.read_bytes()
+# A sheet or file named like a superseded copy: "List 3 (old)", "Copy of List 3", "List 3 (2)".
+OLD_COPY = re.compile(
+    r"\b(old|copy|backup|bak|archived?|previous|prev|superseded|draft|obsolete|do not use)\b|\(\d+\)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _binary_error(path: Path) -> UserError:
+    return UserError(
+        f"The file {path} is named .csv but is not a text CSV file (it holds binary data, or it is an Excel, "
+        "Word or PDF file renamed). Save the list from Excel as 'CSV UTF-8 (comma delimited)' or give the "
+        ".xlsx workbook instead."
+    )
+
+
+def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
+    """Bytes of a text file as text with ``\\n`` line ends, and notes on how it was read.
+
+    Encodings: UTF-8 (with or without BOM), UTF-16 with a BOM or without one (little- or
+    big-endian, recognised by its zero bytes; Excel's "Unicode text"), else Windows-1252.
+    CR-only (old Mac) and mixed line endings are read as ordinary lines. UserError for
+    binary data.
+    """
     notes: list[str] = []
+    head = data[:4000]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        enc, label = "utf-16", "UTF-16 with a byte-order mark (Excel 'Unicode text')"
+    elif len(head) >= 4 and head[1::2].count(0) > 0.4 * len(head[1::2]) and head[0::2].count(0) == 0:
+        enc, label = "utf-16-le", "UTF-16 little-endian without a byte-order mark"
+    elif len(head) >= 4 and head[0::2].count(0) > 0.4 * len(head[0::2]) and head[1::2].count(0) == 0:
+        enc, label = "utf-16-be", "UTF-16 big-endian without a byte-order mark"
+    else:
+        enc, label = "utf-8-sig", ""
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError:
+        if enc != "utf-8-sig":
+            raise _binary_error(path) from None
+        text = data.decode("cp1252", errors="replace")
+        label = "not UTF-8, read as Windows-1252 (cp1252)"
+    if label:
+        notes.append(f"{path}: {label}.")
+    sample = text[:4000]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    if "\x00" in sample or controls > max(2, len(sample) // 100):
+        raise _binary_error(path)
+    if "\r" in text:
+        crlf = text.count("\r\n")
+        lone_cr = text.count("\r") - crlf
+        if lone_cr:
+            kind = "mixed (CR, CRLF and LF)" if crlf or text.count("\n") > crlf else "CR only (old Mac format)"
+            notes.append(f"{path}: line endings are {kind}; each was read as a line break.")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, notes
+
+
+def read_text_file(path: Path) -> tuple[str, list[str]]:
+    """A CSV file's text (see ``decode_text``); UserError if empty, unreadable or binary."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"The file {path} could not be read ({exc.strerror or exc}). Check that it exists and "
+                        "that you may read it.") from None
     if not data.strip():
         raise UserError(f"The file {path} is empty. Export the list again with its header row and data.")
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or data[:5] == b"%PDF-":
@@ -270,33 +404,59 @@ def read_text_file(path: Path) -> tuple[str, list[str]]:
             f"The file {path} is named .csv but is not a text CSV file (it looks like an Excel, Word or PDF "
             "file). Save it as 'CSV (comma delimited)' or give the .xlsx workbook instead."
         )
-    try:
-        return data.decode("utf-8-sig"), notes
-    except UnicodeDecodeError:
-        notes.append(f"{path}: not UTF-8, read as Windows-1252 (cp1252).")
-        return data.decode("cp1252", errors="replace"), notes
+    return decode_text(data, path)
+
+
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def _delimiter(text: str, path: Path) -> tuple[str, list[str]]:
     first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    counts = {d: first.count(d) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     if counts[best] == 0 or counts[","] >= counts[best]:
         return ",", []
-    name = {";": "semicolon", "\t": "tab", "|": "pipe"}[best]
-    return best, [f"{path}: read as {name}-delimited (not comma)."]
+    return best, [f"{path}: read as {_DELIMITERS[best]}-delimited (not comma)."]
 
 
-def read_csv_source(path: Path, sheet: str = "") -> tuple[Source, list[str]]:
-    """Read one CSV as text cells with its raw header; UserError if unreadable."""
+def _csv_header(text: str, path: Path, number: int | None) -> tuple[str, int, list[str]]:
+    """(delimiter, index of the header line, notes): the delimiter and line among the first ten that
+    match most of list ``number``'s template headers (title rows above the header are skipped)."""
+    if number is not None:
+        lines = text.split("\n", 10)[:10]
+        best: tuple[int, str, int] = (0, ",", 0)
+        for sep in _DELIMITERS:
+            try:
+                rows = list(csv.reader(lines, delimiter=sep))
+            except csv.Error:
+                continue
+            scores = _header_scores(rows, number)
+            if scores and max(scores) > best[0]:
+                best = (max(scores), sep, int(np.argmax(scores)))
+        if best[0] > 0:
+            _, sep, h = best
+            notes = [] if sep == "," else [f"{path}: read as {_DELIMITERS[sep]}-delimited (not comma)."]
+            if h:
+                notes.append(f"{path}: the header is on line {h + 1}; the {h} line(s) above it (a title) were skipped.")
+            return sep, h, notes
+    sep, notes = _delimiter(text, path)
+    return sep, 0, notes
+
+
+def read_csv_source(path: Path, sheet: str = "", number: int | None = None) -> tuple[Source, list[str]]:
+    """Read one CSV as text cells with its raw header; UserError if unreadable.
+
+    With ``number`` (the Annex A list), title lines above the template header are skipped.
+    """
     text, notes = read_text_file(path)
-    sep, more = _delimiter(text, path)
+    sep, h, more = _csv_header(text, path, number)
     notes += more
     try:
         raw = pd.read_csv(
             io.StringIO(text),
             sep=sep,
             header=None,
+            skiprows=h,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -314,7 +474,7 @@ def read_csv_source(path: Path, sheet: str = "") -> tuple[Source, list[str]]:
     header = [str(h).strip() for h in raw.iloc[0].tolist()]
     body = raw.iloc[1:].reset_index(drop=True)
     body = body.apply(to_text) if not body.empty else body.astype("object")
-    return Source(str(path), sheet, header, body, 2), notes
+    return Source(str(path), sheet, header, body, h + 2), notes
 
 
 def _open_workbook(path: Path):
@@ -331,12 +491,87 @@ def _open_workbook(path: Path):
         ) from None
 
 
+def _col_index(letters: bytes | str) -> int:
+    """0-based column index of a spreadsheet column name (A -> 0, AB -> 27)."""
+    n = 0
+    for ch in letters.decode() if isinstance(letters, bytes) else letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _col_letter(index: int) -> str:
+    out = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_FORMULA_NO_VALUE = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
+
+
+def sheet_xml_extras(xml: bytes) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int]]]:
+    """Merged ranges (first col, first row, last col, last row; 0-based cols, sheet rows) and
+    formula cells with no saved value (col, row) in a worksheet's XML."""
+    merges = []
+    if b"<mergeCell " in xml:
+        merges = [(_col_index(a), int(r1), _col_index(b), int(r2)) for a, r1, b, r2 in _MERGE.findall(xml)]
+    formulas = []
+    if b"<f" in xml:
+        formulas = [(_col_index(c), int(r)) for c, r in _FORMULA_NO_VALUE.findall(xml)]
+    return merges, formulas
+
+
+def _sheet_rows(ws) -> tuple[list[tuple], list[int]]:
+    """The non-empty rows of a read-only worksheet and their sheet row numbers.
+
+    The stored used range is ignored (``reset_dimensions``): a sheet formatted down to row
+    1,048,576 is read to its last row with data without making a million empty rows.
+    """
+    ws.reset_dimensions()
+    rows: list[tuple] = []
+    numbers: list[int] = []
+    for i, r in enumerate(ws.iter_rows(values_only=True), start=1):
+        if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in r):
+            rows.append(r)
+            numbers.append(i)
+    return rows, numbers
+
+
+def _fill_merged(body: pd.DataFrame, numbers: np.ndarray, merges, header: list[str], where: str, n: int) -> list[str]:
+    """Fill each merged block's value down its first column (in place); one warning note per block."""
+    notes = []
+    pos = {num: i for i, num in enumerate(numbers.tolist())}
+    for c1, r1, c2, r2 in merges:
+        if r2 <= r1 or c1 >= body.shape[1] or r1 not in pos:
+            continue
+        below = [pos[r] for r in range(r1 + 1, r2 + 1) if r in pos]
+        if not below:
+            continue
+        value = body.iat[pos[r1], c1]
+        body.iloc[below, c1] = value
+        name = header[c1] if c1 < len(header) and header[c1] else f"column {_col_letter(c1)}"
+        notes.append(
+            f"Warning: {where} (List {n}): merged cells {_col_letter(c1)}{r1}:{_col_letter(c2)}{r2} in column "
+            f"'{name}' were filled down with '{value}' ({len(below)} row(s) below the first). Check that this "
+            "is right, and unmerge the cells in Excel."
+        )
+    return notes
+
+
 def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tuple[list[Source], list[str]]:
-    """The Annex A list sheets of a workbook as sources; UserError if none or unreadable."""
+    """The Annex A list sheets of a workbook as sources; UserError if none or unreadable.
+
+    Hidden sheets and sheets named like old copies are skipped with a note; merged cells are
+    filled down with a warning; formula cells without a saved value are reported.
+    """
     wb = _open_workbook(path)
     notes: list[str] = []
     sources: list[Source] = []
     wanted = set(lists)
+    archive = zipfile.ZipFile(path)
     try:
         names = list(wb.sheetnames)
         found = 0
@@ -349,15 +584,44 @@ def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tupl
             if n not in wanted:
                 notes.append(f"{path}: sheet '{ws.title}' (List {n}) is not used by the book and was skipped.")
                 continue
-            rows = list(ws.iter_rows(values_only=True))
+            if getattr(ws, "sheet_state", "visible") != "visible":
+                notes.append(
+                    f"{path}: sheet '{ws.title}' is hidden and was skipped. If it holds the current List {n}, "
+                    "unhide it in Excel (and hide or delete the old one)."
+                )
+                continue
+            if OLD_COPY.search(ws.title):
+                notes.append(
+                    f"{path}: sheet '{ws.title}' looks like an old copy of List {n} and was skipped. If it is the "
+                    f"current list, rename it 'List {n}'."
+                )
+                continue
+            rows, numbers = _sheet_rows(ws)
             if not rows:
                 sources.append(Source(str(path), ws.title, [], pd.DataFrame(), 2))
                 continue
             h = _header_row(rows[:10], annexa_spec.LISTS[n])
             header = ["" if v is None else str(v).strip() for v in rows[h]]
-            body = pd.DataFrame([r[: len(header)] for r in rows[h + 1 :]], dtype=object)
+            width = len(header)
+            body = pd.DataFrame([tuple(r[:width]) + (None,) * (width - len(r)) for r in rows[h + 1 :]], dtype=object)
+            row_numbers = np.asarray(numbers[h + 1 :], dtype="int64")
+            where = f"{path}, sheet '{ws.title}'"
+            if h:
+                notes.append(f"{where}: the header is on row {numbers[h]}; the row(s) above it (a title) were skipped.")
+            worksheet_path = getattr(ws, "_worksheet_path", None)
+            if worksheet_path and not body.empty:
+                merges, formulas = sheet_xml_extras(archive.read(worksheet_path.lstrip("/")))
+                notes += _fill_merged(body, row_numbers, merges, header, where, n)
+                formulas = [(c, r) for c, r in formulas if r > numbers[h] and c < width]
+                if formulas:
+                    c, r = formulas[0]
+                    notes.append(
+                        f"Warning: {where}: {len(formulas)} formula cell(s) have no saved value and read as blank "
+                        f"(first {_col_letter(c)}{r}, column '{header[c]}'). Open the workbook in Excel, let it "
+                        "calculate and save it (or paste the values), then run again."
+                    )
             body = body.apply(to_text) if not body.empty else body
-            sources.append(Source(str(path), ws.title, header, body, h + 2))
+            sources.append(Source(str(path), ws.title, header, body, int(numbers[h]) + 1, row_numbers))
     except UserError:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.error) as exc:
@@ -367,6 +631,7 @@ def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tupl
         ) from None
     finally:
         wb.close()
+        archive.close()
     if not names:
         raise UserError(f"The workbook {path} has no sheets. Give the Annex A workbook with sheets List 1 to List 11.")
     if found == 0:
@@ -378,10 +643,14 @@ def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tupl
     return sources, notes
 
 
+def _header_scores(rows: list, number: int) -> list[int]:
+    lookup = _header_lookup(number)
+    return [sum(norm_key(v) in lookup for v in r if v is not None) for r in rows]
+
+
 def _header_row(rows: list[tuple], lst: annexa_spec.AnnexAList) -> int:
     """Index of the row (among the first few) that matches most template headers."""
-    lookup = _header_lookup(lst.number)
-    scores = [sum(norm_key(v) in lookup for v in r if v is not None) for r in rows]
+    scores = _header_scores(rows, lst.number)
     best = int(np.argmax(scores)) if scores else 0
     return best if scores and scores[best] > 0 else 0
 
@@ -455,34 +724,219 @@ def map_source(src: Source, number: int) -> tuple[pd.DataFrame, list[str]]:
     blank = frame.isna().all(axis=1)
     frame["_file"] = src.file
     frame["_sheet"] = src.sheet
-    frame["_row"] = np.arange(n, dtype="int64") + src.first_row
+    frame["_row"] = (
+        src.row_numbers if src.row_numbers is not None else np.arange(n, dtype="int64") + src.first_row
+    )
     return frame.loc[~blank].reset_index(drop=True), notes
 
 
 # --------------------------------------------------------------------------- cleaning
 
+EARLIEST_DATE = pd.Timestamp("1990-01-01")  # no child or care leaver's date is earlier
+AGE_COLUMNS = {"age_years"}  # whole years; a fractional age is read as completed years
+AGE_RANGE = (0, 30)  # ages outside this are implausible (care leavers are up to 25, older by the extract)
+DOB_FUTURE_DAYS = 300  # an expected date of birth (unborn child) may lie up to this far after the extract
+
+
+def _where_group(file: str, sheet: str) -> str:
+    return f"file {file}, sheet '{sheet}'" if sheet else f"file {file}"
+
+
+def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tuple[str, str, str], str], list[str]]:
+    """The day/month order of every date column of every file/sheet, and notes.
+
+    A column whose values only make sense month-first (a second number above 12) is US
+    order; one whose values only make sense day-first is UK order; a column that no value
+    decides follows the other date columns of the same file/sheet when they agree, else UK
+    order. UserError when a column's values decide both ways (or the sheet's columns
+    disagree and an undecided column holds swappable dates): never a silent swap.
+    """
+    orders: dict[tuple[str, str, str], str] = {}
+    notes: list[str] = []
+    date_cols = [c for c in lst.columns if c.kind == "date"]
+    for (file, sheet), grp in raw.groupby(["_file", "_sheet"], sort=True):
+        where = _where_group(file, sheet)
+        evidence = {c.name: order_evidence(grp[c.name]) for c in date_cols}
+        for c in date_cols:
+            ev = evidence[c.name]
+            if ev.order == "ambiguous":
+                rows = grp[c.name].astype("str").str.extract(_NUMERIC_DATE)
+                first, second = pd.to_numeric(rows[0]), pd.to_numeric(rows[1])
+                d_row = grp.loc[(first > 12) & (second <= 12)].iloc[0]
+                m_row = grp.loc[(second > 12) & (first <= 12)].iloc[0]
+                raise UserError(
+                    f"In {where}, column '{c.header}' mixes day/month and month/day dates: row {d_row['_row']} "
+                    f"holds '{d_row[c.name]}' (only possible as day/month) and row {m_row['_row']} holds "
+                    f"'{m_row[c.name]}' (only possible as month/day), {ev.day_first} and {ev.month_first} rows "
+                    "of each. The order cannot be told, so no date of this column is read. Export the column "
+                    "again in one format (dd/mm/yyyy or yyyy-mm-dd) and run again."
+                )
+            if ev.order in (DMY, MDY):
+                _excel_converted_check(grp, c, ev, where)
+        decided = {ev.order for ev in evidence.values() if ev.order in (DMY, MDY)}
+        undecided = []
+        for c in date_cols:
+            ev = evidence[c.name]
+            order = ev.order
+            if order is None:
+                if len(decided) == 1:
+                    order = next(iter(decided))
+                elif len(decided) > 1 and _swappable(grp[c.name]):
+                    raise UserError(
+                        f"In {where}, column '{c.header}' has dates whose order cannot be told (day and month "
+                        "are both 12 or less), and the other date columns of this sheet disagree (some are "
+                        "day/month, some month/day). Export the dates as yyyy-mm-dd (or dd/mm/yyyy "
+                        "throughout) and run again."
+                    )
+                else:
+                    order = DMY
+                    if not decided and _swappable(grp[c.name]):
+                        undecided.append(f"'{c.header}'")
+            orders[(file, sheet, c.name)] = order
+            if order == MDY and grp[c.name].notna().any():
+                how = "its values only make sense that way" if ev.order == MDY else "the sheet's other dates are"
+                notes.append(
+                    f"{where}: column '{c.header}' is in US order (month/day/year) and was read as such "
+                    f"({how}). Check the export settings."
+                )
+            if ev.two_digit_years:
+                notes.append(
+                    f"{where}: column '{c.header}' has {ev.two_digit_years} date(s) with a two-digit year; "
+                    f"{CENTURY_RULE}."
+                )
+        if undecided:
+            notes.append(
+                f"{where}: no date in column(s) {', '.join(undecided)} tells day/month from month/day (every day "
+                "is 12 or less), so they were read as day/month, the template's order. If the system exports "
+                "month/day, export the dates as yyyy-mm-dd."
+            )
+    return orders, notes
+
+
+EXCEL_SWAP_MIN = 10  # real dates needed before "all days 12 or less" counts as evidence of a swap
+
+
+def _excel_converted_check(grp: pd.DataFrame, c: annexa_spec.Column, ev: OrderEvidence, where: str) -> None:
+    """UserError when a column holds text dates of one order beside real dates that all have a day
+    of 12 or less: the mark of Excel opening a CSV written in the other order (it converts the
+    dates it can, day and month swapped, and leaves the rest as text)."""
+    iso = grp[c.name].dropna().astype("str").str.extract(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]|$)").dropna()
+    if len(iso) < EXCEL_SWAP_MIN or not (iso[2].astype(int) <= 12).all():
+        return
+    order = "day/month" if ev.order == DMY else "month/day"
+    raise UserError(
+        f"In {where}, column '{c.header}' holds {len(iso)} spreadsheet dates, every one with a day of 12 or "
+        f"less, beside {max(ev.day_first, ev.month_first)} text dates that only make sense as {order}. This is "
+        "what Excel does when it opens a CSV written in the other date order: it turns the dates it can into "
+        "dates with day and month swapped and leaves the rest as text. Give cscbook the CSV file as the system "
+        "exported it (without opening and saving it in Excel), or export the dates as yyyy-mm-dd."
+    )
+
+
+def _swappable(text: pd.Series) -> bool:
+    """True when some numeric date reads differently day-first and month-first."""
+    parts = text.dropna().astype("str").str.extract(_NUMERIC_DATE)
+    first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
+    return bool(((first != second) & (first <= 12) & (second <= 12)).any())
+
+
+def _parse_date_column(raw: pd.DataFrame, name: str, orders: dict) -> tuple[pd.Series, pd.Series]:
+    """Parse a date column group by group (file/sheet), each in its own day/month order."""
+    keys = pd.MultiIndex.from_frame(raw[["_file", "_sheet"]])
+    groups = {(f, s, orders.get((f, s, name), DMY)) for f, s in keys.unique()}
+    if len({g[2] for g in groups}) <= 1:
+        return parse_dates(raw[name], next(iter(groups))[2] if groups else DMY)
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    bad = pd.Series(False, index=raw.index)
+    for f, s, order in groups:
+        rows = (raw["_file"] == f) & (raw["_sheet"] == s)
+        p, b = parse_dates(raw.loc[rows, name], order)
+        parsed.loc[rows] = p
+        bad.loc[rows] = b
+    return parsed, bad
+
+
+def parse_ages(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Ages in whole years as Int64: a fractional age (6.138) is read as completed years (6).
+
+    Returns (ages, mask of non-numbers, mask of fractional values).
+    """
+    s = pd.Series(text, copy=False).astype("object")
+    present = s.notna()
+    num = pd.to_numeric(s.where(present).astype("str").str.strip(), errors="coerce")
+    fractional = num.notna() & (num != num.round())
+    out = pd.Series(pd.array(np.floor(num), dtype="Int64"), index=s.index)
+    return out, present & num.isna(), fractional
+
+
+def normalise_ids(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Identifiers with a spreadsheet's number format undone (``7287.0`` -> ``7287``); returns (ids, changed)."""
+    s = pd.Series(ids, copy=False)
+    changed = s.str.fullmatch(r"\d+\.0+").fillna(False).astype(bool)
+    if changed.any():
+        s = s.where(~changed, s.str.replace(r"\.0+$", "", regex=True))
+    return s, changed
+
+
+def _chronology(lst: annexa_spec.AnnexAList) -> list[tuple[str, str, str]]:
+    """(earlier, later, severity) pairs checked on a list: the fixed pairs plus date of birth
+    before every other date column (a warning: pre-birth work with an expected date of birth)."""
+    pairs = [(e, late, sev) for tbl, e, late, sev in CHRONOLOGY if tbl == lst.table]
+    have = {(e, late) for e, late, _ in pairs}
+    dates = [c.name for c in lst.columns if c.kind == "date"]
+    if "date_of_birth" in dates:
+        pairs += [
+            ("date_of_birth", c, dq.WARNING) for c in dates if c != "date_of_birth" and ("date_of_birth", c) not in have
+        ]
+    return pairs
+
 
 def clean_list(
-    number: int, raw: pd.DataFrame, files: list[str] | None = None
+    number: int,
+    raw: pd.DataFrame,
+    files: list[str] | None = None,
+    notes: list[str] | None = None,
+    extract_date: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Canonical table, log and accounting for one list from its mapped raw rows (all sources)."""
+    """Canonical table, log and accounting for one list from its mapped raw rows (all sources).
+
+    ``notes`` (when given) receives what was read in a particular way (US date order, two-digit
+    years, fractional ages, identifiers like ``7287.0``). ``extract_date`` (default today) is
+    the latest plausible event date.
+    """
     lst = annexa_spec.LISTS[number]
     table = lst.table
+    notes = notes if notes is not None else []
+    latest = pd.Timestamp(extract_date).normalize() if extract_date is not None else pd.Timestamp.today().normalize()
     logs: list[pd.DataFrame] = []
     out = pd.DataFrame(index=raw.index)
     error = pd.Series(False, index=raw.index)
     key = KEY_DATE[table]
+    orders, more = date_orders(raw, lst)
+    notes += more
 
     for col in lst.columns:
         values = raw[col.name]
         if col.kind == "date":
-            parsed, bad = parse_dates(values)
+            parsed, bad = _parse_date_column(raw, col.name, orders)
             if col.required:
                 all_text_check(raw, col.name, col.header, parsed, bad)
             sev = dq.ERROR if col.name == key else dq.WARNING
             logs.append(dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table))
+            limit = latest + pd.Timedelta(days=DOB_FUTURE_DAYS) if col.name == "date_of_birth" else latest
+            odd = (parsed < EARLIEST_DATE) | (parsed > limit)
+            if odd.any():
+                text = (
+                    values.astype("str") + np.where(parsed < EARLIEST_DATE, " (before 1990)",
+                                                    f" (after the extract date {latest:%Y-%m-%d})")
+                )
+                logs.append(
+                    dq.issues(raw, odd, column=col.name, reason=dq.IMPLAUSIBLE_DATE, severity=sev, table=table,
+                              values=text)
+                )
+                parsed = parsed.where(~odd)
             if sev == dq.ERROR:
-                error |= bad
+                error |= bad | odd
             out[col.name] = parsed
         elif col.kind == "code":
             mapped, bad = map_codes(values, col.codelist)
@@ -490,6 +944,23 @@ def clean_list(
                 dq.issues(raw, bad, column=col.name, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table)
             )
             out[col.name] = mapped
+        elif col.name in AGE_COLUMNS:
+            ages, bad, fractional = parse_ages(values)
+            logs.append(
+                dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_NUMBER, severity=dq.WARNING, table=table)
+            )
+            odd = ((ages < AGE_RANGE[0]) | (ages > AGE_RANGE[1])).fillna(False).astype(bool)
+            logs.append(
+                dq.issues(raw, odd, column=col.name, reason=dq.IMPLAUSIBLE_VALUE, severity=dq.WARNING, table=table)
+            )
+            ages = ages.mask(odd)
+            if fractional.any():
+                example = values[fractional].iloc[0]
+                notes.append(
+                    f"List {number} ({table}): {int(fractional.sum())} age(s) in '{col.header}' have a fraction "
+                    f"(e.g. {example}) and were read as completed years ({int(float(example))})."
+                )
+            out[col.name] = ages
         elif col.kind == "int":
             ints, bad = parse_ints(values)
             logs.append(
@@ -497,7 +968,15 @@ def clean_list(
             )
             out[col.name] = ints
         else:
-            out[col.name] = as_id(values)
+            ids = as_id(values)
+            if col.kind == "id":
+                ids, changed = normalise_ids(ids)
+                if changed.any():
+                    notes.append(
+                        f"List {number} ({table}): {int(changed.sum())} identifier(s) in '{col.header}' ended in "
+                        f"'.0' (a number format), e.g. '{values[changed].iloc[0]}', and were read without it."
+                    )
+            out[col.name] = ids
 
     for name in ("child_id", key):
         if name is None:
@@ -506,10 +985,10 @@ def clean_list(
         logs.append(dq.issues(raw, miss, column=name, reason=dq.MISSING_REQUIRED, severity=dq.ERROR, table=table))
         error |= miss
 
-    for tbl, early, late, sev in CHRONOLOGY:
-        if tbl != table:
-            continue
+    for early, late, sev in _chronology(lst):
         bad = (out[late] < out[early]).fillna(False)
+        if not bad.any():
+            continue
         text = (
             late + " " + out[late].dt.strftime("%Y-%m-%d").fillna("") + " before " + early + " "
             + out[early].dt.strftime("%Y-%m-%d").fillna("")
@@ -564,6 +1043,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         path = Path(p)
+        if path.is_symlink() and not path.exists():
+            resolve_path(path, "path")  # a loop: UserError
+            raise UserError(f"The path {path} is a symbolic link to {path.readlink()}, which does not exist. "
+                            "Fix the link or give the real file or folder.")
         if not path.exists():
             raise UserError(f"The path {path} does not exist. Check the file or folder name (and the params file).")
         if path.is_dir():
@@ -596,7 +1079,14 @@ def annex_a_sources(paths: Iterable[str | Path]) -> tuple[dict[int, list[Source]
                     notes.append(f"{f}: List {n} is not used by the book and was skipped.")
                     n_found += 1
                     continue
-                src, more = read_csv_source(f)
+                if OLD_COPY.search(f.stem):
+                    notes.append(
+                        f"{f}: looks like an old copy of List {n} and was skipped. If it is the current list, "
+                        f"rename it 'List {n}.csv'."
+                    )
+                    n_found += 1
+                    continue
+                src, more = read_csv_source(f, number=n)
                 notes += more
                 by_list.setdefault(n, []).append(src)
                 n_found += 1
@@ -629,12 +1119,13 @@ def _wrong_type(f: Path) -> str:
     )
 
 
-def read_annex_a(paths: list[str | Path]) -> dq.ReadResult:
+def read_annex_a(paths: list[str | Path], extract_date: pd.Timestamp | None = None) -> dq.ReadResult:
     """Read Annex A workbooks/folders into canonical tables (lists 1-9) with log and accounting.
 
     Tables are named as in ``annexa_spec`` (contacts, early_help, referrals, ...); a list not
     found in any path is absent from ``tables`` and named in ``missing``. See the module
-    docstring for the cleaning rules.
+    docstring for the cleaning rules. ``extract_date`` (default today) is the latest plausible
+    event date.
     """
     by_list, notes = annex_a_sources(paths)
     tables: dict[str, pd.DataFrame] = {}
@@ -649,8 +1140,14 @@ def read_annex_a(paths: list[str | Path]) -> dq.ReadResult:
             frame, more = map_source(src, number)
             notes += more
             frames.append(frame)
+        if len(sources) > 1:
+            named = "; ".join(_where(s) for s in sources)
+            notes.append(
+                f"List {number} was read from {len(sources)} sources ({named}): their rows were merged and exact "
+                "repeats kept once. If one of them is an old copy, remove it."
+            )
         raw = pd.concat(frames, ignore_index=True)
-        table, log, acc = clean_list(number, raw, [s.file for s in sources])
+        table, log, acc = clean_list(number, raw, [s.file for s in sources], notes, extract_date)
         tables[annexa_spec.LISTS[number].table] = table
         logs.append(log)
         accounts.append(acc)

@@ -150,7 +150,7 @@ def main(args) -> int:
         if res.missing:
             out.append(f"  Not found: {', '.join(res.missing)}")
         for note in res.notes:
-            out.append(f"  Note: {note}")
+            out.append(f"  {note}" if note.startswith("Warning: ") else f"  Note: {note}")
     for note in notes:
         out.append(f"Note: {note}")
     log = dq.concat_logs([r.log for _, r in results])

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from cscbook.config.calendar import age_in_years
-from cscbook.measures.headline import HeadlineMeasure
 
 # table -> (case type, start column, end column); order = most specific type first
 SOURCES: dict[str, tuple[str, str | None, str | None]] = {
@@ -202,31 +201,3 @@ def has_allocation(tables: dict[str, pd.DataFrame]) -> bool:
         if df is not None and "allocated_worker" in df.columns and _text(df["allocated_worker"]).notna().any():
             return True
     return False
-
-
-def headline_measures(ctx) -> list[HeadlineMeasure]:
-    """Average caseload per allocated worker at the period end (a stock with one month only).
-
-    The allocation is as at the extract date, so there is no honest monthly history: the
-    series holds the period end's month alone and last quarter / a year ago are not known.
-    Lower is better (higher_is_better=False).
-    """
-    p = ctx.params
-    if not has_allocation(ctx.tables):
-        return []
-    table = caseloads(open_cases(ctx.tables, p.period_end))
-    mean = table.loc[table["team"] == TOTAL, "mean"].iloc[0]
-    if pd.isna(mean):
-        return []
-    month = pd.Timestamp(p.period_end.year, p.period_end.month, 1)
-    return [
-        HeadlineMeasure(
-            key="average_caseload",
-            label="Average caseload per allocated worker (children, at the period end)",
-            kind="stock",
-            monthly=pd.DataFrame({"month": [month], "value": [round(float(mean), 1)]}),
-            higher_is_better=False,
-            unit="",
-            chapter="Caseloads",
-        )
-    ]

@@ -70,9 +70,9 @@ _FD_DEFINITIONS = {
     "icpc": ("Initial child protection conferences held, by month of conference.", "Annex A List 5", ("s47",), False),
     "second_cp_plan": ("Child protection plans starting in the month for children previously on a plan, however "
                        "long ago (DfE table D3): 'Number of Previous Child Protection Plans' above 0.",
-                       "Annex A List 7", ("cp_plans",), True),
+                       "Annex A List 7", ("cp_plans.cp_start_date", "cp_plans.previous_cp_plans"), True),
     "cp_plans_open": ("Children on a child protection plan at the end of each month.", "Annex A List 7",
-                      ("cp_plans",), True),
+                      ("cp_plans.cp_start_date",), True),
 }  # fmt: skip
 
 for _key, (_definition, _source, _needs, _headline) in _FD_DEFINITIONS.items():
@@ -148,6 +148,15 @@ register(Measure(
 ))  # fmt: skip
 
 
+register(Measure(
+    key="cla_ceases", label="Children ceasing to be looked after",
+    definition=("Ends of a period of care in the month: the last episode of a period (DEC with a reason other than "
+                "X1, which closes an episode but not the period)."),
+    source="SSDA903 episodes", needs=_CARE_NEEDS, kind="count", compute=_flow("ceases"), unit="children",
+    chapter=CHILDREN_IN_CARE,
+))  # fmt: skip
+
+
 def care_leavers_eet(tables: Tables, params: Params) -> pd.DataFrame | NotAvailable:
     """Care leavers aged 19-21 in EET at the period end over ALL care leavers of that age (DfE basis)."""
     t = care_leaver_outcomes(tables["care_leavers"], params.period_end).set_index("age_group")
@@ -162,7 +171,7 @@ register(Measure(
     definition=("Care leavers aged 19-21 at the period end whose activity is education, employment or training "
                 "(F1-F5, P1-P5, including the legacy F3/P3), over ALL care leavers of that age, in touch or not, "
                 "as DfE publishes it."),
-    source="Annex A List 9; DfE Children looked after in England (care leavers)", needs=("care_leavers",),
+    source="Annex A List 9; DfE Children looked after in England (care leavers)", needs=("care_leavers.in_touch", "care_leavers.activity"),
     kind="proportion", compute=care_leavers_eet, unit="%", higher_is_better=True, target_key="care_leavers_eet",
     england_key="care_leavers_eet", chapter=CHILDREN_IN_CARE, headline=True, snapshot=True,
 ))  # fmt: skip
@@ -183,6 +192,6 @@ register(Measure(
     definition=("Open cases (children in need, on a plan, in care, care leavers aged 21 or under) allocated to a "
                 "worker at the period end, averaged over allocated workers."),
     source="Annex A Lists 6-9 (allocated worker)", needs=("cin|cp_plans|cla|care_leavers",), kind="mean",
-    compute=average_caseload, unit="children per worker", higher_is_better=False, chapter=CASELOADS,
+    compute=average_caseload, unit="children", higher_is_better=False, chapter=CASELOADS,
     headline=True, snapshot=True,
 ))  # fmt: skip

@@ -15,14 +15,14 @@ month.
 Direction compares this quarter with last quarter: a change smaller than half a percentage
 point (proportions) or 1% of last quarter's value (other kinds) is "no change".
 
-Signal: statistical process control on the monthly series (``cscbook.methods.spc``): a
-p-chart for proportions, an XmR chart for counts, read over the quarter's months. Stocks, rates
-and means counted on a date are not given a signal: consecutive month-ends share most of the
-same children, so month-to-month variation understates the real variation and an XmR chart
-would flag most months ("not assessed: a count on a date"). Snapshot measures have one month
-and no signal. A measure may name its own chart (``chart``: "p", "xmr" or None), as the local
-measures declared in the parameters do (``cscbook.measures.local``: an XmR chart for proportions
-counted on a date, rates and means; none for stocks).
+Signal: statistical process control on the monthly series (``cscbook.methods.spc``, ``judge``):
+the quarter judged against limits from a fixed baseline before it, with the months flagged and
+the chart's false-alarm rate. Stocks, rates and means counted on a date are not given a signal:
+consecutive month-ends share most of the same children, so month-to-month variation understates
+the real variation and a chart would flag most months ("not assessed: a count on a date").
+Snapshot measures have one month and no signal. A measure may name its own chart (``chart``: "p", "xmr" or
+None), as the local measures declared in the parameters do (``cscbook.measures.local``: an XmR
+chart for proportions counted on a date, rates and means; none for stocks).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import pandas as pd
 
 from cscbook.config.params import Params
 from cscbook.config.periods import last_quarter_end, month_start, quarter, quarter_name, year_ago_end
+from cscbook.data.annexa_spec import LISTS
 from cscbook.data.reference import benchmark
 from cscbook.measures.local import declared_measures
 from cscbook.measures.registry import Measure, NotAvailable, all_measures, missing_tables
@@ -45,12 +46,11 @@ NO_CHANGE_PROPORTION = 0.005  # half a percentage point
 NO_CHANGE_RELATIVE = 0.01  # 1% of last quarter's value
 NOT_ASSESSED = "not assessed"
 NOT_ASSESSED_STOCK = "not assessed: a count on a date"
-MIN_MONTHS_FOR_SIGNAL = 12
 
 TABLE_COLUMNS = [
     "key", "label", "chapter", "kind", "unit", "period_type", "period", "period_start", "period_end",
     "value", "numerator", "denominator", "ci_low", "ci_high", "target", "england", "higher_is_better",
-    "direction", "signal", "available", "note",
+    "direction", "signal", "signal_months", "false_alarm_rate", "available", "note",
 ]  # fmt: skip
 
 
@@ -62,6 +62,7 @@ class MeasureResults:
     measures: dict[str, Measure]
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
     unavailable: dict[str, NotAvailable] = field(default_factory=dict)
+    charts: dict[str, spc.ChartResult] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLE_COLUMNS))
 
     def quarter_row(self, key: str, which: str = "this") -> pd.Series | None:
@@ -128,28 +129,40 @@ def direction(this: float | None, previous: float | None, higher_is_better: bool
     return "improving" if (diff > 0) == higher_is_better else "worsening"
 
 
-def signal(measure: Measure, monthly: pd.DataFrame, period_end: pd.Timestamp) -> str:
-    """The SPC reading of the quarter ending ``period_end`` (module docstring).
+def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartResult | None:
+    """The judged control chart of the quarter ending the period end (``spc.judge_monthly``).
 
-    A measure may name its chart (``chart``: "p", "xmr" or None, as local measures do,
-    ``cscbook.measures.local``); by default a p-chart for proportions, XmR for counts.
+    Proportions: p-chart (Laney p' when overdispersed); counts: XmR floored at 0; both on a
+    fixed baseline before the quarter, seasonally adjusted when 36+ months show a seasonal
+    pattern (a measure naming its ``chart``, as local measures do, is charted so: "p" as a
+    proportion, "xmr" as a count, None as a stock), limits recalculated only at the measure's change dates in the parameters
+    (``chart_changes``). Stocks, rates and means on a date are charted with their trend and no
+    signal. None for a snapshot measure (one month) or a series that does not reach the quarter.
     """
+    if measure.snapshot or monthly.empty:
+        return None
+    df = monthly[monthly["month"] <= params.period_end]
+    q = quarter(params.period_end)
+    if df.empty or df["month"].max() < q.months[0]:
+        return None
     default = "p" if measure.kind == "proportion" else "xmr" if measure.kind == "count" else None
-    chart_kind = getattr(measure, "chart", default)
-    if chart_kind is None:
-        return NOT_ASSESSED_STOCK if not measure.snapshot else NOT_ASSESSED
-    df = monthly.assign(month=pd.to_datetime(monthly["month"]))
-    df = df[df["month"] <= period_end].sort_values("month").set_index("month")
-    months = quarter(period_end).months
-    if len(df) < MIN_MONTHS_FOR_SIGNAL or df.index[-1] != months[-1]:
-        return NOT_ASSESSED
-    if chart_kind == "p":
-        if (df["denominator"] <= 0).any():
-            df = df[df["denominator"] > 0]
-        chart = spc.p_chart(df["numerator"].astype(float), df["denominator"].astype(float))
-    else:
-        chart = spc.xmr(df["value"].astype(float))
-    return str(spc.period_signal(chart, months[0], months[-1], measure.higher_is_better))
+    kind = {"p": "proportion", "xmr": "count", None: "stock"}[getattr(measure, "chart", default)]
+    if kind == "stock":
+        return spc.judge_monthly(df, kind, judged=(q.start, q.end))
+    # a month with no denominator, or a gap (no figure), takes no part
+    df = df[df["denominator"] > 0] if kind == "proportion" else df[df["value"].notna()]
+    return spc.judge_monthly(df, kind, judged=(q.start, q.end), change_dates=list(params.chart_changes.get(measure.key, ())))
+
+
+def signal(measure: Measure, chart: spc.ChartResult | None) -> tuple[str, str, float]:
+    """The quarter's reading, the months flagged ('October 2024, December 2024') and the chart's
+    false-alarm rate (NaN when not judged)."""
+    if chart is None:
+        return NOT_ASSESSED, "", np.nan
+    if not chart.signal_allowed:
+        return NOT_ASSESSED_STOCK, "", np.nan
+    months = ", ".join(f"{m:%B %Y}" for m in chart.flagged()["month"])
+    return chart.reading(measure.higher_is_better), months, float(chart.false_alarm_rate)
 
 
 def _check_series(measure: Measure, monthly: pd.DataFrame) -> pd.DataFrame:
@@ -177,7 +190,7 @@ def _interval(kind: str, value: float, num: float, den: float) -> tuple[float, f
     return np.nan, np.nan
 
 
-def _rows(measure: Measure, monthly: pd.DataFrame, params: Params) -> list[dict]:
+def _rows(measure: Measure, monthly: pd.DataFrame, params: Params, chart: spc.ChartResult | None) -> list[dict]:
     base = {"key": measure.key, "label": measure.label, "chapter": measure.chapter, "kind": measure.kind,
             "unit": measure.unit, "higher_is_better": measure.higher_is_better, "available": True, "note": ""}
     target = params.targets.get(measure.target_key) if measure.target_key else None
@@ -200,11 +213,25 @@ def _rows(measure: Measure, monthly: pd.DataFrame, params: Params) -> list[dict]
                "denominator": v["denominator"], "ci_low": lo, "ci_high": hi, "target": target,
                "england": benchmark(measure.england_key, q_end) if measure.england_key else None}  # fmt: skip
         if which == "this":
-            row["signal"] = signal(measure, monthly, end)
+            row["signal"], row["signal_months"], row["false_alarm_rate"] = signal(measure, chart)
         rows.append(row)
     this_row = next(r for r in rows if r["period_type"] == "quarter" and r["period_end"] == quarter(end).end)
     this_row["direction"] = direction(values["this"], values["last"], measure.higher_is_better, measure.kind)
     return rows
+
+
+def with_template_columns(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each Annex A list with every template column (absent ones all missing), so that a list
+    exported without an optional column reads as 'not recorded' rather than breaking a measure."""
+    columns = {spec.table: {c.name: c.kind for c in spec.columns} for spec in LISTS.values()}
+    out = dict(tables)
+    for name, df in tables.items():
+        missing = {c: k for c, k in columns.get(name, {}).items() if c not in df.columns}
+        if missing:
+            out[name] = df.assign(**{c: pd.Series(pd.NaT if k == "date" else pd.NA, index=df.index,
+                                                  dtype="datetime64[ns]" if k == "date" else "object")
+                                     for c, k in missing.items()})  # fmt: skip
+    return out
 
 
 def compute_all(
@@ -220,6 +247,7 @@ def compute_all(
     measures = {m.key: m for m in all_measures() + declared_measures(params)}
     if keys is not None:
         measures = {k: measures[k] for k in keys}
+    tables = with_template_columns(tables)
     out = MeasureResults(params.period_end, measures)
     rows: list[dict] = []
     for key, m in measures.items():
@@ -235,13 +263,17 @@ def compute_all(
         monthly = _check_series(m, result)
         monthly = monthly[monthly["month"] <= params.period_end].reset_index(drop=True)
         out.series[key] = monthly
-        rows.extend(_rows(m, monthly, params))
+        chart = judge(m, monthly, params)
+        if chart is not None:
+            out.charts[key] = chart
+        rows.extend(_rows(m, monthly, params, chart))
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    for c in ["value", "numerator", "denominator", "ci_low", "ci_high", "target", "england"]:
+    for c in ["value", "numerator", "denominator", "ci_low", "ci_high", "target", "england", "false_alarm_rate"]:
         table[c] = pd.to_numeric(table[c], errors="coerce").astype("float64")
     for c in ["period_start", "period_end"]:
         table[c] = pd.to_datetime(table[c]).astype("datetime64[ns]")
     table["higher_is_better"] = table["higher_is_better"].astype(object)
-    table[["direction", "signal", "note"]] = table[["direction", "signal", "note"]].fillna("")
+    for c in ["direction", "signal", "signal_months", "note"]:
+        table[c] = table[c].astype(object).where(table[c].notna(), "")
     out.table = table
     return out

@@ -9,7 +9,12 @@ Conventions:
 - a month is the pandas Timestamp of its first day; the series run from the first month of
   the extract (earliest contact or referral) to the month of the period end;
 - contacts are deduplicated on child, contact date and source;
-- working days are ``calendar.working_days_between`` (same day = 0);
+- working days: the measures called DfE's and set beside England or a target (assessments
+  within 45 working days, from the start or the referral; ICPCs within 15 working days) count
+  as DfE's validator does, start day included (``calendar.working_days_dfe``, same day = 1);
+  the book's own count (``calendar.working_days_between``, same day = 0) is kept beside it in
+  ``*_book`` columns and by ``monthly_series(..., working_days="book")``. Contact decisions
+  within 1 working day (Working Together, not a DfE measure) use the book's count;
 - no look-ahead: a contact counts in the contact-to-referral conversion only when its
   30-day window has closed by the period end, and in decision timeliness only when its
   1-working-day window has;
@@ -24,8 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cscbook.config.calendar import add_working_days, working_days_between
-from cscbook.measures.headline import HeadlineMeasure
+from cscbook.config.calendar import add_working_days, working_days_between, working_days_dfe
 from cscbook.methods import spc
 
 CONTACT_REFERRAL_WINDOW_DAYS = 30
@@ -101,8 +105,11 @@ def month_of(dates: pd.Series) -> pd.Series:
 
 
 def _dates(df: pd.DataFrame | None, column: str) -> pd.Series:
-    if df is None or column not in df.columns:
+    """The column as datetimes; all missing (NaT, same index) when the list lacks the column."""
+    if df is None:
         return pd.Series(dtype="datetime64[ns]")
+    if column not in df.columns:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
     return pd.to_datetime(df[column]).astype("datetime64[ns]")
 
 
@@ -170,29 +177,91 @@ def link_latest_referral(events: pd.DataFrame, date_column: str, referrals: pd.D
     return out
 
 
+WORKING_DAY_CONVENTIONS = ("dfe", "book")
+
+
+def _wd(convention: str):
+    """The working-day count of a convention: ``dfe`` (start day counted) or ``book`` (same day = 0)."""
+    if convention not in WORKING_DAY_CONVENTIONS:
+        raise ValueError(f"working_days must be one of {WORKING_DAY_CONVENTIONS}, not {convention!r}")
+    return working_days_dfe if convention == "dfe" else working_days_between
+
+
 def assessment_timeliness(assessments: pd.DataFrame | None, referrals: pd.DataFrame | None) -> pd.DataFrame:
-    """Authorised assessments with ``wd_start`` (start to authorisation, working days, DfE) and
-    ``wd_referral`` (latest referral on or before the start to authorisation; NA when no referral).
-    Assessments authorised before they started are left out (a data error)."""
-    cols = ["assessment_start_date", "assessment_authorised_date", "referral_date", "wd_start", "wd_referral"]
+    """Authorised assessments with working days from the start to authorisation and from the
+    latest referral on or before the start to authorisation (NA when no referral).
+
+    ``wd_start`` and ``wd_referral`` count as DfE does (start day included: same day = 1);
+    ``wd_start_book`` and ``wd_referral_book`` are the book's count (same day = 0), one less
+    for a start on a working day. Assessments authorised before they started are left out
+    (a data error)."""
+    cols = ["assessment_start_date", "assessment_authorised_date", "referral_date", "wd_start", "wd_referral",
+            "wd_start_book", "wd_referral_book"]
     if assessments is None or assessments.empty:
         return pd.DataFrame(columns=cols)
     a = assessments[assessments["assessment_start_date"].notna() & assessments["assessment_authorised_date"].notna()]
     a = a[a["assessment_authorised_date"] >= a["assessment_start_date"]].copy()
     a["referral_date"] = link_latest_referral(a, "assessment_start_date", referrals)
-    a["wd_start"] = working_days_between(a["assessment_start_date"], a["assessment_authorised_date"])
-    a["wd_referral"] = working_days_between(a["referral_date"], a["assessment_authorised_date"])
+    a["wd_start"] = working_days_dfe(a["assessment_start_date"], a["assessment_authorised_date"])
+    a["wd_referral"] = working_days_dfe(a["referral_date"], a["assessment_authorised_date"])
+    a["wd_start_book"] = working_days_between(a["assessment_start_date"], a["assessment_authorised_date"])
+    a["wd_referral_book"] = working_days_between(a["referral_date"], a["assessment_authorised_date"])
     return a
 
 
 def icpc_timeliness(s47: pd.DataFrame | None) -> pd.DataFrame:
-    """Enquiries with an ICPC on or after the s47 start, with ``wd_icpc`` (s47 start to ICPC, working days)."""
+    """Enquiries with an ICPC on or after the s47 start, with ``wd_icpc`` (s47 start to ICPC,
+    working days counted as DfE does: start day included) and ``wd_icpc_book`` (the book's count)."""
     if s47 is None or s47.empty:
-        return pd.DataFrame(columns=["s47_start_date", "icpc_date", "wd_icpc"])
+        return pd.DataFrame(columns=["s47_start_date", "icpc_date", "wd_icpc", "wd_icpc_book"])
     s = s47[s47["s47_start_date"].notna() & s47["icpc_date"].notna()]
     s = s[s["icpc_date"] >= s["s47_start_date"]].copy()
-    s["wd_icpc"] = working_days_between(s["s47_start_date"], s["icpc_date"])
+    s["wd_icpc"] = working_days_dfe(s["s47_start_date"], s["icpc_date"])
+    s["wd_icpc_book"] = working_days_between(s["s47_start_date"], s["icpc_date"])
     return s
+
+
+def timeliness_by_convention(tables: dict[str, pd.DataFrame | None], start: pd.Timestamp,
+                             end: pd.Timestamp) -> pd.DataFrame:
+    """The DfE timeliness measures over [start, end] on both working-day conventions, side by side.
+
+    One row per measure (``assessment_45wd``: by date of authorisation; ``s47_icpc_15wd``: by
+    date of conference) with ``denominator``, ``within_dfe`` / ``rate_dfe`` (DfE's count, start
+    day included: the figure set beside England) and ``within_book`` / ``rate_book`` (the
+    book's count, same day = 0). Rates are NaN with no denominator.
+    """
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    a = assessment_timeliness(tables.get("assessments"), tables.get("referrals"))
+    a = a[(_dates(a, "assessment_authorised_date") >= start) & (_dates(a, "assessment_authorised_date") <= end)]
+    i = icpc_timeliness(tables.get("s47"))
+    i = i[(_dates(i, "icpc_date") >= start) & (_dates(i, "icpc_date") <= end)]
+    rows = []
+    for key, frame, col, limit in (("assessment_45wd", a, "wd_start", ASSESSMENT_WD),
+                                   ("s47_icpc_15wd", i, "wd_icpc", ICPC_WD)):
+        n = len(frame)
+        dfe = int(frame[col].le(limit).sum()) if n else 0
+        book = int(frame[col + "_book"].le(limit).sum()) if n else 0
+        rows.append({"key": key, "limit_working_days": limit, "denominator": n, "within_dfe": dfe,
+                     "rate_dfe": dfe / n if n else np.nan, "within_book": book,
+                     "rate_book": book / n if n else np.nan})
+    return pd.DataFrame(rows)
+
+
+def complete_until(key: str, period_end: pd.Timestamp) -> pd.Timestamp | None:
+    """The last event date a measure counts by ``period_end`` (no look-ahead), or None when complete.
+
+    ``contact_referral_30d`` counts a contact once its 30-day window has closed (contacts up to
+    ``period_end`` - 30 days); ``contact_decision_1wd`` once its 1-working-day window has (the
+    last date one working day before ``period_end``). Other measures are complete to the period end.
+    """
+    period_end = pd.Timestamp(period_end)
+    if key == "contact_referral_30d":
+        return period_end - pd.Timedelta(days=CONTACT_REFERRAL_WINDOW_DAYS)
+    if key == "contact_decision_1wd":
+        days = pd.Series(pd.date_range(period_end - pd.Timedelta(days=10), period_end, freq="D"))
+        ok = add_working_days(days, DECISION_WD).to_numpy() <= np.datetime64(period_end)
+        return pd.Timestamp(days[ok].max())
+    return None
 
 
 def decision_available(contacts: pd.DataFrame | None) -> bool:
@@ -232,15 +301,18 @@ def cp_plans_open(cp_plans: pd.DataFrame | None, months: pd.DatetimeIndex) -> pd
 
 
 def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timestamp,
-                   lead_in_months: int = LEAD_IN_MONTHS) -> dict[str, pd.DataFrame]:
+                   lead_in_months: int = LEAD_IN_MONTHS, working_days: str = "dfe") -> dict[str, pd.DataFrame]:
     """Every front-door monthly measure over the extract, keyed as ``MEASURES``.
 
     Counts and stocks: columns month, value. Proportions: month, numerator, denominator,
     value (NaN for a month with no denominator). ``contact_decision_1wd`` is absent when the
     extract has no contact decision dates, and every measure whose list is absent (``SOURCES``)
     is left out. Assessment and ICPC timeliness start
-    ``lead_in_months`` after the first month.
+    ``lead_in_months`` after the first month, and count working days by ``working_days``:
+    ``"dfe"`` (DfE's validator, start day included: the default, as these are DfE's measures)
+    or ``"book"`` (the book's count, same day = 0).
     """
+    suffix = "" if _wd(working_days) is working_days_dfe else "_book"
     period_end = pd.Timestamp(period_end)
     months = extract_months(tables, period_end)
     contacts = dedup_contacts(tables.get("contacts"))
@@ -264,14 +336,14 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
         out["contact_decision_1wd"] = _proportion(_dates(c, "contact_date"), wd.le(DECISION_WD).fillna(False), months)
 
     a = assessment_timeliness(tables.get("assessments"), referrals)
-    out["assessment_45wd"] = _proportion(_dates(a, "assessment_authorised_date"), a["wd_start"].le(ASSESSMENT_WD),
+    out["assessment_45wd"] = _proportion(_dates(a, "assessment_authorised_date"), a["wd_start" + suffix].le(ASSESSMENT_WD),
                                          months)
     ar = a[a["referral_date"].notna()]
     out["assessment_45wd_from_referral"] = _proportion(
-        _dates(ar, "assessment_authorised_date"), ar["wd_referral"].le(ASSESSMENT_WD), months
+        _dates(ar, "assessment_authorised_date"), ar["wd_referral" + suffix].le(ASSESSMENT_WD), months
     )
     i = icpc_timeliness(tables.get("s47"))
-    out["s47_icpc_15wd"] = _proportion(_dates(i, "icpc_date"), i["wd_icpc"].le(ICPC_WD), months)
+    out["s47_icpc_15wd"] = _proportion(_dates(i, "icpc_date"), i["wd_icpc" + suffix].le(ICPC_WD), months)
     out["s47"] = _count(_dates(tables.get("s47"), "s47_start_date"), months)
     out["icpc"] = _count(_dates(i, "icpc_date"), months)
 
@@ -281,7 +353,7 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
             out[key] = out[key][out[key]["month"] >= lead_in].reset_index(drop=True)
 
     cp = tables.get("cp_plans")
-    if cp is not None and not cp.empty:
+    if cp is not None and not cp.empty and {"cp_start_date", "previous_cp_plans"} <= set(cp.columns):
         p = cp[cp["cp_start_date"].notna() & cp["previous_cp_plans"].notna()]
         out["second_cp_plan"] = _proportion(_dates(p, "cp_start_date"), p["previous_cp_plans"].astype("Int64") > 0,
                                             months)
@@ -307,28 +379,3 @@ def chart(frame: pd.DataFrame, kind: str, **kwargs) -> pd.DataFrame:
 def charts(series: dict[str, pd.DataFrame], **kwargs) -> dict[str, pd.DataFrame]:
     """SPC charts of every monthly measure (by ``MEASURES`` kind)."""
     return {k: chart(v, MEASURES[k].kind, **kwargs) for k, v in series.items()}
-
-
-def headline_measures(ctx) -> list[HeadlineMeasure]:
-    """The front door's measures for the executive summary (monthly series per ``cscbook.measures.headline``)."""
-    from cscbook.data.reference import benchmark
-
-    period_end = ctx.params.period_end
-    series = monthly_series(ctx.tables, period_end)
-    wanted = ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
-              "second_cp_plan", "cp_plans_open"]
-    out = []
-    for key in wanted:
-        if key not in series or series[key].empty:
-            continue
-        spec = MEASURES[key]
-        monthly = series[key].drop(columns=["value"]) if spec.kind == "proportion" else series[key]
-        out.append(HeadlineMeasure(
-            key=key, label=spec.label, kind=spec.kind, monthly=monthly.reset_index(drop=True),
-            higher_is_better=spec.higher_is_better,
-            england=benchmark(spec.england_key, period_end) if spec.england_key else None,
-            target=ctx.params.targets.get(spec.target_key) if spec.target_key else None,
-            unit="" if spec.kind == "proportion" else "children" if spec.kind == "stock" else "count",
-            chapter="Front door",
-        ))
-    return out

@@ -262,7 +262,9 @@ def closed_involvements(tables: dict[str, pd.DataFrame], period_end: pd.Timestam
 
     Columns: involvement_id (row number, not a child identifier), child_id (kept for cluster
     standard errors; never written out), start, closure, ended, age_band, sex,
-    ethnicity_group, disability, primary_need, source, team, involvement_days,
+    ethnicity_group, disability, primary_need, source, team (List 6's allocated team, else the
+    referral's: in a real Annex A the team at the extract date, not at closure, so the drivers
+    model leaves it out), involvement_days,
     previous_referrals (referrals in the 365 days before the opening referral, capped at 3),
     next_referral_days (days from closure to the child's next referral dated <= period end),
     followup_end (earliest of period end and 18th birthday), full_followup (closure + 365 days

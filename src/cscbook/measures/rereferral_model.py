@@ -4,8 +4,19 @@ The unit is a closed involvement with a full 12 months of follow-up (see
 ``cscbook.measures.involvements``). The outcome is a new referral 1 to 365 days after closure. The
 logistic model (statsmodels GLM, Binomial, standard errors clustered by child) gives odds
 ratios; average marginal effects turn them into percentage points; a Cox model (PHReg,
-Efron ties) on time to re-referral within 365 days is a cross-check. These are associations
-in routine data, not causes.
+Efron ties) on time to re-referral within 365 days is a cross-check, with a check of its
+proportional-hazards assumption (:func:`ph_check`). These are associations in routine data,
+not causes.
+
+- **Main model without mediators**: the length of the involvement is only in a sensitivity
+  analysis (``rr_design.SENSITIVITY``).
+- **No team**: Annex A gives the team on the extract (for a real extract, the team at the
+  extract date), not the team at closure, so the team is used only when ``team_dated`` says a
+  dated allocation history gave it.
+- **Drivers**: terms whose Benjamini-Hochberg adjusted p-value (over all the model's terms)
+  is below 0.05 (:func:`drivers`): a 5% false discovery rate.
+- **Discrimination and calibration on a later period** (:func:`validate_later`): the model
+  is refitted on the earlier closures and tested on the later ones.
 
 Covariates, reference levels, merging of small levels, design matrices and term names
 (``<variable>[<level>]``) are in ``cscbook.measures.rr_design``.
@@ -70,6 +81,7 @@ def fit_logistic(
     outcome: str = "rereferred_12m",
     min_obs: int = 20,
     min_events: int = 5,
+    team_dated: bool = False,
 ) -> ModelFit:
     """Logistic regression of re-referral within 12 months on the covariates.
 
@@ -78,15 +90,22 @@ def fit_logistic(
     intercept. A fit that fails, does not converge or shows separation returns ``ok=False``
     and a note; it never raises.
 
-    With the default covariates, the team is added when it has several levels, unless it
-    widens the intervals of the ``ended`` terms by more than ``TEAM_MAX_SE_RATIO`` (teams
-    often follow how involvements end, e.g. the front door closes the NFAs, and then the
-    model cannot separate the two); the note says which.
+    The team is left out (with a note) unless ``team_dated`` says the ``team`` column is the
+    team at closure from a dated allocation history. Then, with the default covariates, it is
+    added when it has several levels, unless it widens the intervals of the ``ended`` terms
+    by more than ``TEAM_MAX_SE_RATIO`` (teams often follow how involvements end, e.g. the
+    front door closes the NFAs, and then the model cannot separate the two); the note says which.
     """
     if inv is None or len(inv) == 0:
         return failed_fit([], "No closed involvements with 12 months of follow-up: the model was not fitted.", LOGIT_COLUMNS)
     base = _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team=False)
     if covariates is not None or "team" not in inv or inv["team"].nunique() < 2 or not base.ok:
+        return base
+    if not team_dated:
+        base.notes.append(
+            "Team: not in the model, because the extract gives each child's team at the extract date, not the "
+            "team that held the involvement when it closed."
+        )
         return base
     team = _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team=True)
     if not team.ok:
@@ -297,3 +316,118 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     out = df.groupby("decile").agg(involvements=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"))
     return out.reset_index()
 
+
+
+# ---------------------------------------------------------------------------
+# Drivers (multiple testing), the later-period check and the proportional-hazards check
+# ---------------------------------------------------------------------------
+
+FDR = 0.05
+
+
+def bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values: p_(i) x m / i, made monotone from the largest down,
+    capped at 1 (m = number of p-values; NaN kept)."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    q = p[ok]
+    m = len(q)
+    if m == 0:
+        return out
+    order = np.argsort(q)
+    adj = q[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(adj[::-1])[::-1]
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def drivers(fit: ModelFit, fdr: float = FDR) -> pd.DataFrame:
+    """The model's terms with ``p_adjusted`` (Benjamini-Hochberg over all its terms) below ``fdr``,
+    ordered by odds ratio (highest first). Columns: the model table's and p_adjusted."""
+    t = fit.table.assign(p_adjusted=bh_adjust(fit.table["p_value"].to_numpy()) if len(fit.table) else [])
+    return t[t["p_adjusted"] < fdr].sort_values("odds_ratio", ascending=False).reset_index(drop=True)
+
+
+@dataclass
+class Validation:
+    """The model refitted on earlier closures and tested on later ones.
+
+    split: first closure date of the test period; n_fit/n_test: involvements; auc_fit: AUC on
+    the fitting data (in-sample); auc_test: AUC on the later closures; predicted/observed: mean
+    predicted and observed re-referral in the later period; slope: calibration slope (logistic
+    regression of the later outcome on the predicted log-odds; 1 is ideal, below 1 means
+    predictions too extreme); calibration: deciles of the later period (``calibration_table``).
+    """
+
+    ok: bool
+    note: str = ""
+    split: pd.Timestamp | None = None
+    n_fit: int = 0
+    n_test: int = 0
+    auc_fit: float = float("nan")
+    auc_test: float = float("nan")
+    predicted: float = float("nan")
+    observed: float = float("nan")
+    slope: float = float("nan")
+    calibration: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["decile", "involvements",
+                                                                                      "predicted", "observed"]))
+
+
+def validate_later(mt: pd.DataFrame, split: pd.Timestamp, covariates: dict[str, str | None] | None = None,
+                   outcome: str = "rereferred_12m") -> Validation:  # fmt: skip
+    """Fit the logistic model on the closures before ``split`` and test it on those from ``split``
+    on (levels unknown to the fitted model recoded by ``rr_design.align_levels``)."""
+    import statsmodels.api as sm
+
+    from cscbook.measures.rr_design import align_levels, model_data
+
+    split = pd.Timestamp(split)
+    early, late = mt[mt["closure"] < split], mt[mt["closure"] >= split]
+    fit = fit_logistic(early, covariates, outcome)
+    if fit.result is None or not fit.ok or len(late) == 0:
+        why = "no later closures" if len(late) == 0 else " ".join(fit.notes)
+        return Validation(False, f"The later-period check could not be made: {why}", split, len(early), len(late))
+    test = align_levels(model_data(late), list(fit.X.columns), fit.spec)
+    Xt, _ = design_matrix(test, fit.spec)
+    Xt = Xt.reindex(columns=fit.X.columns, fill_value=0.0)
+    y = test[outcome].astype(int).to_numpy()
+    p = predict(fit.result, Xt)
+    lp = np.log(p / (1 - p))
+    try:
+        slope = float(sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit().params[1])
+    except Exception:  # noqa: BLE001 - a degenerate later period: no slope
+        slope = float("nan")
+    return Validation(True, "", split, fit.n, len(y), auc(fit.y, predict(fit.result, fit.X)), auc(y, p),
+                      float(p.mean()), float(y.mean()), slope, calibration_table(y, p))  # fmt: skip
+
+
+PH_COLUMNS = ["term", "correlation", "p_value", "p_adjusted"]
+
+
+def ph_check(cox: ModelFit) -> pd.DataFrame:
+    """Proportional-hazards check of a fitted Cox model: for each term, the correlation of its
+    Schoenfeld residuals (at the event times) with the rank of the event time, with a t-test
+    p-value (a time trend in the residuals means the hazard ratio changes with time) and the
+    Benjamini-Hochberg adjusted p-value over the terms. Columns: term, correlation, p_value,
+    p_adjusted (empty when the model was not fitted)."""
+    if cox.result is None or cox.X is None:
+        return pd.DataFrame(columns=PH_COLUMNS)
+    res = np.asarray(cox.result.schoenfeld_residuals, dtype=float)
+    time = np.asarray(cox.result.model.endog, dtype=float)
+    ev = np.isfinite(res).all(axis=1) & (np.asarray(cox.result.model.status) == 1)
+    r, t = res[ev], stats.rankdata(time[ev])
+    rows = []
+    for j, term in enumerate(cox.X.columns):
+        x = r[:, j]
+        if len(x) < 3 or np.std(x) == 0:
+            rows.append((term, np.nan, np.nan))
+            continue
+        rho = float(np.corrcoef(x, t)[0, 1])
+        tt = rho * np.sqrt((len(x) - 2) / max(1 - rho**2, 1e-12))
+        rows.append((term, rho, float(2 * stats.t.sf(abs(tt), len(x) - 2))))
+    out = pd.DataFrame(rows, columns=PH_COLUMNS[:3])
+    out["p_adjusted"] = bh_adjust(out["p_value"].to_numpy())
+    return out

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cscbook.measures.headline import HeadlineMeasure
-
 WINDOW_DAYS = 365
 
 
@@ -117,34 +115,3 @@ def rereferral_rates(flags: pd.DataFrame, freq: str = "month") -> pd.DataFrame:
     out["rate_any_previous"] = out["any_previous"] / out["referrals"]
     return out[["period", "referrals", "rereferrals_12m", "rate_12m", "list3_count_used",
                 "any_previous", "rate_any_previous"]]  # fmt: skip
-
-
-def headline_measures(ctx) -> list[HeadlineMeasure]:
-    """Re-referral rate within 12 months (DfE), monthly numerator and denominator."""
-    from cscbook.data.reference import benchmark
-
-    refs = ctx.table("referrals")
-    if refs is None or refs.empty:
-        return []
-    rates = rereferral_rates(referral_flags(refs, ctx.params.period_end), "month")
-    monthly = pd.DataFrame(
-        {
-            "month": rates["period"],
-            "numerator": rates["rereferrals_12m"],
-            "denominator": rates["referrals"],
-        }
-    )
-    return [
-        HeadlineMeasure(
-            key="rereferral_12m",
-            label="Re-referrals within 12 months",
-            kind="proportion",
-            monthly=monthly,
-            higher_is_better=False,
-            england=benchmark("rereferral_12m", ctx.params.period_end),
-            target=ctx.params.targets.get("rereferral_12m"),
-            unit="%",
-            chapter="Re-referrals",
-        )
-    ]
-

@@ -15,6 +15,9 @@ from cscbook.data import codes
 from cscbook.measures.involvements import AGE_BANDS, ENDED_LABELS, ENDED_LEVELS
 
 # Variable -> reference level (None: numeric). Order is the order of the model table.
+# The main model has no mediators: the length of the involvement follows from how it ended (an
+# NFA lasts 0 days) and sits between the ending and re-referral, so it is only in the
+# sensitivity analysis (SENSITIVITY).
 COVARIATES: dict[str, str | None] = {
     "ended": "nfa_at_referral",
     "age_band": "5-9",
@@ -23,9 +26,10 @@ COVARIATES: dict[str, str | None] = {
     "disability": "N",
     "primary_need": "N1",
     "source": "Police",
-    "log_involvement_months": None,
     "previous_referrals": None,
 }
+MEDIATOR = "log_involvement_months"
+SENSITIVITY: dict[str, str | None] = {**COVARIATES, MEDIATOR: None}
 LABELS = {
     "ended": "How the involvement ended",
     "age_band": "Age at closure",
@@ -118,6 +122,21 @@ def collapse_levels(
         notes.append(f"{LABELS.get(var, var)}: only one level with enough data; left out.")
         return d, None, notes
     return d, reference, notes
+
+
+def align_levels(data: pd.DataFrame, columns: list[str], spec: dict[str, str | None]) -> pd.DataFrame:
+    """``data`` (e.g. a later period) with each categorical variable of ``spec`` recoded to the
+    levels a fitted model knows (its reference and the ``var[level]`` names in ``columns``):
+    missing values become "Not recorded", and a level the model does not know becomes "Other"
+    when the model has it, else the reference."""
+    out = data.copy()
+    for var, ref in spec.items():
+        if ref is None:
+            continue
+        known = {ref} | {c[len(var) + 1 : -1] for c in columns if c.startswith(f"{var}[")}
+        v = out[var].astype("object").where(out[var].notna(), "Not recorded").astype(str)
+        out[var] = v.where(v.isin(known), OTHER if OTHER in known else ref)
+    return out
 
 
 def _levels(values: pd.Series, var: str, reference: str) -> list[str]:

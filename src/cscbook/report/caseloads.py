@@ -6,8 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cscbook.measures.caseloads import TOTAL
-from cscbook.report.outputs import NEUTRAL, PALETTE
+from cscbook.data.context import Context
+from cscbook.measures.caseloads import TOTAL, caseloads, children_with_several_workers, open_cases
+from cscbook.measures.compute import MeasureResults
+from cscbook.report import format as fmt
+from cscbook.report.chapter import Chapter, Figure
+from cscbook.report.outputs import NEUTRAL, PALETTE, use_style
 
 
 def key_message(table: pd.DataFrame, on_date, several: int) -> str:
@@ -75,3 +79,24 @@ def plot_caseloads(table: pd.DataFrame, title: str = "Average caseload per worke
     ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
     plt.close(fig)
     return fig
+
+
+def build(ctx: Context, results: MeasureResults) -> Chapter:
+    """The caseloads chapter: open cases per worker by team at the period end, in words, a table and a figure."""
+    use_style()
+    p = ctx.params
+    cases = open_cases(ctx.tables, p.period_end)
+    table = caseloads(cases)
+    reason = results.unavailable.get("average_caseload")
+    message = (key_message(table, p.period_end, children_with_several_workers(cases)) if reason is None else
+               f"**Caseloads cannot be counted: this extract {reason.reason}.** Add the Allocated Worker column to "
+               "Annex A Lists 6 to 9 to complete this chapter.")  # fmt: skip
+    shown = display_table(table)
+    shown.attrs["caption"] = f"Caseloads by team on {fmt.date(p.period_end)}"
+    return Chapter(
+        text={"cl_quarter": p.quarter_title, "cl_authority": p.authority, "cl_date": fmt.date(p.period_end)},
+        markdown={"cl_message": message},
+        shown={"cl_table": shown},
+        figures={"cl_figure": Figure(plot_caseloads(table), "caseloads_by_team")},
+        saved={"caseloads_by_team": table},
+    )

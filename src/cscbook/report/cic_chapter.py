@@ -3,7 +3,7 @@
 ``build_chapter(ctx)`` runs the measures of the ``cic_*`` modules, the forecasts
 (``forecast``) and the interrupted time series (``its``) on one quarter's data;
 ``save_outputs`` writes the tables to ``reports/<quarter>/tables/children_in_care_*.csv``;
-``headline_measures(ctx)`` gives the executive summary its children-in-care rows.
+The executive summary's children-in-care rows are registry measures (``cscbook.measures.catalogue``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cscbook.data import reference
 from cscbook.measures.care_leavers import care_leaver_outcomes
 from cscbook.measures.cic_breakdowns import snapshot, who_over_time, who_table
 from cscbook.measures.cic_episodes import care_data
@@ -29,7 +28,6 @@ from cscbook.measures.cic_flows import (
 )
 from cscbook.measures.cic_leaving import km_by_entry_year, reasons_ceased, time_in_care
 from cscbook.measures.cic_stability import stability_table
-from cscbook.measures.headline import HeadlineMeasure
 
 if TYPE_CHECKING:
     from cscbook.config.params import Params
@@ -60,13 +58,21 @@ class Chapter:
     seconds: dict
 
 
-def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 3) -> Chapter | None:
+POWER_RATE_RATIO = 0.8  # the ITS power is stated for a sustained 20% fall in monthly starts
+POWER_SIMS = 200
+
+
+def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power_sims: int = POWER_SIMS,
+                  flows: pd.DataFrame | None = None) -> Chapter | None:
     """Compute the chapter from a Context; None when neither SSDA903 nor List 8 is present.
 
-    ``backtest_step``: months between forecast-backtest origins over the last 24 months.
+    ``backtest_step``: months between forecast-backtest origins (from month 24 of the series on);
+    ``power_sims``: simulations for the power of each interrupted time series (to a sustained
+    step of ``POWER_RATE_RATIO``).
 
     Care leavers (List 9) are included when present (``care_leaver_outcomes`` works on its own
-    when there are no care data).
+    when there are no care data). ``flows`` (month, in_care, starts, ceases), when given, are the
+    run's measure series (computed once per run), else computed here.
     """
     from cscbook.methods import forecast, its
 
@@ -77,7 +83,7 @@ def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 3) -> Ch
     e, start, end, pop, mc = data.episodes, data.start, p.period_end, p.population_0_17, p.min_cell
     clock = {}
     t0 = time.perf_counter()
-    flows = add_rates(monthly_flows(e, end, start), pop)
+    flows = add_rates(monthly_flows(e, end, start) if flows is None else flows, pop)
     annual = annual_flows(flows, pop)
     breaks = stock_identity_breaks(flows)
     snap = snapshot(e, end)
@@ -101,10 +107,12 @@ def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 3) -> Ch
     clock["forecast"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     dates_all = tuple(iv.date for iv in p.interventions)
-    fits = [
-        its.fit_its(flows, "starts", iv.date, pop, iv.name, adjust_for=tuple(d for d in dates_all if d != iv.date))
-        for iv in p.interventions
-    ]
+    fits = []
+    for iv in p.interventions:  # no population offset: the population is one constant number
+        others = tuple(d for d in dates_all if d != iv.date)
+        r = its.fit_its(flows, "starts", iv.date, None, iv.name, adjust_for=others)
+        r = its.with_power(r, POWER_RATE_RATIO, power_sims, adjust_for=others)
+        fits.append(its.with_placebo(r, flows, "starts", adjust_for=others))
     clock["its"] = time.perf_counter() - t0
     return Chapter(data.source, start, end, pop, flows, annual, benchmarks(end), breaks, who, over, reasons,
                    km_summary, km_curves, stab, leavers, fcs, fits, clock)  # fmt: skip
@@ -123,10 +131,8 @@ def forecast_warnings(ch: Chapter) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", "model", "warning"])
 
 
-def save_outputs(ch: Chapter, params: Params) -> list[Path]:
-    """Write every table the chapter shows to reports/<quarter>/tables/children_in_care_*.csv."""
-    from cscbook.report.outputs import save_table
-
+def output_tables(ch: Chapter) -> dict[str, pd.DataFrame]:
+    """Every table the chapter shows, by file name (``children_in_care_*``), aggregates only."""
     f = ch.forecasts
     tables = {
         "monthly": ch.flows.assign(rate_per_10k=ch.flows["rate_per_10k"].round(2),
@@ -144,6 +150,9 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
         "forecast_backtest": pd.concat(
             [r.backtest.assign(series=k) for k, r in f.items() if not r.backtest.empty], ignore_index=True
         ).pipe(_rounded, 2) if any(not r.backtest.empty for r in f.values()) else pd.DataFrame(),
+        "forecast_coverage": pd.concat(
+            [r.coverage.assign(series=k) for k, r in f.items() if not r.coverage.empty], ignore_index=True
+        ).pipe(_rounded, 2) if any(not r.coverage.empty for r in f.values()) else pd.DataFrame(),
     }  # fmt: skip
     if ch.care_leavers is not None:
         tables["care_leavers"] = ch.care_leavers
@@ -154,71 +163,13 @@ def save_outputs(ch: Chapter, params: Params) -> list[Path]:
         tables[f"its_{r.name}"] = _rounded(r.table(), 4)
         if r.fitted:
             tables[f"its_{r.name}_series"] = _rounded(r.series, 3)
-    return [save_table(df, params, f"children_in_care_{name}") for name, df in tables.items()]
+        if not r.placebo.empty:
+            tables[f"its_{r.name}_placebo"] = _rounded(r.placebo, 4)
+    return {f"children_in_care_{name}": df for name, df in tables.items()}
 
 
-def stock_flow_check(ctx: Context) -> pd.DataFrame | None:
-    """The stock-flow identity in(t) = in(t-1) + starts(t) - ceases(t), month by month.
+def save_outputs(ch: Chapter, params: Params) -> list[Path]:
+    """Write ``output_tables`` to reports/<quarter>/tables/."""
+    from cscbook.report.outputs import save_table
 
-    One row: months checked (all but the first month of the series), months that balance,
-    months that do not, and the first and last month checked. None when there are no care data.
-    """
-    p = ctx.params
-    data = care_data(ctx.tables, p.period_end)
-    if data.source == "none":
-        return None
-    flows = monthly_flows(data.episodes, p.period_end, data.start)
-    checked = max(len(flows) - 1, 0)
-    breaks = len(stock_identity_breaks(flows))
-    return pd.DataFrame(
-        {
-            "source": ["SSDA903 episodes" if data.source == "ssda903" else "Annex A List 8"],
-            "months checked": [checked],
-            "months that balance": [checked - breaks],
-            "months that do not balance": [breaks],
-            "from": [f"{flows['month'].iloc[1]:%B %Y}" if checked else ""],
-            "to": [f"{flows['month'].iloc[-1]:%B %Y}" if checked else ""],
-        }
-    )
-
-
-def headline_measures(ctx: Context) -> list[HeadlineMeasure]:
-    """Children in care (stock), rate per 10,000 (stock), starts (count), care leavers 19-21 in EET."""
-    p = ctx.params
-    data = care_data(ctx.tables, p.period_end)
-    out: list[HeadlineMeasure] = []
-    if data.source != "none":
-        flows = add_rates(monthly_flows(data.episodes, p.period_end, data.start), p.population_0_17)
-        eng_rate = reference.benchmark("cla_rate_per_10k", p.period_end)
-        out += [
-            HeadlineMeasure(
-                "cla_in_care",
-                "Children in care at month end",
-                "stock", flows[["month"]].assign(value=flows["in_care"]), None, None, None, "children",
-                "children_in_care",
-            ),
-            HeadlineMeasure(
-                "cla_rate_per_10k", "Children in care per 10,000 children", "stock",
-                flows[["month"]].assign(value=flows["rate_per_10k"]), None, eng_rate,
-                p.targets.get("cla_rate_per_10k"), "per 10,000", "children_in_care",
-            ),
-            HeadlineMeasure(
-                "cla_starts", "Children starting to be looked after", "count",
-                flows[["month"]].assign(value=flows["starts"]), None, None, None, "children", "children_in_care",
-            ),
-        ]  # fmt: skip
-    cl = ctx.tables.get("care_leavers")
-    if cl is not None and not cl.empty:
-        t = care_leaver_outcomes(cl, p.period_end).set_index("age_group")
-        if t.loc["19-21", "eet"] is not pd.NA:
-            month = pd.Timestamp(p.period_end.year, p.period_end.month, 1)
-            monthly = pd.DataFrame({"month": [month], "numerator": [int(t.loc["19-21", "eet"])],
-                                    "denominator": [int(t.loc["19-21", "in_touch"])]})  # fmt: skip
-            out.append(
-                HeadlineMeasure(
-                    "care_leavers_eet", "Care leavers aged 19-21 in education, employment or training",
-                    "proportion", monthly, True, reference.benchmark("care_leavers_eet", p.period_end),
-                    p.targets.get("care_leavers_eet"), "", "children_in_care",
-                )
-            )  # fmt: skip
-    return out
+    return [save_table(df, params, name) for name, df in output_tables(ch).items()]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.measures.cic_flows import per_10k
-from cscbook.report.cic_chapter import Chapter
+from cscbook.report.cic_chapter import POWER_RATE_RATIO, Chapter
 
 SOURCE_LABELS = {
     "ssda903": "SSDA903 episodes (the children looked after return)",
@@ -215,9 +215,13 @@ def leavers_display(t: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+FORECAST_NAMES = {"in_care": "Children in care", "starts": "Starts a month"}
+
+
 def backtest_display(ch: Chapter) -> pd.DataFrame:
-    """How well each forecast method did in the backtest (the method used is marked)."""
-    names = {"in_care": "Children in care", "starts": "Starts a month"}
+    """How well each forecast method did in the backtest (the method used is marked): errors, the
+    80% interval score (lower is better; the method used has the lowest) and how often the
+    calibrated ranges (and the model's own, before calibration) held the actual value."""
     parts = []
     for key, r in ch.forecasts.items():
         if r.backtest.empty:
@@ -226,12 +230,41 @@ def backtest_display(ch: Chapter) -> pd.DataFrame:
         parts.append(
             pd.DataFrame(
                 {
-                    "Series": names[key],
+                    "Series": FORECAST_NAMES[key],
                     "Method": b["model"] + np.where(b.get("chosen", False), " (used)", ""),
                     "Average % error": _int(b["mape"]),
                     "Average error (children)": b["mae"].round(1),
+                    "80% interval score": b["interval_score80"].round(1),
                     "Actual inside 80% range (%)": _int(b["coverage80"]),
                     "Actual inside 95% range (%)": _int(b["coverage95"]),
+                    "Before calibration: 80% / 95% (%)": _int(b["raw_coverage80"]).astype("string") + " / "
+                    + _int(b["raw_coverage95"]).astype("string"),
+                    "Forecasts tested": b["origins"].astype("Int64"),
+                }
+            )
+        )  # fmt: skip
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def coverage_display(ch: Chapter) -> pd.DataFrame:
+    """The methods used: how often the calibrated 80% and 95% ranges held the actual value in the
+    backtest, by how far ahead (1-3, 4-6, 7-12 months), with the factor each range is widened by."""
+    parts = []
+    for key, r in ch.forecasts.items():
+        if r.chosen is None or r.coverage.empty:
+            continue
+        c = r.coverage.loc[r.coverage["model"] == r.chosen].merge(r.factors, on="band", how="left")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "Series": FORECAST_NAMES[key],
+                    "Method": r.chosen,
+                    "Months ahead": c["band"],
+                    "Forecast-actual pairs": c["n"].astype("Int64"),
+                    "Inside 80% range (%)": _int(c["coverage80"]),
+                    "Inside 95% range (%)": _int(c["coverage95"]),
+                    "80% range widened x": c["factor80"].round(2),
+                    "95% range widened x": c["factor95"].round(2),
                 }
             )
         )
@@ -239,19 +272,42 @@ def backtest_display(ch: Chapter) -> pd.DataFrame:
 
 
 def its_display(ch: Chapter) -> pd.DataFrame:
-    """One row per service change: months before/after, model, rate ratio and trend change with 95% intervals."""
+    """One row per service change: months before/after, model, first-month step, cumulative effect and
+    trend change with 95% intervals, residual autocorrelation, power and placebo dates with a step."""
     rows = []
     for r in ch.its:
+        ok = r.fitted
         rows.append(
             {
                 "Change": r.name.replace("_", " "),
                 "Date": f"{r.date:%d %b %Y}",
                 "Months before / after": f"{r.months_before} / {r.months_after}",
                 "Model": r.method or "not fitted",
-                "Starts after vs expected (rate ratio, 95% interval)": (
-                    f"{r.rate_ratio:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f})" if r.fitted else ""),
+                "First month: starts vs expected (rate ratio, 95% interval)": (
+                    f"{r.rate_ratio:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f})" if ok else ""),
+                "All months since: total vs expected (ratio, 95% interval)": (
+                    f"{r.cumulative_ratio:.2f} ({r.cumulative_ci_low:.2f} to {r.cumulative_ci_high:.2f})"
+                    if ok else ""),
                 "Change in monthly trend (ratio, 95% interval)": (
-                    f"{r.slope_ratio:.3f} ({r.slope_ci_low:.3f} to {r.slope_ci_high:.3f})" if r.fitted else ""),
+                    f"{r.slope_ratio:.3f} ({r.slope_ci_low:.3f} to {r.slope_ci_high:.3f})" if ok else ""),
+                "Residual autocorrelation (lag 1; Ljung-Box p)": (
+                    f"{r.autocorrelation:.2f}; {r.ljung_box_p:.2f}" if ok else ""),
+                f"Power for a sustained {100 * (1 - POWER_RATE_RATIO):.0f}% fall": (
+                    f"{100 * r.power:.0f}%" if ok and np.isfinite(r.power) and r.power_rate_ratio == POWER_RATE_RATIO
+                    else ""),
+                "Placebo dates with a step": (
+                    f"{int(r.placebo['step_found'].sum())} of {len(r.placebo)}" if not r.placebo.empty else ""),
             }
         )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def placebo_display(ch: Chapter) -> pd.DataFrame:
+    """Each placebo date of each service change (data cut before the real date): rate ratio, 95% interval."""
+    rows = [
+        {"Change": r.name.replace("_", " "), "Placebo date": f"{d.date:%b %Y}",
+         "Rate ratio (95% interval)": f"{d.rate_ratio:.2f} ({d.ci_low:.2f} to {d.ci_high:.2f})",
+         "Step found": "yes" if d.step_found else "no"}
+        for r in ch.its for d in r.placebo.itertuples()
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["Change", "Placebo date", "Rate ratio (95% interval)", "Step found"])

@@ -133,3 +133,27 @@ def plot_its(r: ITSResult, what: str = "Children starting care a month") -> Figu
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def plot_placebo(r: ITSResult) -> Figure:
+    """Step (rate ratio, 95% interval) at each placebo date (data cut before the real date) and at the
+    real date; a dotted line at 1 (no change)."""
+    import matplotlib.pyplot as plt
+
+    from cscbook.report.outputs import PALETTE
+
+    p = r.placebo
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    if not p.empty:
+        err = [p["rate_ratio"] - p["ci_low"], p["ci_high"] - p["rate_ratio"]]
+        ax.errorbar(p["date"], p["rate_ratio"], yerr=err, fmt="o", ms=3, color=PALETTE[7], lw=1,
+                    label="Placebo dates (no change planned)")  # fmt: skip
+    if r.fitted:
+        ax.errorbar([r.date], [r.rate_ratio], yerr=[[r.rate_ratio - r.ci_low], [r.ci_high - r.rate_ratio]], fmt="s",
+                    ms=5, color=PALETTE[3], lw=1.5, label=f"The real date ({r.date:%b %Y})")  # fmt: skip
+    ax.axhline(1, color="0.4", lw=1, ls=":")
+    ax.set_ylabel("First-month step (rate ratio)")
+    ax.set_title(f"{r.name.replace('_', ' ').capitalize()}: the same test at earlier dates")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -6,11 +6,14 @@ analyst can fix the extract; the book shows only counts by table, reason and sev
 
 from __future__ import annotations
 
-import importlib
 from pathlib import PurePath
-from typing import Any
 
 import pandas as pd
+
+from cscbook.data.context import Context
+from cscbook.measures.cic_flows import stock_identity_breaks
+from cscbook.measures.compute import MeasureResults
+from cscbook.report.chapter import Chapter
 
 SEVERITY_ORDER = ["error", "warning", "info"]
 SEVERITY_MEANING = {
@@ -93,20 +96,60 @@ def table_coverage(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame | N
     return out
 
 
-def stock_flow_check(ctx: Any) -> pd.DataFrame | None:
-    """The children-in-care stock-flow reconciliation from ``cscbook.report.children_in_care``, if offered.
+def stock_flow_check(results: MeasureResults, tables: dict) -> pd.DataFrame | str:
+    """The children-in-care stock-flow identity in(t) = in(t-1) + starts(t) - ceases(t), month by month,
+    on the run's measure series (``cla_in_care``, ``cla_starts``, ``cla_ceases``).
 
-    Returns None when the module or its ``stock_flow_check(ctx)`` is not available, or it fails.
+    One row: source, months checked (all but the first month), months that balance, months that
+    do not, first and last month checked. When the care measures are not available, the
+    sentence saying why.
     """
-    try:
-        module = importlib.import_module("cscbook.report.children_in_care")
-    except ModuleNotFoundError:
-        return None
-    func = getattr(module, "stock_flow_check", None)
-    if func is None:
-        return None
-    try:
-        out = func(ctx)
-    except Exception:  # noqa: BLE001 - the appendix reports the check as unavailable
-        return None
-    return out if isinstance(out, pd.DataFrame) else None
+    keys = ("cla_in_care", "cla_starts", "cla_ceases")
+    absent = [k for k in keys if k not in results.series]
+    if absent:
+        reason = results.unavailable.get(absent[0])
+        return f"The stock-flow check is not available for this extract: it {reason.reason if reason else 'has no care data'}."
+    flows = results.series["cla_in_care"][["month"]].assign(
+        in_care=results.series["cla_in_care"]["value"].to_numpy(),
+        starts=results.series["cla_starts"]["value"].to_numpy(),
+        ceases=results.series["cla_ceases"]["value"].to_numpy(),
+    )
+    checked = max(len(flows) - 1, 0)
+    breaks = len(stock_identity_breaks(flows))
+    has_903 = tables.get("cla_episodes") is not None and len(tables["cla_episodes"]) > 0
+    return pd.DataFrame({
+        "source": ["SSDA903 episodes" if has_903 else "Annex A List 8"], "months checked": [checked],
+        "months that balance": [checked - breaks], "months that do not balance": [breaks],
+        "from": [f"{flows['month'].iloc[1]:%B %Y}" if checked else ""],
+        "to": [f"{flows['month'].iloc[-1]:%B %Y}" if checked else ""],
+    })  # fmt: skip
+
+
+def build(ctx: Context, results: MeasureResults) -> Chapter:
+    """The data-quality appendix: row accounting, issues by severity and reason, rows used, stock and flow."""
+    acc = row_accounting(ctx.accounting)
+    counts = issue_counts(ctx.dq_log)
+    coverage = table_coverage(ctx.tables, ctx.accounting)
+    stock_flow = stock_flow_check(results, ctx.tables)
+    ch = Chapter(
+        markdown={
+            "dq_balance": ("**Warning: some lines do not balance; rows may have been lost.**"
+                           if (acc["balanced"] != "yes").any() else "Every line balances."),
+            "dq_issues_note": "No issues were found in the extract." if counts.empty else "",
+            "dq_stock_flow_note": stock_flow if isinstance(stock_flow, str) else "",
+        },
+        shown={"dq_accounting": readable(acc), "dq_severity": readable(severity_summary(ctx.dq_log)),
+               "dq_issues": readable(counts), "dq_rows_used": readable(coverage)},
+        saved={"dq_row_accounting": acc, "dq_issue_counts": counts, "dq_rows_used": coverage},
+    )  # fmt: skip
+    if isinstance(stock_flow, pd.DataFrame):
+        ch.shown["dq_stock_flow"] = readable(stock_flow)
+        ch.saved["dq_stock_flow"] = stock_flow
+    else:
+        ch.shown["dq_stock_flow"] = pd.DataFrame()
+    captions = {"dq_accounting": "Rows read, kept and excluded, by file", "dq_severity": "Issues by severity",
+                "dq_issues": "Issues by table and reason", "dq_rows_used": "Rows used by the book, by table",
+                "dq_stock_flow": "Children in care: stock and flow"}  # fmt: skip
+    for key, df in ch.shown.items():
+        df.attrs["caption"] = captions[key]
+    return ch

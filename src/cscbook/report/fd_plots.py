@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cscbook.methods import spc
 from cscbook.report import spc_plots
 from cscbook.report.outputs import NEUTRAL, PALETTE
 
@@ -28,13 +29,23 @@ def empty_figure(title: str, message: str):
     return _done(fig)
 
 
-def measure_figure(spec, chart: pd.DataFrame, target: float | None = None):
-    """SPC chart of a front-door measure (``front_door.MeasureSpec``), or an empty figure."""
+def measure_figure(spec, chart, target: float | None = None):
+    """Control chart of a front-door measure (``front_door.MeasureSpec``), or an empty figure.
+
+    ``chart`` is a judged chart (``spc.ChartResult`` from ``fd_trends.measure_charts``: the
+    baseline and the period judged shaded, seasonal adjustment stated under the axes) or a
+    plain chart frame (``spc.xmr`` / ``spc.p_chart``).
+    """
     percent = spec.kind == "proportion"
-    if chart is None or chart["value"].notna().sum() == 0:
+    frame = getattr(chart, "frame", chart)
+    if frame is None or frame["value"].notna().sum() == 0:
         return empty_figure(spec.title, "Not available in this extract.")
-    fig = spc_plots.plot_spc(chart, spec.title, spec.ylabel, target=target, higher_is_better=spec.higher_is_better,
-                       percent=percent)
+    if isinstance(chart, spc.ChartResult):
+        fig = spc_plots.plot_chart(chart, spec.title, spec.ylabel, target=target,
+                                   higher_is_better=spec.higher_is_better, percent=percent)
+    else:
+        fig = spc_plots.plot_spc(chart, spec.title, spec.ylabel, target=target,
+                                 higher_is_better=spec.higher_is_better, percent=percent)
     fig.axes[0].set_xlabel("month")
     if not percent:
         fig.axes[0].set_ylim(bottom=0)

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from cscbook.report.chapter import Chapter
+
 PACKAGES = (
     "cscbook", "pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "pandera",
     "holidays", "papermill", "jupyter-book", "myst-nb", "nbval", "openpyxl", "pyarrow",
@@ -118,3 +120,15 @@ def environment_line(root: Path, now: dt.datetime | None = None) -> str:
         f"Built at {now:%Y-%m-%d %H:%M:%S} from {git_commit(root)} "
         f"with Python {platform.python_version()}."
     )
+
+
+def build(ctx: Any, results: Any = None) -> Chapter:
+    """The provenance appendix: code version and run time, parameters, input files, software."""
+    params = ctx.params
+    shown = {"pv_parameters": parameters_table(params),
+             "pv_files": input_files(list(params.annex_a) + list(params.ssda903), params.project_root),
+             "pv_packages": package_versions()}  # fmt: skip
+    for key, caption in (("pv_parameters", "Parameters of this run"), ("pv_files", "Input files and their fingerprints"),
+                         ("pv_packages", "Software versions")):  # fmt: skip
+        shown[key].attrs["caption"] = caption
+    return Chapter(markdown={"pv_environment": environment_line(params.project_root)}, shown=shown)

@@ -12,22 +12,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cscbook.measures.headline import quarter_months
+from cscbook.config.periods import quarter
 from cscbook.measures.involvements import closed_involvements, model_table
 from cscbook.measures.rereferral_model import (
     COX_COLUMNS,
+    FDR,
     LOGIT_COLUMNS,
+    PH_COLUMNS,
     ModelFit,
+    Validation,
     ame_table,
     auc,
     calibration_table,
+    drivers,
     failed_fit,
     fit_cox,
     fit_logistic,
+    ph_check,
     predict,
+    validate_later,
 )
 from cscbook.measures.rereferrals import quarter_name, referral_flags, rereferral_rates
-from cscbook.measures.rr_design import COVARIATES, term_label
+from cscbook.measures.rr_design import COVARIATES, MEDIATOR, SENSITIVITY, term_label
 from cscbook.methods import spc
 from cscbook.methods.survival import kaplan_meier, km_at
 from cscbook.report.rr_plots import plot_calibration, plot_forest, plot_km, plot_rate_chart  # noqa: F401 (for the notebook)
@@ -55,6 +61,9 @@ class Chapter:
     comparison: pd.DataFrame
     n_involvements: int = 0
     notes: list[str] = field(default_factory=list)
+    sensitivity: ModelFit | None = None
+    validation: Validation = field(default_factory=lambda: Validation(False, "Not run."))
+    ph: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PH_COLUMNS))
 
 
 def model_window(period_end: pd.Timestamp, years: int = 2) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -122,8 +131,11 @@ def _rates(
 def build_chapter(
     tables: dict[str, pd.DataFrame], period_end: pd.Timestamp, months: int | None = None, years: int = 2
 ) -> Chapter:
-    """Rates (last ``months`` months; default the whole extract), the drivers model (closures in :func:`model_window`),
-    Kaplan-Meier and Cox (closures from the window's start to the period end)."""
+    """Rates (last ``months`` months; default the whole extract), the drivers model (closures in
+    :func:`model_window`; main model without mediators, and with the involvement length as a
+    sensitivity analysis), its check on later closures (refitted on the window's first
+    ``years // 2`` years, tested on the rest), Kaplan-Meier and Cox with its proportional-hazards
+    check (closures from the window's start to the period end)."""
     period_end = pd.Timestamp(period_end)
     notes: list[str] = []
     refs = tables.get("referrals")
@@ -140,6 +152,9 @@ def build_chapter(
         mt = mt[(mt["closure"] >= first) & (mt["closure"] <= last)].reset_index(drop=True)
         recent = inv[inv["closure"] >= first].reset_index(drop=True)
     logit = fit_logistic(mt)
+    sensitivity = fit_logistic(mt, SENSITIVITY) if len(mt) else None
+    validation = validate_later(mt, first + pd.DateOffset(years=max(years // 2, 1))) if len(mt) else Validation(
+        False, "No closed involvements with 12 months of follow-up.")  # fmt: skip
     ame = ame_table(logit)
     if logit.result is not None:
         p = predict(logit.result, logit.X)
@@ -157,22 +172,33 @@ def build_chapter(
         definitions=definitions_table(quarterly), involvement_notes=inv_res.notes(), window=(first, last),
         logit=logit, ame=ame, calibration=cal, auc=a, km=km, km_summary=km_summary, cox=cox,
         comparison=compare_or_hr(logit.table, cox.table), n_involvements=len(mt), notes=notes,
+        sensitivity=sensitivity, validation=validation, ph=ph_check(cox),
     )  # fmt: skip
 
 
+def output_tables(ch: Chapter) -> dict[str, pd.DataFrame]:
+    """The chapter's tables for ``reports/<quarter>/tables/`` (aggregates only), by file name."""
+    return {
+        "rereferral_model": ch.logit.table[LOGIT_COLUMNS], "rereferral_rates_monthly": ch.monthly,
+        "rereferral_rates_quarterly": ch.quarterly, "rereferral_km": ch.km,
+        "rereferral_cox": ch.cox.table[COX_COLUMNS], "rereferral_ame": ch.ame,
+        "rereferral_calibration": ch.calibration,
+        "rereferral_drivers": drivers(ch.logit) if ch.logit.ok else pd.DataFrame(columns=[*LOGIT_COLUMNS, "p_adjusted"]),
+        "rereferral_model_sensitivity": sensitivity_table(ch),
+        "rereferral_calibration_later_period": ch.validation.calibration, "rereferral_cox_ph_check": ch.ph,
+    }  # fmt: skip
+
+
 def save_outputs(ch: Chapter, params) -> dict[str, object]:
-    """Write the chapter's tables under reports/<quarter>/tables/ (aggregates only)."""
+    """Write ``output_tables`` under reports/<quarter>/tables/; the paths by short name."""
     from cscbook.report.outputs import save_table
 
-    paths = {}
-    paths["model"] = save_table(ch.logit.table[LOGIT_COLUMNS], params, "rereferral_model")
-    paths["monthly"] = save_table(ch.monthly, params, "rereferral_rates_monthly")
-    paths["quarterly"] = save_table(ch.quarterly, params, "rereferral_rates_quarterly")
-    paths["km"] = save_table(ch.km, params, "rereferral_km")
-    paths["cox"] = save_table(ch.cox.table[COX_COLUMNS], params, "rereferral_cox")
-    paths["ame"] = save_table(ch.ame, params, "rereferral_ame")
-    paths["calibration"] = save_table(ch.calibration, params, "rereferral_calibration")
-    return paths
+    short = {"rereferral_model": "model", "rereferral_rates_monthly": "monthly", "rereferral_rates_quarterly": "quarterly",
+             "rereferral_km": "km", "rereferral_cox": "cox", "rereferral_ame": "ame",
+             "rereferral_calibration": "calibration", "rereferral_drivers": "drivers",
+             "rereferral_model_sensitivity": "sensitivity", "rereferral_calibration_later_period": "calibration_later",
+             "rereferral_cox_ph_check": "ph_check"}  # fmt: skip
+    return {short[name]: save_table(df, params, name) for name, df in output_tables(ch).items()}
 
 
 # ---------------------------------------------------------------------------
@@ -208,7 +234,7 @@ def rate_message(
         text += f" ({' and '.join(bench)} in the latest published year)"
     if target is not None:
         text += f"; the local target is {_pct(target)} or lower"
-    months = quarter_months(ch.period_end)
+    months = quarter(ch.period_end).months
     signal = spc.period_signal(ch.chart, months[0], months[-1], higher_is_better=False)
     text += f". This quarter the monthly chart shows {signal}."
     return text
@@ -227,11 +253,12 @@ def definitions_message(ch: Chapter) -> str:
     )
 
 
-def driver_message(fit: ModelFit, alpha: float = 0.05) -> list[str]:
-    """Plain-English lines: which characteristics go with more, and with less, re-referral."""
+def driver_message(fit: ModelFit, fdr: float = FDR) -> list[str]:
+    """Plain-English lines: which characteristics go with more, and with less, re-referral, after
+    allowing for testing every term (Benjamini-Hochberg, false discovery rate ``fdr``)."""
     if not fit.ok or fit.table.empty:
         return ["The drivers model could not be fitted reliably on this extract: " + " ".join(fit.notes)]
-    t = fit.table[fit.table["p_value"] < alpha]
+    t = drivers(fit, fdr)
     more = t[t["odds_ratio"] > 1].sort_values("odds_ratio", ascending=False)
     less = t[t["odds_ratio"] < 1].sort_values("odds_ratio")
 
@@ -244,5 +271,80 @@ def driver_message(fit: ModelFit, alpha: float = 0.05) -> list[str]:
     if not less.empty:
         lines.append(f"Lower odds of re-referral: {lst(less)}.")
     if more.empty and less.empty:
-        lines.append("No characteristic is clearly associated with re-referral at the 5% level.")
+        lines.append(f"No characteristic is clearly associated with re-referral (of {len(fit.table)} terms tested).")
+    lines.append(
+        f"These are the terms still clear after allowing for testing {len(fit.table)} terms at once "
+        f"(Benjamini-Hochberg, {100 * fdr:.0f}% false discovery rate: about 1 in {round(1 / fdr)} listed could be chance)."
+    )
     return lines
+
+
+def sensitivity_table(ch: Chapter) -> pd.DataFrame:
+    """Odds ratios (95% CI) of the main model beside the model with the length of involvement added."""
+    main = ch.logit.table
+    cols = ["Term", "Main model", "With length of involvement"]
+    if ch.sensitivity is None or main.empty:
+        return pd.DataFrame(columns=cols)
+    a = main.assign(m=_ci_text(main, "odds_ratio"))[["term", "m"]]
+    sens = ch.sensitivity.table
+    b = sens.assign(s=_ci_text(sens, "odds_ratio"))[["term", "s"]] if not sens.empty else pd.DataFrame(columns=["term", "s"])
+    out = a.merge(b, on="term", how="left")
+    out = pd.concat([out, b[~b["term"].isin(a["term"])]], ignore_index=True)
+    out.insert(0, "Term", out["term"].map(term_label))
+    return out.drop(columns="term").set_axis(cols, axis=1).fillna("not in model")
+
+
+def sensitivity_message(ch: Chapter) -> str:
+    """How the endings' odds ratios move when the length of involvement is added."""
+    if ch.sensitivity is None or not ch.sensitivity.ok or not ch.logit.ok:
+        return ""
+    a, b = ch.logit.table.set_index("term"), ch.sensitivity.table.set_index("term")
+    term = "ended[after_cp_plan]"
+    text = (
+        "Sensitivity analysis: the length of the involvement is not in the main model, because it follows from "
+        "how the involvement ended (a no-further-action referral lasts no time at all) and so would take away "
+        "part of the endings' association with re-referral."
+    )
+    if term in a.index and term in b.index:
+        text += (
+            f" With it added, closing after a child protection plan has odds ratio {b.loc[term, 'odds_ratio']:.2f} "
+            f"({b.loc[term, 'ci_low']:.2f}-{b.loc[term, 'ci_high']:.2f}), against {a.loc[term, 'odds_ratio']:.2f} "
+            f"({a.loc[term, 'ci_low']:.2f}-{a.loc[term, 'ci_high']:.2f}) without it."
+        )
+    if MEDIATOR in b.index:
+        text += (f" The length itself has odds ratio {b.loc[MEDIATOR, 'odds_ratio']:.2f} "
+                 f"({b.loc[MEDIATOR, 'ci_low']:.2f}-{b.loc[MEDIATOR, 'ci_high']:.2f}) per unit of log(1 + months).")  # fmt: skip
+    return text
+
+
+def validation_message(ch: Chapter) -> str:
+    """Discrimination and calibration on later closures than the fit, in words."""
+    v = ch.validation
+    if not v.ok:
+        return v.note
+    return (
+        f"Tested on later closures: the model refitted on the {v.n_fit:,} involvements closed before "
+        f"{v.split:%d %B %Y} and tested on the {v.n_test:,} closed from then on has an area under the ROC curve of "
+        f"{v.auc_test:.2f} on the later closures ({v.auc_fit:.2f} on the ones it was fitted to; 0.5 is a coin toss, "
+        f"1 is perfect). It predicted {100 * v.predicted:.1f}% re-referred in the later period, and "
+        f"{100 * v.observed:.1f}% were (calibration slope {v.slope:.2f}; 1 is ideal). These characteristics separate "
+        "families who come back from those who do not only partly, so the model is for understanding patterns, "
+        "not for predicting individual families."
+    )
+
+
+def ph_message(ch: Chapter, fdr: float = FDR) -> str:
+    """The Cox model's proportional-hazards check in words."""
+    if ch.ph.empty:
+        return ""
+    bad = ch.ph[ch.ph["p_adjusted"] < fdr]
+    text = (f"Proportional-hazards check (Schoenfeld residuals against time, {len(ch.ph)} terms, "
+            "Benjamini-Hochberg): ")  # fmt: skip
+    if bad.empty:
+        return text + "no term's hazard ratio clearly changes over the year after closure."
+    return text + (
+        "the hazard ratio changes over the year after closure for "
+        + "; ".join(term_label(t) for t in bad["term"])
+        + ", so for these the Cox hazard ratio is an average over the year and the logistic odds ratio is the "
+        "better summary."
+    )

@@ -76,3 +76,100 @@ def plot_spc(
     ax.legend(handles=handles, loc="best", fontsize=9, frameon=False)
     fig.autofmt_xdate()
     return fig
+
+
+def chart_caption(result) -> str:
+    """One line under a judged chart: how the limits were set and how often it would flag by chance."""
+    if result.chart_type == "stock":
+        n = int(result.frame["trend_line"].notna().sum())
+        return f"A stock: shown with its trend line (last {n} months), not judged with control limits."
+    if result.baseline_start is None:
+        return f"No control limits: {result.note}."
+    parts = [f"Limits from {result.baseline_start:%b %Y} to {result.baseline_end:%b %Y} (shaded)"]
+    if result.change_dates:
+        parts.append("recalculated at " + ", ".join(f"{d:%b %Y}" for d in result.change_dates))
+    parts.append("seasonally adjusted" if result.seasonal == "adjusted" else "not seasonally adjusted")
+    if result.chart_type == "laney_p":
+        parts.append(f"Laney p' (spread {result.dispersion:.1f}x chance)")
+    if not np.isnan(result.false_alarm_rate):
+        parts.append(f"false-alarm rate {result.false_alarm_rate:.0%} a quarter")
+    return "; ".join(parts) + "."
+
+
+def plot_chart(
+    result,
+    title: str,
+    ylabel: str,
+    target: float | None = None,
+    ax=None,
+    higher_is_better: bool | None = None,
+    percent: bool = False,
+):
+    """Draw a judged chart (``cscbook.methods.spc.ChartResult``); return the figure.
+
+    The baseline months are shaded grey and the period judged yellow; change dates are dotted
+    vertical lines. A seasonally adjusted chart plots the adjusted values (what the rules
+    judge) with the values as recorded as a thin line, and says so in the y label. A stock
+    is drawn with its trend line and no limits. The caption (``chart_caption``) is written
+    under the axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4.6))
+    else:
+        fig = ax.figure
+    f = result.frame
+    scale = 100.0 if percent else 1.0
+    half = pd.Timedelta(days=15)
+    handles = []
+    if f["baseline"].any():
+        b = f.index[f["baseline"]]
+        ax.axvspan(b[0] - half, b[-1] + half, color="#DDDDDD", alpha=0.5, zorder=0)
+        handles.append(Patch(color="#DDDDDD", label="baseline (limits from these months)"))
+    j = f.index[f["judged"]]
+    if len(j):
+        ax.axvspan(j[0] - half, j[-1] + half, color=PALETTE[6], alpha=0.25, zorder=0)
+        handles.append(Patch(color=PALETTE[6], alpha=0.4, label="period judged"))
+    for d in result.change_dates:
+        ax.axvline(d, color="black", linestyle=":", linewidth=1)
+    adjusted = result.seasonal == "adjusted"
+    if adjusted:
+        ax.plot(f.index, f["observed"] * scale, color=NEUTRAL, linewidth=0.8, alpha=0.5, zorder=2)
+        handles.append(Line2D([], [], color=NEUTRAL, linewidth=0.8, alpha=0.5, label="as recorded"))
+    ax.plot(f.index, f["value"] * scale, color=NEUTRAL, linewidth=1.2, zorder=2)
+    if result.chart_type == "stock":
+        ax.scatter(f.index, f["value"] * scale, c=NEUTRAL, s=20, zorder=3, edgecolors="none")
+        ax.plot(f.index, f["trend_line"] * scale, color=PALETTE[0], linewidth=2, zorder=3)
+        n = int(f["trend_line"].notna().sum())
+        handles.append(Line2D([], [], color=PALETTE[0], linewidth=2, label=f"trend (last {n} months)"))
+        colours = [NEUTRAL]
+    else:
+        colours = point_colours(f, higher_is_better)
+        ax.scatter(f.index, f["value"] * scale, c=colours, s=24, zorder=3, edgecolors="none")
+        for seg in np.unique(f["segment"]):
+            part = f[(f["segment"] == seg) & f["centre"].notna()]
+            ax.plot(part.index, part["centre"] * scale, color="black", linewidth=1, zorder=1)
+            ax.plot(part.index, part["lcl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
+            ax.plot(part.index, part["ucl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
+        handles += [Line2D([], [], color="black", linewidth=1, label="average"),
+                    Line2D([], [], color="black", linewidth=0.8, linestyle="--", label="control limits")]
+    if target is not None:
+        ax.axhline(target * scale, color="#D55E00", linewidth=1.2, linestyle=":", zorder=1)
+        handles.append(Line2D([], [], color="#D55E00", linestyle=":", label="target"))
+    shown = set(colours)
+    for colour, label in ((IMPROVEMENT, "improvement"), (CONCERN, "concern"), (PALETTE[4], "unusual (special cause)")):
+        if colour in shown:
+            handles.append(Line2D([], [], marker="o", linestyle="", color=colour, label=label))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel + (" (seasonally adjusted)" if adjusted else ""))
+    if percent:
+        low, high = ax.get_ylim()
+        ax.set_ylim(max(0.0, low), min(101.0, high))
+    ax.legend(handles=handles, loc="best", fontsize=8, frameon=False)
+    fig.autofmt_xdate()
+    fig.text(0.01, 0.005, chart_caption(result), fontsize=8, color="#333333", ha="left", va="bottom", wrap=True)
+    fig.subplots_adjust(bottom=0.2)
+    return fig

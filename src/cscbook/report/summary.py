@@ -1,226 +1,162 @@
-"""The executive summary: one headline table from every chapter, and key messages from it.
+"""The executive summary: the headline measures from the registry, and key messages from them.
 
-Each chapter module (``cscbook.measures.front_door``, ``cscbook.measures.rereferrals``,
-``cscbook.report.children_in_care``) offers ``headline_measures(ctx) -> list[HeadlineMeasure]``.
-``collect_measures`` imports each lazily; a module that is missing or fails is skipped and
-noted, so the summary always builds.
+The headline table reads the run's measure results (``cscbook.measures.compute``): this
+quarter, last quarter and the same quarter a year ago as computed from this extract, the
+target and England. Snapshot measures (known only at the period end) take last quarter and a
+year ago from the measures history (``cscbook.data.history``): the values those quarters'
+books published. Where this extract gives a different value for an earlier quarter than the
+one published (late recording), a footnote says so.
 
-Quarter values (see ``cscbook.measures.headline``): a proportion is sum(numerator) / sum(denominator)
-over the quarter's three months; a count is the sum of the three months (all three must be
-present); a stock is the value at the quarter's last month.
-
-Direction compares this quarter with the last one: a change smaller than half a percentage
-point (proportions) or 1% of last quarter's value (counts, stocks, rates) is "no change".
-Whether a change is a signal or noise comes from statistical process control on the monthly
-series (``cscbook.methods.spc``): a p-chart for proportions, an XmR chart for counts and stocks;
-the reading is ``cscbook.methods.spc.describe_signal`` at the quarter's last month (special-cause
-improvement or concern, or common-cause variation).
+Key messages rank measures by one rule (``RANKING_RULE``).
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cscbook.measures.headline import HeadlineMeasure, period_value, quarter_months
-from cscbook.methods import spc
-
-CHAPTER_MODULES = ("cscbook.measures.front_door", "cscbook.measures.rereferrals", "cscbook.report.children_in_care", "cscbook.measures.caseloads", "cscbook.report.workforce")
-
-NO_CHANGE_PROPORTION = 0.005  # half a percentage point
-NO_CHANGE_RELATIVE = 0.01  # 1% of last quarter's value
-NOT_ASSESSED = "not assessed"
+from cscbook.config.periods import last_quarter_end, year_ago_end
+from cscbook.data.context import Context
+from cscbook.data.history import published, read_history
+from cscbook.measures.compute import MeasureResults
+from cscbook.methods.spc import combined_false_alarm_rate
+from cscbook.report import format as fmt
+from cscbook.report.chapter import Chapter
 
 TABLE_COLUMNS = [
-    "key", "label", "chapter", "kind", "unit", "this_quarter", "this_numerator", "this_denominator", "last_quarter", "year_ago",
-    "target", "england", "higher_is_better", "direction", "signal",
-]
+    "key", "label", "chapter", "kind", "unit", "this_quarter", "this_numerator", "this_denominator", "last_quarter",
+    "year_ago", "target", "england", "higher_is_better", "direction", "signal", "signal_months", "false_alarm_rate",
+    "footnote",
+]  # fmt: skip
+
+RANKING_RULE = (
+    "Key messages are ranked by one rule: first, measures whose control chart shows special-cause "
+    "improvement or concern this quarter; then measures that miss their target (furthest from it first) or "
+    "got worse than last quarter; then special-cause changes where neither direction is better (demand); "
+    "then the rest in the table's order. Measures with no value this quarter come last."
+)
 
 
-@dataclass
-class Collected:
-    """Headline measures gathered from the chapter modules, with notes on modules skipped."""
+def headline_table(results: MeasureResults, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per headline measure (registry ``headline=True``) available this quarter.
 
-    measures: list[HeadlineMeasure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def collect_measures(ctx: Any, modules: tuple[str, ...] = CHAPTER_MODULES) -> Collected:
-    """Call ``headline_measures(ctx)`` of each chapter module that exists; note the others."""
-    out = Collected()
-    for name in modules:
-        short = name.rsplit(".", 1)[-1].replace("_", " ")
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but something it imports does not
-                out.notes.append(f"The {short} measures could not be loaded ({exc}).")
-            else:
-                out.notes.append(f"The {short} chapter is not available yet.")
-            continue
-        func = getattr(module, "headline_measures", None)
-        if func is None:
-            out.notes.append(f"The {short} chapter offers no headline measures yet.")
-            continue
-        try:
-            measures = list(func(ctx))
-        except Exception as exc:  # noqa: BLE001 - a failing chapter must not stop the summary
-            out.notes.append(f"The {short} headline measures could not be computed ({type(exc).__name__}: {exc}).")
-            continue
-        for m in measures:
-            if not m.chapter:
-                m = HeadlineMeasure(**{**m.__dict__, "chapter": short.capitalize()})
-            out.measures.append(m)
-    return out
-
-
-def _quarter(m: HeadlineMeasure, period_end: pd.Timestamp) -> dict | None:
-    """The measure over the quarter ending ``period_end`` (``headline.period_value``), or None."""
-    if m.monthly is None or m.monthly.empty:
-        return None
-    months = quarter_months(period_end)
-    return period_value(m.monthly, m.kind, months[0], months[-1])
-
-
-def quarter_value(m: HeadlineMeasure, period_end: pd.Timestamp) -> float | None:
-    """The measure's value for the quarter ending ``period_end`` (None when not computable)."""
-    q = _quarter(m, period_end)
-    return None if q is None or pd.isna(q["value"]) else float(q["value"])
-
-
-def quarter_counts(m: HeadlineMeasure, period_end: pd.Timestamp) -> tuple[int, int] | None:
-    """A proportion's numerator and denominator for the quarter (None for other kinds or no data)."""
-    q = _quarter(m, period_end) if m.kind == "proportion" else None
-    if q is None or not q["denominator"] > 0:
-        return None
-    return int(q["numerator"]), int(q["denominator"])
-
-
-def direction(
-    this: float | None, previous: float | None, higher_is_better: bool | None, kind: str
-) -> str:
-    """'improving', 'worsening', 'no change'; 'up'/'down' when neither direction is better.
-
-    'not known' when either value is missing. Small changes count as no change (see module
-    docstring): 0.835 vs 0.832 is no change (0.3 points < 0.5).
+    Last quarter and a year ago: this extract's value, or, for snapshot measures and where the
+    extract has none, the value published in the history. ``footnote`` notes a published value
+    that this extract has since revised (compared at the precision shown).
     """
-    if this is None or previous is None or np.isnan(this) or np.isnan(previous):
-        return "not known"
-    diff = this - previous
-    small = abs(diff) < NO_CHANGE_PROPORTION if kind == "proportion" else (
-        abs(diff) <= NO_CHANGE_RELATIVE * abs(previous)
-    )
-    if small:
-        return "no change"
-    if higher_is_better is None:
-        return "up" if diff > 0 else "down"
-    return "improving" if (diff > 0) == higher_is_better else "worsening"
-
-
-def spc_signal(m: HeadlineMeasure, period_end: pd.Timestamp) -> str:
-    """The SPC reading of the quarter (``cscbook.methods.spc.period_signal``) or 'not assessed'.
-
-    'special cause improvement' / 'special cause concern' / 'special cause variation' (when
-    neither direction is better) / 'common cause variation'. A p-chart for proportions and an
-    XmR chart otherwise, on the whole monthly series up to the period end (as the chapters
-    draw it); needs at least 12 months and the quarter's last month.
-    """
-    df = m.monthly
-    if df is None or df.empty:
-        return NOT_ASSESSED
-    df = df.assign(month=pd.to_datetime(df["month"]))
-    df = df[df["month"] <= period_end].sort_values("month").set_index("month")
-    months = quarter_months(period_end)
-    if len(df) < 12 or df.index[-1] != months[-1]:
-        return NOT_ASSESSED
-    try:
-        if m.kind == "proportion":
-            chart = spc.p_chart(df["numerator"].astype(float), df["denominator"].astype(float))
-        else:
-            chart = spc.xmr(df["value"].astype(float))
-        return str(spc.period_signal(chart, months[0], months[-1], m.higher_is_better))
-    except (ValueError, KeyError, ZeroDivisionError):  # an unassessable series is reported as such
-        return NOT_ASSESSED
-
-
-def headline_table(
-    measures: list[HeadlineMeasure], period_end: pd.Timestamp, targets: dict[str, float] | None = None
-) -> pd.DataFrame:
-    """One row per measure: this quarter, last quarter, a year ago, target, England, direction, signal.
-
-    A target in the parameters (``targets``, same key) is used when the measure carries none.
-    """
-    targets = targets or {}
-    last_q = period_end - pd.offsets.QuarterEnd(1)
-    year_ago = period_end - pd.DateOffset(years=1) + pd.offsets.MonthEnd(0)
+    end = results.period_end
+    pub = {which: published(history, q_end) if history is not None else pd.DataFrame()
+           for which, q_end in (("last", last_quarter_end(end)), ("year_ago", year_ago_end(end)))}  # fmt: skip
     rows = []
-    for m in measures:
-        this = quarter_value(m, period_end)
-        prev = quarter_value(m, last_q)
-        rows.append(
-            {
-                "key": m.key,
-                "label": m.label,
-                "chapter": m.chapter,
-                "kind": m.kind,
-                "unit": m.unit,
-                "this_quarter": this,
-                **dict(zip(("this_numerator", "this_denominator"), quarter_counts(m, period_end) or (None, None),
-                           strict=True)),
-                "last_quarter": prev,
-                "year_ago": quarter_value(m, year_ago),
-                "target": m.target if m.target is not None else targets.get(m.key),
-                "england": m.england,
-                "higher_is_better": m.higher_is_better,
-                "direction": direction(this, prev, m.higher_is_better, m.kind),
-                "signal": spc_signal(m, period_end),
-            }
-        )
+    for key, m in results.measures.items():
+        if not m.headline or key in results.unavailable:
+            continue
+        this = results.quarter_row(key, "this")
+        row = {"key": key, "label": m.label, "chapter": m.chapter, "kind": m.kind, "unit": m.unit,
+               "this_quarter": this["value"], "target": this["target"], "england": this["england"],
+               "higher_is_better": m.higher_is_better, "direction": this["direction"], "signal": this["signal"],
+               "signal_months": this["signal_months"], "false_alarm_rate": this["false_alarm_rate"],
+               "this_numerator": this["numerator"] if m.kind == "proportion" else np.nan,
+               "this_denominator": this["denominator"] if m.kind == "proportion" else np.nan}  # fmt: skip
+        notes = []
+        for which, column, words in (("last", "last_quarter", "last quarter"), ("year_ago", "year_ago", "a year ago")):
+            extract = results.value(key, which)
+            pub_value = pub[which]["value"].get(key) if key in pub[which].index else None
+            if m.snapshot or extract is None:
+                row[column] = pub_value
+            else:
+                row[column] = extract
+                if pub_value is not None and not pd.isna(pub_value) and fmt.as_shown(pub_value, m.kind) != fmt.as_shown(extract, m.kind):
+                    notes.append(f"{words} was published as {fmt.value(pub_value, m.kind, m.unit)}; "
+                                 f"{fmt.value(extract, m.kind, m.unit)} on this extract after late recording")  # fmt: skip
+        if m.snapshot and this["direction"] == "not known":
+            from cscbook.measures.compute import direction
+
+            row["direction"] = direction(row["this_quarter"], row["last_quarter"], m.higher_is_better, m.kind)
+        row["footnote"] = "; ".join(notes)
+        rows.append(row)
     out = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     for c in ["this_quarter", "last_quarter", "year_ago", "target", "england"]:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     for c in ["this_numerator", "this_denominator"]:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
+    out["footnote"] = out["footnote"].fillna("")
     return out
 
 
+def false_alarm_note(table: pd.DataFrame) -> str:
+    """How often the table's control charts would show a signal with no real change (each and together)."""
+    rates = table["false_alarm_rate"].dropna().astype(float)
+    if rates.empty:
+        return "No headline measure this quarter is judged on a control chart."
+    together = combined_false_alarm_rate(rates.tolist())
+    return (f"With no real change anywhere, each of the {len(rates)} control charts judged in this table would still flag "
+            f"a month of the quarter {rates.min():.0%} to {rates.max():.0%} of the time, and at least one of them would "
+            f"{together:.0%} of the time: read one signal on its own with that in mind.")
+
+
+def unavailable_notes(results: MeasureResults) -> list[str]:
+    """One sentence per headline measure this extract cannot provide, naming what would."""
+    return [f"{results.measures[k].label}: not available in this extract; it {r.reason}."
+            for k, r in results.unavailable.items() if results.measures[k].headline]  # fmt: skip
+
+
 def fmt_value(value: float | None, kind: str, unit: str = "") -> str:
-    """Readable value: proportions as percentages with one decimal, counts with thousands commas."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    if kind == "proportion":
-        return f"{value:.1%}"
-    text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}"
-    return f"{text} {unit}".strip() if unit and unit not in {"count", "children"} else text
+    """A measure's value as the book prints it (``report.format.value``)."""
+    return fmt.value(value, kind, unit)
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The headline table formatted for readers (strings, plain-English column names)."""
-    fmt = {c: [fmt_value(v, k, u) for v, k, u in zip(table[c], table["kind"], table["unit"], strict=True)]
-           for c in ["this_quarter", "last_quarter", "year_ago", "target", "england"]}
+    cols = ["this_quarter", "last_quarter", "year_ago", "target", "england"]
+    shown = {c: [fmt_value(v, k, u) for v, k, u in zip(table[c], table["kind"], table["unit"], strict=True)]
+             for c in cols}  # fmt: skip
     return pd.DataFrame(
         {
-            "Measure": table["label"],
-            "This quarter": fmt["this_quarter"],
-            "Last quarter": fmt["last_quarter"],
-            "A year ago": fmt["year_ago"],
-            "Target": fmt["target"],
-            "England": fmt["england"],
-            "Direction": table["direction"],
+            "Measure": [f"{label}{mark}" for label, mark in zip(table["label"], _marks(table), strict=True)],
+            "This quarter": shown["this_quarter"],
+            "Last quarter": shown["last_quarter"],
+            "A year ago": shown["year_ago"],
+            "Target": shown["target"],
+            "England": shown["england"],
+            "Change on last quarter": [_change_word(r) for _, r in table.iterrows()],
             "Signal or noise": table["signal"],
         }
     )
 
 
+def _change_word(row: pd.Series) -> str:
+    """'up', 'down', 'no change' or 'not known': the arithmetic of the change, with no judgement in it
+    (whether it is an improvement is the control chart's to say, in the key messages)."""
+    d = str(row["direction"])
+    if d in {"improving", "worsening"}:
+        return "up" if row["this_quarter"] > row["last_quarter"] else "down"
+    return d
+
+
+def _marks(table: pd.DataFrame) -> list[str]:
+    """' [1]', ' [2]', ... after the labels of measures with a footnote, numbered in table order."""
+    marks, n = [], 0
+    for note in table["footnote"]:
+        if note:
+            n += 1
+            marks.append(f" [{n}]")
+        else:
+            marks.append("")
+    return marks
+
+
+def footnotes(table: pd.DataFrame) -> list[str]:
+    """The footnotes of the headline table, numbered as ``display_table`` marks them."""
+    notes = [n for n in table["footnote"] if n]
+    return [f"[{i}] {n[0].upper()}{n[1:]}." for i, n in enumerate(notes, start=1)]
+
+
 def _as_shown(value: float, kind: str) -> float:
-    """The value at the precision the book shows it (proportions to 0.1%, others to 0.1), so that
-    comparisons in words agree with the numbers printed beside them."""
-    return round(float(value) * 1000) / 1000 if kind == "proportion" else round(float(value), 1)
+    return fmt.as_shown(value, kind)
 
 
 def _target_clause(row: pd.Series) -> str:
@@ -252,56 +188,67 @@ def message(row: pd.Series) -> str:
     label = str(row["label"])
     if pd.isna(row["this_quarter"]):
         return f"{label}: not available for this quarter in this extract."
-    num, den = row.get("this_numerator"), row.get("this_denominator")
-    of = f" ({int(num):,} of {int(den):,})" if num is not None and den is not None and pd.notna(num) and pd.notna(den) else ""
-    text = f"{label}: {this} this quarter{of}"
+    of = fmt.of(row.get("this_numerator"), row.get("this_denominator"))
+    text = f"{label}: {this} this quarter{' ' + of if of else ''}"
     d = row["direction"]
     prev = fmt_value(row["last_quarter"], row["kind"], row["unit"])
     if d == "no change":
         text += f", about the same as last quarter ({prev})."
     elif d in {"improving", "worsening"}:
         verb = "up" if row["this_quarter"] > row["last_quarter"] else "down"
-        text += f", {verb} from {prev} last quarter ({'an improvement' if d == 'improving' else 'a deterioration'})."
+        supported = str(row["signal"]) == ("special cause improvement" if d == "improving" else "special cause concern")
+        word = (" (an improvement)" if d == "improving" else " (a deterioration)") if supported else ""
+        text += f", {verb} from {prev} last quarter{word}."
     elif d in {"up", "down"}:
         text += f", {d} from {prev} last quarter."
     else:
         text += "."
     signal = str(row["signal"])
+    months = str(row.get("signal_months") or "")
+    where = f" in {months}" if months else " in at least one month of this quarter"
     if d == "improving" and signal == "special cause concern":
-        text += (" Even so, the monthly control chart still shows special-cause concern: recent months remain"
-                 " worse than the usual level, beyond what normal variation would explain.")
+        text += (f" Even so, the monthly control chart still shows special-cause concern{where}: worse than normal"
+                 " variation would explain.")
     elif d == "worsening" and signal == "special cause improvement":
-        text += (" Even so, the monthly control chart still shows special-cause improvement: recent months remain"
-                 " better than the usual level, beyond what normal variation would explain.")
+        text += (f" Even so, the monthly control chart still shows special-cause improvement{where}: better than"
+                 " normal variation would explain.")
     elif signal == "special cause improvement":
-        text += " The monthly control chart shows special-cause improvement: the latest months are better than normal variation would explain."
+        text += f" The monthly control chart shows special-cause improvement{where}: better than normal variation would explain."
     elif signal == "special cause concern":
-        text += " The monthly control chart shows special-cause concern: the latest months are worse than normal variation would explain."
+        text += f" The monthly control chart shows special-cause concern{where}: worse than normal variation would explain."
     elif signal == "special cause variation":
-        text += " The monthly control chart shows special-cause variation: the latest months differ from the usual level by more than noise."
+        text += (f" The monthly control chart shows special-cause variation{where}: a difference from the usual level"
+                 " by more than noise, in no clear direction.")
     elif signal == "common cause variation" and d not in {"no change", "not known"}:
-        text += " The change is within normal month-to-month variation (noise), so it is not yet evidence of a real change."
+        text += (" The change is within normal month-to-month variation (noise), so it is not evidence of a real"
+                 " change: no clear change.")
     return text + _target_clause(row) + _england_clause(row)
 
 
-def key_messages(table: pd.DataFrame, max_messages: int = 8) -> list[str]:
-    """Between one and ``max_messages`` sentences from the headline table, most important first.
+def shortfall(table: pd.DataFrame) -> pd.Series:
+    """How far each measure is from its target on the side that misses it, relative to the target
+    (0 where it meets the target or has none): 0.30 re-referrals against 0.22 -> 0.36."""
+    this, target = table["this_quarter"].astype(float), table["target"].astype(float)
+    lower_better = table["higher_is_better"].map(lambda v: v is False)
+    gap = np.where(lower_better, this - target, target - this) / target.abs().where(target != 0)
+    return pd.Series(np.nan_to_num(np.clip(gap, 0, None), nan=0.0), index=table.index)
 
-    Order: special-cause improvement or concern; then measures getting worse or missing their
-    target; then special-cause variation where neither direction is better (demand); then the
-    rest; within a group, worsening first, then the table's order. Measures with no value for
-    the quarter come last.
-    """
+
+def key_messages(table: pd.DataFrame, max_messages: int = 8) -> list[str]:
+    """Between one and ``max_messages`` sentences from the headline table, most important first
+    (``RANKING_RULE``)."""
     if table.empty:
         return ["No headline measures are available yet: the chapters for this extract have not been computed."]
     t = table.reset_index(drop=True).copy()
-    misses = np.array([bool(_target_clause(r).startswith(" It misses")) for _, r in t.iterrows()])
+    gap = shortfall(t)
     worse = (t["direction"] == "worsening").to_numpy()
     judged = t["signal"].isin(["special cause concern", "special cause improvement"]).to_numpy()
     neutral = (t["signal"] == "special cause variation").to_numpy()
-    tier = np.select([judged, worse | misses, neutral], [0, 1, 2], default=3)
-    t["_order"] = tier * 10 + np.where(worse, 0, 1) + np.where(t["this_quarter"].isna(), 50, 0)
-    t = t.sort_values("_order", kind="stable").head(max_messages)
+    t["_tier"] = np.select([judged, worse | (gap > 0).to_numpy(), neutral], [0, 1, 2], default=3)
+    t["_tier"] += np.where(t["this_quarter"].isna(), 10, 0)
+    t["_gap"] = -gap
+    t["_worse"] = np.where(worse, 0, 1)
+    t = t.sort_values(["_tier", "_gap", "_worse"], kind="stable").head(max_messages)
     return [message(r) for _, r in t.iterrows()]
 
 
@@ -313,6 +260,25 @@ def commentary_path(params: Any) -> Path | None:
     return default if default.is_file() else None
 
 
-def html_table(df: pd.DataFrame) -> str:
-    """A compact, stable HTML table without the index (for notebook display in the book)."""
-    return df.to_html(index=False, border=0, na_rep="", classes="cscbook-table")
+def build(ctx: Context, results: MeasureResults) -> Chapter:
+    """The executive summary: headline table (with footnotes), key messages, commentary."""
+    p = ctx.params
+    history = read_history(p.history_file, p.authority)
+    table = headline_table(results, history)
+    messages = key_messages(table)
+    shown = display_table(table)
+    shown.attrs["caption"] = f"Headline measures, {p.quarter_title}"
+    notes = [false_alarm_note(table)] + footnotes(table) + [f"- {n}" for n in unavailable_notes(results)]
+    path = commentary_path(p)
+    commentary = (path.read_text(encoding="utf-8") if path is not None else
+                  f"No analyst commentary has been written for this quarter (add `params/commentary/{p.quarter}.md`).")
+    return Chapter(
+        text={"sum_quarter": p.quarter_title, "sum_authority": p.authority, "sum_n_measures": str(len(table))},
+        markdown={"sum_ranking_rule": RANKING_RULE,
+                  "sum_key_messages": "\n".join(f"- {m}" for m in messages),
+                  "sum_notes": "\n\n".join(notes) if notes else "All headline measures are available in this extract.",
+                  "sum_commentary": commentary},
+        shown={"sum_headline_table": shown},
+        saved={"summary_headline_measures": table.drop(columns=["higher_is_better"]),
+               "summary_key_messages": pd.DataFrame({"message": messages})},
+    )  # fmt: skip

@@ -1,16 +1,16 @@
 """The chapter "Workforce and quality of practice": local measures beside the extract's caseloads.
 
-``build(ctx)`` computes the local measures declared in the parameters once
-(``cscbook.measures.compute.compute_all`` with their keys) and the book's own caseloads from
-the extract (``cscbook.measures.caseloads``); the rest turns them into a table, sentences and
-figures for readers. Without a local measures file the chapter explains what the file is and
-how to supply one (``no_file_text``).
+``build(ctx, results) -> Chapter`` (``cscbook.report.chapter``) reads the local measures declared
+in the parameters from the run's measure results (computed once per run with every registry
+measure, ``cscbook.measures.local``) and the book's own caseloads from the extract
+(``cscbook.measures.caseloads``), and turns them into sentences, tables and figures. Without a
+local measures file the chapter explains what the file is and how to supply one
+(``no_file_text``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,16 +18,16 @@ import pandas as pd
 
 from cscbook.config.local_measures import AUDIT_GOOD_OR_BETTER, AUDIT_GRADES
 from cscbook.config.params import Params
+from cscbook.data.context import Context
 from cscbook.data.local_measures import gaps
 from cscbook.data.reference import benchmark
 from cscbook.measures import caseloads as cl
-from cscbook.measures.compute import MeasureResults, compute_all
-from cscbook.measures.headline import HeadlineMeasure
+from cscbook.measures.compute import MeasureResults, judge
 from cscbook.measures.local import CHAPTER, TABLE, declared_measures
 from cscbook.measures.registry import Measure
-from cscbook.methods import spc
-from cscbook.report.outputs import PALETTE, save_figure, save_table
-from cscbook.report.spc_plots import plot_spc
+from cscbook.report.chapter import Chapter, Figure
+from cscbook.report.outputs import PALETTE, use_style
+from cscbook.report.spc_plots import plot_chart
 from cscbook.report.summary import display_table, fmt_value, message
 
 SN_AREA = "Statistical neighbours (median)"
@@ -41,7 +41,7 @@ TEMPLATE = "data/templates/local_measures_template.csv"
 
 @dataclass
 class WorkforceChapter:
-    """What the chapter shows (module docstring)."""
+    """The chapter's numbers: the declared local measures, the run's results, the extract's caseloads."""
 
     params: Params
     measures: list[Measure] = field(default_factory=list)
@@ -52,22 +52,20 @@ class WorkforceChapter:
 
     @property
     def available(self) -> bool:
-        """True when the parameters name a local measures file and it has rows."""
-        return self.results is not None and bool(self.results.series)
+        """True when the run has a monthly series for at least one declared local measure."""
+        return self.results is not None and any(m.key in self.results.series for m in self.measures)
 
 
-def build(ctx: Any) -> WorkforceChapter:
-    """The chapter's numbers for ``ctx`` (a ``cscbook.data.context.Context``)."""
+def gather(ctx: Context, results: MeasureResults) -> WorkforceChapter:
+    """The chapter's numbers for ``ctx`` and the run's measure ``results``."""
     p = ctx.params
-    ch = WorkforceChapter(p, declared_measures(p))
+    ch = WorkforceChapter(p, declared_measures(p), results)
     if cl.has_allocation(ctx.tables):
         ch.caseloads = cl.caseloads(cl.open_cases(ctx.tables, p.period_end))
     table = ctx.table(TABLE)
-    if p.local_measures.file is None or table is None:
-        return ch
-    ch.results = compute_all(ctx.tables, p, keys=[m.key for m in ch.measures])
-    ch.notes = gaps(table, list(p.local_measures.measures))
-    ch.table = table
+    if table is not None:
+        ch.notes = gaps(table, list(p.local_measures.measures))
+        ch.table = table
     return ch
 
 
@@ -142,7 +140,7 @@ def headline_rows(ch: WorkforceChapter) -> pd.DataFrame:
     if res is None:
         return pd.DataFrame()
     for m in ch.measures:
-        this = res.quarter_row(m.key)
+        this = res.quarter_row(m.key) if m.key in res.series else None
         if this is None or not bool(this["available"]):
             continue
         num, den = (this["numerator"], this["denominator"]) if m.kind == "proportion" else (np.nan, np.nan)
@@ -153,6 +151,7 @@ def headline_rows(ch: WorkforceChapter) -> pd.DataFrame:
             "target": this["target"], "england": this["england"],
             "neighbours": benchmark(m.england_key, ch.params.period_end, SN_AREA) if m.england_key else None,
             "higher_is_better": m.higher_is_better, "direction": this["direction"], "signal": this["signal"],
+            "signal_months": this.get("signal_months", ""), "footnote": "",
         })  # fmt: skip
     out = pd.DataFrame(rows)
     for c in ["this_quarter", "last_quarter", "year_ago", "target", "england", "neighbours"]:
@@ -212,29 +211,26 @@ def caseload_link(ch: WorkforceChapter) -> str:
     return " ".join(t for t in (first, second) if t)
 
 
-def _chart(m: Measure, series: pd.DataFrame) -> pd.DataFrame:
-    s = series.set_index("month")
-    if getattr(m, "chart", None) == "p":
-        return spc.p_chart(s["numerator"], s["denominator"])
-    return spc.xmr(s["value"], lower_bound=0)
-
-
 def plot_controls(ch: WorkforceChapter):
-    """Control charts of every local measure with a chart (audit grade counts are in their own figure)."""
+    """The judged control chart of every local measure with a chart (``compute.judge``, as the run
+    reads each quarter), two to a row; audit grade counts are in their own figure."""
     res = ch.results
     shown = [m for m in ch.measures if res is not None and m.key in res.series and m.key not in AUDIT_GRADES
              and getattr(m, "chart", None) is not None]  # fmt: skip
+    charts = {m.key: judge(m, res.series[m.key], ch.params) for m in shown} if res is not None else {}
+    shown = [m for m in shown if charts.get(m.key) is not None]
     if not shown:
         return placeholder("No local measure with a control chart in this file.")
     cols = 2
     rows = -(-len(shown) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 3.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, 3.6 * rows), squeeze=False)
     for ax, m in zip(axes.flat, shown, strict=False):
         pct = m.kind == "proportion"
-        target = ch.params.targets.get(m.key)
-        plot_spc(_chart(m, res.series[m.key]), m.label, "%" if pct else m.unit, target=target, ax=ax,
-                 higher_is_better=m.higher_is_better, percent=pct)  # fmt: skip
+        plot_chart(charts[m.key], m.label, "%" if pct else m.unit, target=ch.params.targets.get(m.key), ax=ax,
+                   higher_is_better=m.higher_is_better, percent=pct)  # fmt: skip
         ax.title.set_fontsize(11)
+    for t in list(fig.texts):  # one caption for the grid is in the book's text, not one per chart
+        t.remove()
     for ax in axes.flat[len(shown):]:
         ax.axis("off")
     fig.tight_layout()
@@ -299,40 +295,31 @@ def audit_sentence(ch: WorkforceChapter) -> str:
     return text + f" ({row['signal']})."
 
 
-def save_outputs(ch: WorkforceChapter, rows: pd.DataFrame) -> dict[str, Any]:
-    """Save the chapter's table and figures; return the figures for the notebook to glue."""
-    p = ch.params
-    figs = {"wf_controls": plot_controls(ch), "wf_audits": plot_audit_grades(ch)}
-    if ch.available:
-        save_table(rows, p, "workforce_local_measures")
-        save_table(definitions(ch), p, "workforce_definitions")
-        teams = team_table(ch)
-        if not teams.empty:
-            save_table(teams, p, "workforce_by_team")
-        for name, fig in figs.items():
-            save_figure(fig, p, name)
-    return figs
-
-
-def headline_measures(ctx: Any) -> list[HeadlineMeasure]:
-    """The headline local measures for the executive summary (``cscbook.report.summary``).
-
-    Rates and means are passed as stocks (the summary reads a stock, a rate and a mean alike: the
-    value at the quarter's last month).
-    """
-    ch = build(ctx)
-    res = ch.results
-    if res is None:
-        return []
-    out = []
-    for m in ch.measures:
-        if not m.headline or m.key not in res.series:
-            continue
-        row = res.quarter_row(m.key)
-        out.append(HeadlineMeasure(
-            key=m.key, label=m.label, kind=m.kind if m.kind in ("proportion", "count", "stock") else "stock",
-            monthly=res.series[m.key], higher_is_better=m.higher_is_better,
-            england=None if row is None or pd.isna(row["england"]) else float(row["england"]),
-            target=ch.params.targets.get(m.key), unit="" if m.kind == "proportion" else m.unit, chapter=CHAPTER,
-        ))  # fmt: skip
-    return out
+def build(ctx: Context, results: MeasureResults) -> Chapter:
+    """The workforce and quality of practice chapter (module docstring)."""
+    use_style()
+    p = ctx.params
+    ch = gather(ctx, results)
+    rows = headline_rows(ch)
+    shown = measures_table(rows)
+    shown.attrs["caption"] = f"Workforce and quality measures, {p.quarter_title}"
+    teams, defs = team_table(ch), definitions(ch)
+    teams.attrs["caption"], defs.attrs["caption"] = "Figures by team at the period end", "Local measures: definitions"
+    saved = {"workforce_local_measures": rows, "workforce_definitions": defs} if ch.available else {}
+    if not teams.empty:
+        saved["workforce_by_team"] = teams
+    bullets = "\n".join(f"- {m}" for m in messages(rows))
+    return Chapter(
+        text={"wf_quarter": p.quarter_title, "wf_authority": p.authority, "wf_link": caseload_link(ch),
+              "wf_audits_text": audit_sentence(ch)},
+        markdown={"wf_messages": bullets if ch.available else no_file_text(p),
+                  "wf_notes": "\n".join(f"- {n}" for n in ch.notes) or "No month is missing from the file.",
+                  "wf_teams_text": "" if not teams.empty else "The local measures file gives no team figures for the period end month."},
+        shown={"wf_table": shown if ch.available else pd.DataFrame(), "wf_teams": teams,
+               "wf_definitions": defs if ch.measures else pd.DataFrame()},
+        figures={"wf_controls": Figure(plot_controls(ch), "workforce_control_charts",
+                                       "Control charts of the workforce and quality measures, month by month"),
+                 "wf_audits": Figure(plot_audit_grades(ch), "workforce_audit_grades",
+                                     "Case audits each month by grade, as shares of the month's audits")},
+        saved=saved,
+    )  # fmt: skip
