@@ -18,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="Read Annex A and/or SSDA903 files and print a data-quality summary.")
     v.add_argument("paths", nargs="+", help="Annex A workbooks (.xlsx), folders of CSVs, or SSDA903 CSV files/folders")
+    v.add_argument("--params", help="check local measures files against this parameter file's declarations")
     v.add_argument("--log", help="write the full data-quality log (it names child identifiers) to this CSV file")
 
     s = sub.add_parser("synth", help="Generate the synthetic example authority's extracts.")

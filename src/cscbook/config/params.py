@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from cscbook.config.errors import UserError
+from cscbook.config.local_measures import LocalMeasures, parse_local_measures
 from cscbook.config.periods import quarter_label
 from cscbook.config.standards import DEFAULTS as PRACTICE_DEFAULTS
 from cscbook.config.standards import PRACTICE_TARGET_KEYS, check_standards
@@ -32,6 +33,7 @@ TARGET_KEYS = {
     "cla_rate_per_10k": "children in care per 10,000 children",
     "care_leavers_eet": "care leavers aged 19-21 in education, employment or training",
     **PRACTICE_TARGET_KEYS,
+    "caseload_per_worker": "average children per social worker (the upper end of the local target range)",
 }
 
 
@@ -58,6 +60,7 @@ class Params:
     commentary: Path | None = None
     notebook_timeout: int = 600
     history: Path | None = None
+    local_measures: LocalMeasures = field(default_factory=LocalMeasures)
     chart_changes: dict[str, tuple[pd.Timestamp, ...]] = field(default_factory=dict)
     practice_standards: dict[str, int] = field(default_factory=lambda: dict(PRACTICE_DEFAULTS))
 
@@ -110,6 +113,7 @@ _ALLOWED = {
     "commentary": str,
     "notebook_timeout": int,
     "history": str,
+    "local_measures": dict,
     "chart_changes": dict,
     "practice_standards": dict,
 }
@@ -154,7 +158,7 @@ def resolve_path(path: Path, what: str) -> Path:
             "Replace the link with the real file or folder, or fix the link's target."
         ) from None
 
-_PROPORTION_TARGETS = {k for k in TARGET_KEYS if k != "cla_rate_per_10k"}
+_PROPORTION_TARGETS = {k for k in TARGET_KEYS if k not in ("cla_rate_per_10k", "caseload_per_worker")}
 _INTERVENTION_KEYS = {"name", "date", "description"}
 
 
@@ -308,6 +312,8 @@ def load_params(path: str | Path) -> Params:
         if not commentary.is_file():
             bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
 
+    local = parse_local_measures(raw.get("local_measures"), root, bad)
+    targets.update({k: s.target for k, s in local.measures.items() if s.target is not None})
     chart_changes: dict[str, tuple[pd.Timestamp, ...]] = {}
     for key, dates in (raw.get("chart_changes") or {}).items():
         parsed = []
@@ -337,6 +343,7 @@ def load_params(path: str | Path) -> Params:
         commentary=commentary,
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
         history=(root / raw["history"]).resolve() if raw.get("history") else None,
+        local_measures=local,
         chart_changes=chart_changes,
         practice_standards=standards,
     )

@@ -59,6 +59,13 @@ def read_all(params: Params) -> Context:
         tables.update(res.tables)
         logs.append(res.log)
         accounts.append(res.accounting)
+    if params.local_measures.file is not None:  # checked and cut at the period end by its reader
+        from cscbook.data.local_measures import read_for_params
+
+        res = read_for_params(params)
+        tables.update(res.tables)
+        logs.append(res.log)
+        accounts.append(res.accounting)
     tables = restrict_tables(tables, params.period_end)
     check_tables(tables, "read from the extracts", "This is a fault in cscbook's reader, not in your extract: "
                  "report it with the message above.")
@@ -97,7 +104,7 @@ def check_tables(tables: dict[str, pd.DataFrame], origin: str, fix: str) -> None
 def fingerprint(params: Params) -> str:
     """A digest of the parameter file and of every input file's name, size and modification time."""
     digest = hashlib.sha256(params.source_file.read_bytes())
-    for root in (*params.annex_a, *params.ssda903):
+    for root in (*params.annex_a, *params.ssda903, *filter(None, [params.local_measures.file])):
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for f in files:
             st = f.stat()

@@ -130,10 +130,12 @@ def _check_usable(res: dq.ReadResult) -> None:
 def main(args) -> int:
     """Run ``cscbook validate``; returns 0 when the data are usable, raises UserError otherwise."""
     from cscbook.data.ingest import read_annex_a
+    from cscbook.data.local_measures import split_paths, validate_files
     from cscbook.data.ssda903 import read_ssda903
 
-    annex, ssda, notes = classify(list(args.paths))
-    results: list[tuple[str, dq.ReadResult]] = []
+    local, paths = split_paths(list(args.paths))
+    annex, ssda, notes = classify(paths) if paths else ([], [], [])
+    results: list[tuple[str, dq.ReadResult]] = validate_files(local, getattr(args, "params", None))
     if annex:
         results.append(("Annex A", read_annex_a(annex)))
     if ssda:

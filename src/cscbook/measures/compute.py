@@ -7,7 +7,8 @@ per measure and period (``period_type`` "month" for each month of the series, "q
 quarter, last quarter and the same quarter a year ago).
 
 Quarter values by kind: a proportion is sum(numerator) / sum(denominator) over the quarter's
-months, with a Wilson 95% interval; a count is the sum of its three months (all three needed),
+months, with a Wilson 95% interval (a proportion counted on a date, ``on_date``, is its last
+month's); a count is the sum of its three months (all three needed),
 with an exact Poisson 95% interval; a stock, rate or mean is the value at the quarter's last
 month.
 
@@ -19,12 +20,14 @@ the quarter judged against limits from a fixed baseline before it, with the mont
 the chart's false-alarm rate. Stocks, rates and means counted on a date are not given a signal:
 consecutive month-ends share most of the same children, so month-to-month variation understates
 the real variation and a chart would flag most months ("not assessed: a count on a date").
-Snapshot measures have one month and no signal.
+Snapshot measures have one month and no signal. A measure may name its own chart (``chart``: "p", "xmr" or
+None), as the local measures declared in the parameters do (``cscbook.measures.local``: an XmR
+chart for proportions counted on a date, rates and means; none for stocks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +37,7 @@ from cscbook.config.params import Params
 from cscbook.config.periods import last_quarter_end, month_start, quarter, quarter_name, year_ago_end
 from cscbook.data.annexa_spec import LISTS
 from cscbook.data.reference import benchmark
+from cscbook.measures.local import declared_measures
 from cscbook.measures.registry import Measure, NotAvailable, all_measures, missing_tables
 from cscbook.methods import spc
 from cscbook.methods.intervals import poisson_exact, wilson
@@ -75,15 +79,20 @@ class MeasureResults:
         return None if row is None or pd.isna(row["value"]) else float(row["value"])
 
 
-def period_value(monthly: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+def period_value(
+    monthly: pd.DataFrame, kind: str, start: pd.Timestamp, end: pd.Timestamp, on_date: bool = False
+) -> dict:
     """A measure over the months in [start, end] by its kind (module docstring).
 
     Returns value, numerator and denominator (proportions) and months (rows in the period).
-    NaN when not computable.
+    NaN when not computable. A proportion ``on_date`` (a share counted on a date, e.g. posts
+    covered by agency staff at the month end) is the period's last month, as a stock is.
     """
     month = pd.to_datetime(monthly["month"]) if len(monthly) else pd.Series(dtype="datetime64[ns]")
     part = monthly[(month >= start) & (month <= end)]
     out = {"value": np.nan, "numerator": np.nan, "denominator": np.nan, "months": len(part)}
+    if kind == "proportion" and on_date:
+        part = part[pd.to_datetime(part["month"]) == month_start(end)]
     if part.empty:
         return out
     if kind == "proportion":
@@ -125,7 +134,8 @@ def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartR
 
     Proportions: p-chart (Laney p' when overdispersed); counts: XmR floored at 0; both on a
     fixed baseline before the quarter, seasonally adjusted when 36+ months show a seasonal
-    pattern, limits recalculated only at the measure's change dates in the parameters
+    pattern (a measure naming its ``chart``, as local measures do, is charted so: "p" as a
+    proportion, "xmr" as a count, None as a stock), limits recalculated only at the measure's change dates in the parameters
     (``chart_changes``). Stocks, rates and means on a date are charted with their trend and no
     signal. None for a snapshot measure (one month) or a series that does not reach the quarter.
     """
@@ -135,11 +145,12 @@ def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartR
     q = quarter(params.period_end)
     if df.empty or df["month"].max() < q.months[0]:
         return None
-    kind = measure.kind if measure.kind in ("proportion", "count") else "stock"
+    default = "p" if measure.kind == "proportion" else "xmr" if measure.kind == "count" else None
+    kind = {"p": "proportion", "xmr": "count", None: "stock"}[getattr(measure, "chart", default)]
     if kind == "stock":
         return spc.judge_monthly(df, kind, judged=(q.start, q.end))
-    if kind == "proportion":
-        df = df[df["denominator"] > 0]
+    # a month with no denominator, or a gap (no figure), takes no part
+    df = df[df["denominator"] > 0] if kind == "proportion" else df[df["value"].notna()]
     return spc.judge_monthly(df, kind, judged=(q.start, q.end), change_dates=list(params.chart_changes.get(measure.key, ())))
 
 
@@ -194,7 +205,7 @@ def _rows(measure: Measure, monthly: pd.DataFrame, params: Params, chart: spc.Ch
     values = {}
     for which, q_end in quarters.items():
         q = quarter(q_end)
-        v = period_value(monthly, measure.kind, q.start, q.end)
+        v = period_value(monthly, measure.kind, q.start, q.end, on_date=getattr(measure, "on_date", False))
         values[which] = v["value"]
         lo, hi = _interval(measure.kind, v["value"], v["numerator"], v["denominator"])
         row = {**base, "period_type": "quarter", "period": quarter_name(q_end), "period_start": q.start,
@@ -223,14 +234,19 @@ def with_template_columns(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.Da
     return out
 
 
-def compute_all(tables: Mapping[str, pd.DataFrame], params: Params) -> MeasureResults:
-    """Compute every registered measure once (module docstring).
+def compute_all(
+    tables: Mapping[str, pd.DataFrame], params: Params, keys: Iterable[str] | None = None
+) -> MeasureResults:
+    """Compute every registered measure once (module docstring), and the local measures declared in
+    the parameters (``cscbook.measures.local``); only those in ``keys`` when given.
 
     A measure whose tables are absent, or whose function returns ``NotAvailable``, gets one
     quarter row with ``available`` False and the reason in ``note``. Anything else a measure
     function raises is a bug and stops the run.
     """
-    measures = {m.key: m for m in all_measures()}
+    measures = {m.key: m for m in all_measures() + declared_measures(params)}
+    if keys is not None:
+        measures = {k: measures[k] for k in keys}
     tables = with_template_columns(tables)
     out = MeasureResults(params.period_end, measures)
     rows: list[dict] = []

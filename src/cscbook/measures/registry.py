@@ -117,6 +117,7 @@ TABLE_NAMES = {
     "care_leavers": "Annex A List 9 (care leavers)",
     "cla_episodes": "the SSDA903 episodes file",
     "cla_header": "the SSDA903 header file",
+    "local_measures": "the local measures file (local_measures.file in the parameters)",
 }
 
 

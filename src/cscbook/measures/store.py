@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from cscbook.data.context import Context, data_dir, fingerprint
 from cscbook.measures.compute import MeasureResults, compute_all
-from cscbook.measures.registry import NotAvailable, all_measures
+from cscbook.measures.local import declared_measures
+from cscbook.measures.registry import Measure, NotAvailable, all_measures
 
 RESULTS_FILE = "_measures.parquet"
 STAMP_FILE = "_measures_stamp.json"
@@ -45,9 +47,10 @@ def save_results(results: MeasureResults, ctx: Context) -> Path:
     return out / RESULTS_FILE
 
 
-def results_from_table(table: pd.DataFrame, period_end: pd.Timestamp) -> MeasureResults:
-    """Rebuild ``MeasureResults`` (series and unavailable measures) from a saved table."""
-    measures = {m.key: m for m in all_measures()}
+def results_from_table(table: pd.DataFrame, period_end: pd.Timestamp, extra: Iterable[Measure] = ()) -> MeasureResults:
+    """Rebuild ``MeasureResults`` (series and unavailable measures) from a saved table; ``extra``:
+    measures beyond the registry's (the local measures declared in the parameters)."""
+    measures = {m.key: m for m in [*all_measures(), *extra]}
     out = MeasureResults(pd.Timestamp(period_end), {k: measures[k] for k in table["key"].unique() if k in measures},
                          table=table)  # fmt: skip
     for key, rows in table.groupby("key", sort=False):
@@ -69,5 +72,5 @@ def load_results(ctx: Context) -> MeasureResults:
     stamp = src / STAMP_FILE
     if stamp.is_file() and (src / RESULTS_FILE).is_file() and json.loads(stamp.read_text()).get("stamp") == _stamp(ctx):
         table = pd.read_parquet(src / RESULTS_FILE)
-        return results_from_table(table, ctx.params.period_end)
+        return results_from_table(table, ctx.params.period_end, declared_measures(ctx.params))
     return compute_all(ctx.tables, ctx.params)

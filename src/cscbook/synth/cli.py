@@ -14,6 +14,7 @@ from cscbook.synth import planted
 
 def main(args) -> int:
     from cscbook.synth.export import write_extract
+    from cscbook.synth.local_measures import write_local_measures
     from cscbook.synth.truth import truth
     from cscbook.synth.world import simulate
 
@@ -31,6 +32,7 @@ def main(args) -> int:
     out = Path(args.out)
     paths = write_extract(world, out, as_at, xlsx=bool(args.xlsx))
     info = truth(world, as_at)
+    info["local_measures"] = write_local_measures(out, as_at, int(args.seed))
     (out / "truth.json").write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
     print(f"Westmere (synthetic example authority): wrote {len(paths) + 1} files to {out} "
           f"as at {as_at.date()} in {time.perf_counter() - t0:.1f} s")
