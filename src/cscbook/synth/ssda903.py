@@ -182,6 +182,7 @@ def year_episodes(e: pd.DataFrame, y: int, as_at: int) -> pd.DataFrame:
     still = (e["dec"] < 0) | (e["dec"] > ye)
     e.loc[still, "dec"] = -1
     e.loc[still, "rec"] = ""
+    e.loc[still, "reason_place_change"] = ""
     if y + 1 >= SW_FROM:
         late = (e["dec"] < 0) | (e["dec"] > day(P2_LAST_DAY))
         e.loc[late & e["placement_type"].eq("P2"), "placement_type"] = "H5"
