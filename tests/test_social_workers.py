@@ -87,6 +87,9 @@ def test_window_and_coverage():
 def test_workers_per_child():
     n = workers_per_child(_sw(), pd.Series(list("ABCFGH")), ON)
     assert n.to_dict() == {"A": 1, "B": 2, "C": 3, "F": 0, "G": 2, "H": 3}
+    # with no episode lacking an SW_ID (G's removed): the others unchanged
+    named = _sw().loc[lambda d: d["child_id"] != "G"]
+    assert workers_per_child(named, pd.Series(list("ABCFH")), ON).to_dict() == {"A": 1, "B": 2, "C": 3, "F": 0, "H": 3}
 
 
 def test_counts_on_31_march():

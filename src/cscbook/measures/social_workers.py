@@ -94,10 +94,10 @@ def workers_per_child(sw: pd.DataFrame, children: pd.Series, on: pd.Timestamp) -
     """Distinct social workers of each child in the 12 months to ``on`` (0 when none), indexed by child_id."""
     on = pd.Timestamp(on)
     start = window_start(on)
-    s = sw.loc[(sw["sw_decom"] <= on) & (sw["sw_dec"].isna() | (sw["sw_dec"] >= start))]
-    ids = s["child_id"].astype("string")
-    named = s.loc[s["sw_id"].notna()].assign(_c=ids).groupby("_c")["sw_id"].nunique()
-    unnamed = s.loc[s["sw_id"].isna()].assign(_c=ids).groupby("_c").size()
+    s = sw.assign(_c=sw["child_id"].astype("string"))
+    s = s.loc[(s["sw_decom"] <= on) & (s["sw_dec"].isna() | (s["sw_dec"] >= start))]
+    named = s.loc[s["sw_id"].notna()].groupby("_c")["sw_id"].nunique()
+    unnamed = s.loc[s["sw_id"].isna()].groupby("_c").size()
     n = named.add(unnamed, fill_value=0)
     kids = pd.Index(pd.unique(children.astype("string")), name="child_id")
     return n.reindex(kids, fill_value=0).astype(np.int64)

@@ -348,7 +348,7 @@ class Exporter:
         2023-24, sw_episodes, as DfE's CSV files have them."""
         out = {}
         e_all = ssda903.submitted_episodes(self.current_episodes(self.A))
-        sw_all = ssda903.social_worker_history(self.t["periods"], self.A, self.w.seed)
+        sw_all = ssda903.social_worker_history(self.t["periods"], day(planted.SIM_END), self.w.seed)
         for y in range(2019, 2025):
             ys, ye = ssda903.year_window(y, self.A)
             if ys > self.A:
