@@ -271,3 +271,16 @@ def test_file_kinds_of_every_ssda903_file():
     assert file_kind(["CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"]) == (
         "placed_for_adoption")
     assert file_kind(["CHILD", "DOB", "DOLO_START", "DOLO_END"]) == "deprivation_of_liberty"
+
+
+def test_cli_validate_folder_with_an_empty_ad1(tmp_path):
+    """The real command line: a folder whose AD1 holds only a newline is read, with a note."""
+    from conftest import run_cli
+
+    write_csv(tmp_path / "header_2024-25.csv", HEADER_HEADERS, [_header_row("A", "M")])
+    write_csv(tmp_path / "episodes_2024-25.csv", EPISODE_HEADERS, [episode("A", "01/05/2024")])
+    (tmp_path / "ad1_2024-25.csv").write_text("\n")
+    run = run_cli("validate", str(tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ad1_2024-25.csv: empty (no header row, no rows); skipped." in run.stdout
+    assert "Traceback" not in run.stderr and "The data are usable." in run.stdout

@@ -177,7 +177,7 @@ def content_year(src, kind: str) -> int:
     return int(latest.year + (latest.month >= 4))
 
 
-def _is_blank_file(path: Path) -> bool:
+def is_blank_file(path: Path) -> bool:
     """True for a file holding nothing but whitespace (and a byte-order mark)."""
     data = path.read_bytes()[:4096]
     if len(data) == 4096:
@@ -454,7 +454,7 @@ def read_ssda903(paths: list[str | Path]) -> dq.ReadResult:
                     "as CSV (DfE column names CHILD, DECOM, ...) or a folder of them."
                 )
             continue
-        if _is_blank_file(f):
+        if is_blank_file(f):
             notes.append(f"{f}: empty (no header row, no rows); skipped.")
             n_files += 1
             continue
