@@ -553,3 +553,49 @@ def test_team_for_and_worker():
     w = worker(np.array(["Initial Response"] * 3 + [""], dtype=object), np.array([0.0, 0.999, 0.5, 0.3]), 1.0)
     assert [x[:4] for x in w[:3]] == ["IR01", "IR27", "IR14"] and w[3] == ""
     assert worker(np.array(["Fostering"], dtype=object), np.array([0.7]), 0.1)[0].startswith("FO01 ")
+
+
+# ---- the SSDA903 return's corrections (synth.ssda903), on hand-made episodes --------------------
+
+
+def _ep(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["period", "child", "decom", "dec", "rne", "legal", "placement_type", "provider", "pl_post", "urn",
+            "home_post", "rec", "reason_place_change", "need"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_same_day_changes_split_and_police_protection():
+    from cscbook.synth.ssda903 import submitted_episodes
+
+    e = _ep([
+        # period 1: emergency L1 for 6 days, then a same-day legal + placement change to A6 (adoption)
+        (1, 10, 100, 106, "S", "L1", "U6", "PR1", "WM1", "XXXXXXX", "WM2", "X1", None, "N1"),
+        (1, 10, 106, 300, "L", "C1", "U6", "PR1", "WM1", "XXXXXXX", "WM2", "X1", None, "N1"),
+        (1, 10, 300, 400, "T", "E1", "A6", "PR2", "BS4", "XXXXXXX", "WM2", "E11", None, "N1"),
+        # period 2: police protection for 2 days; then foster carers become adopters (A5, same carer)
+        (2, 11, 100, 102, "S", "L1", "U4", "PR1", "WM3", "XXXXXXX", "WM4", "X1", None, "N1"),
+        (2, 11, 102, 200, "L", "V2", "U4", "PR1", "WM3", "XXXXXXX", "WM4", "X1", None, "N1"),
+        (2, 11, 200, -1, "T", "E1", "A5", "PR1", "WM5", "XXXXXXX", "WM4", "", None, "N1"),
+    ])  # fmt: skip
+    s = submitted_episodes(e)
+    p1 = s[s["period"] == 1]
+    assert p1["rne"].tolist() == ["S", "L", "L", "P"]  # T -> L that day, P the next
+    assert p1["decom"].tolist() == [100, 106, 300, 301] and p1["dec"].tolist() == [106, 300, 301, 400]
+    assert p1["legal"].tolist() == ["L2", "C1", "E1", "E1"]  # 6 days of police protection -> EPO
+    assert p1["placement_type"].tolist() == ["U6", "U6", "U6", "A6"]
+    assert p1["reason_place_change"].tolist() == ["", "", "CARPL", ""]  # on the episode the move ends
+    p2 = s[s["period"] == 2]
+    assert p2["rne"].tolist() == ["S", "L", "U"] and p2["legal"].tolist() == ["L1", "V2", "E1"]
+    assert p2["pl_post"].nunique() == 1  # A5 with the current foster carers: the same address
+    assert p2["pl_post"].str.match(POSTCODE).all() and p1["pl_post"].str.match(POSTCODE).all()
+    assert (s["home_post"] != s["pl_post"]).all()
+
+
+def test_year_codes_and_late_march():
+    from cscbook.synth.days import day
+    from cscbook.synth.ssda903 import not_late_march, sex_code
+
+    assert sex_code(np.array(["M", "F"]), 2024).tolist() == ["1", "2"]
+    assert sex_code(np.array(["M", "F"]), 2025).tolist() == ["M", "F"]
+    d = np.array([day("2024-03-25"), day("2024-03-26"), day("2024-03-31"), day("2024-04-01")])
+    assert (not_late_march(d) - d).tolist() == [0, 6, 1, 0]
