@@ -196,11 +196,15 @@ def test_year_from_name_and_contents(tmp_path):
     write_csv(tmp_path / "a" / "episodes_2022-23.csv", EPISODE_HEADERS, [episode("A", "01/05/2022")])
     write_csv(tmp_path / "episodes_2022-23.csv", EPISODE_HEADERS, [episode("A", "01/05/2022", "01/06/2023", "E4A")])
     write_csv(tmp_path / "episodes.csv", EPISODE_HEADERS, [episode("B", "01/05/2024")])  # no year in the name
+    # named 2025-26, nothing later than 2023-24: kept as 2025-26, with a note
+    write_csv(tmp_path / "episodes_2025-26.csv", EPISODE_HEADERS, [episode("C", "01/05/2023")])
     res = read_ssda903([tmp_path])
     notes = "\n".join(res.notes)
-    assert ("episodes_2022-23.csv: its name says collection year 2022-23 but its latest date is in 2023-24; "
+    assert ("episodes_2022-23.csv: its name says collection year 2022-23 but it holds dates in 2023-24; "
             "read as 2023-24") in notes  # fmt: skip
     assert "episodes.csv: no collection year in its name or folder; 2024-25 from its dates." in notes
+    assert ("episodes_2025-26.csv: its name says collection year 2025-26 but its latest date is in 2023-24 (no "
+            "episode started or ended in 2025-26); read as 2025-26") in notes  # fmt: skip
     ep = res.tables["cla_episodes"].set_index("child_id")
     assert ep.loc["A", "episode_end"] == T("2023-06-01")
     assert _reasons(res, "superseded by a later collection year") == [("episodes_2022-23.csv", 2, "info")]

@@ -19,8 +19,9 @@ rows (blank, or a header row only) is skipped with a note; other CSVs in a folde
 Collection year (``2024`` = 2023-24, the year ending 31 March 2024): from the file name
 (``2023-24`` or ``2024``) or else the names of the folders above it, checked against the
 file's contents (the collection year of its latest DECOM/DEC or SW_DECOM/SW_DEC); a mismatch
-is noted and the later of the two is used (a file cannot hold dates after its year). Files
-with no year sort first, in path order.
+is noted, and a file holding dates after its named year is read as the later year (a year's
+file cannot hold them). Files with no year in their name take it from their dates; with
+neither, they sort first, in path order.
 
 Each year's specification (``codes.SSDA903_*``, DEFINITIONS.md): SEX 1/2 until 2023-24 and
 M/F/U from 2024-25 (U, not known, is read as blank); placement codes K3 from 2024-25, Z11-Z14
@@ -421,14 +422,20 @@ def _file_year(f: Path, src, kind: str, notes: list[str]) -> int:
     """Collection year of a file from its name (or folders) and contents; mismatches noted."""
     named = collection_year(f)
     found = content_year(src, kind)
-    if named and found and named != found:
-        use = max(named, found)
+    if named and found and found > named:
         notes.append(
-            f"{f}: its name says collection year {codes.ssda903_year_label(named)} but its latest date is in "
-            f"{codes.ssda903_year_label(found)}; read as {codes.ssda903_year_label(use)}. Check the file's name "
+            f"{f}: its name says collection year {codes.ssda903_year_label(named)} but it holds dates in "
+            f"{codes.ssda903_year_label(found)}; read as {codes.ssda903_year_label(found)}. Check the file's name "
             "and that it is the right year's export."
         )
-        return use
+        return found
+    if named and found and found < named:
+        notes.append(
+            f"{f}: its name says collection year {codes.ssda903_year_label(named)} but its latest date is in "
+            f"{codes.ssda903_year_label(found)} (no episode started or ended in {codes.ssda903_year_label(named)}); "
+            f"read as {codes.ssda903_year_label(named)}. Check that it is the right year's export."
+        )
+        return named
     if not named and found:
         notes.append(f"{f}: no collection year in its name or folder; {codes.ssda903_year_label(found)} from its dates.")
         return found
