@@ -57,7 +57,7 @@ def files_by_year(folder: Path) -> dict[int, list[Path]]:
 
 # ---- inside the validator's virtualenv ---------------------------------------------------
 def _inner(folder: Path, la: str, postcodes_csv: str | None, years: list[int] | None,
-           details: str | None = None) -> dict:
+           details: str | None = None, with_previous: bool = False) -> dict:
     import importlib
     import logging
 
@@ -93,12 +93,16 @@ def _inner(folder: Path, la: str, postcodes_csv: str | None, years: list[int] | 
         extra = extra.drop(columns=["utla"])
     result = {}
     flagged = []
-    for end, files in files_by_year(folder).items():
+    by_year = files_by_year(folder)
+    for end, files in by_year.items():
         if years and end not in years:
             continue
         module = importlib.import_module(f"lac_validator.rules.{ruleset_for(end)}")
         registry = module.registry
-        uploaded = process_uploaded_files({"This year": [str(f) for f in files]})
+        given = {"This year": [str(f) for f in files]}
+        if with_previous and end - 1 in by_year:
+            given["Prev year"] = [str(f) for f in by_year[end - 1]]
+        uploaded = process_uploaded_files(given)
         v = lac_validator.LacValidator(
             metadata={"collectionYear": str(end), "localAuthority": la}, files=uploaded, registry=registry
         )
@@ -165,13 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--years", default="", help="end years to run, e.g. 2024,2025 (default all)")
     ap.add_argument("--json", default=None, help="also write the counts to this JSON file")
     ap.add_argument("--details", default=None, help="write every flagged row to this CSV file")
+    ap.add_argument("--with-previous", action="store_true",
+                    help="give each year's run the previous year's files too (rules comparing the two years)")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--postcodes", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     folder = Path(a.folder).resolve()
     years = [int(y) for y in a.years.split(",") if y]
     if a.inner:
-        print(json.dumps(_inner(folder, a.la, a.postcodes, years, a.details)))
+        print(json.dumps(_inner(folder, a.la, a.postcodes, years, a.details, a.with_previous)))
         return 0
     if not files_by_year(folder):
         print(f"No SSDA903 CSV files with a collection year (e.g. episodes_2023-24.csv) in {folder}.", file=sys.stderr)
@@ -190,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd += ["--la", la]
         if a.details:
             cmd += ["--details", str(Path(a.details).resolve())]
+        if a.with_previous:
+            cmd += ["--with-previous"]
         run = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
     if run.returncode != 0:
         print(run.stderr[-3000:], file=sys.stderr)

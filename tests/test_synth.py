@@ -300,6 +300,10 @@ def test_ssda903_files_by_collection_year():
         if y >= "2023-24":  # P2 is not valid after 28 October 2023
             dec = _d(eps["DEC"])
             assert not ((eps["PLACE"] == "P2") & (dec.isna() | (dec > pd.Timestamp("2023-10-28")))).any(), y
+        # supported accommodation (H5) has an Ofsted URN from 28 October 2023, none before
+        h5 = eps[eps["PLACE"] == "H5"]
+        registered = _d(h5["DECOM"]) >= pd.Timestamp("2023-10-28")
+        assert h5.loc[registered, "URN"].str.match(r"^SC\d{6}$").all() and (h5.loc[~registered, "URN"] == "XXXXXXX").all()
         # full postcodes, all fictional: Westmere's WM area does not exist; elsewhere a Z unit
         for col in ("HOME_POST", "PL_POST"):
             assert eps[col].str.match(POSTCODE).all(), (y, col)

@@ -16,9 +16,11 @@ written from the case record unchanged. What the return changes (``submitted_epi
 - Ofsted URNs only for placement types that have them (``XXXXXXX`` otherwise); the authority's
   own provision (PR1) placed outside Westmere in a non-foster placement is other LA provision (PR2).
 
-By collection year (``year_files``): SEX 1/2 until 2023-24 and M/F from 2024-25; from 2023-24
-(28 October 2023) independent living P2 is recorded as supported accommodation H5; the social
-worker episodes file from 2023-24. A UASC file every year (Westmere's synthetic world has no
+- independent living (P2) ends on 28 October 2023, when supported accommodation (H5) becomes
+  Ofsted-registered (a URN from then on) and replaces it (``end_independent_living``).
+
+By collection year: SEX 1/2 until 2023-24 and M/F from 2024-25; the social worker episodes file
+from 2023-24. A UASC file every year (Westmere's synthetic world has no
 unaccompanied asylum-seeking children, so it holds only its header row).
 
 Social worker episodes (``social_worker_history``): each child in care has a named social
@@ -85,12 +87,33 @@ def split_same_day_changes(e: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["period", "decom"], kind="stable").reset_index(drop=True)
 
 
+def end_independent_living(e: pd.DataFrame) -> pd.DataFrame:
+    """From 28 October 2023 independent living (P2) ends and supported accommodation (H5) is
+    registered with Ofsted: a P2 or H5 episode running past that day ends on it (X1) and an H5
+    episode at the same address starts (RNE P, reason OTHER); one starting later is H5 from the
+    start. ``submitted_episodes`` gives H5 episodes from that day an Ofsted URN."""
+    cut = day(P2_LAST_DAY)
+    supported = e["placement_type"].isin(["P2", "H5"])
+    e = e.copy()
+    e.loc[supported & (e["decom"] >= cut), "placement_type"] = "H5"
+    span = (supported & (e["decom"] < cut) & ((e["dec"] < 0) | (e["dec"] > cut))).to_numpy()
+    if not span.any():
+        return e
+    before = e.loc[span].copy()
+    before["dec"], before["rec"] = cut, "X1"
+    after = e.loc[span].copy()
+    after["decom"], after["rne"], after["placement_type"], after["reason_place_change"] = cut, "P", "H5", "OTHER"
+    out = pd.concat([e.loc[~span], before, after], ignore_index=True)
+    return out.sort_values(["period", "decom"], kind="stable").reset_index(drop=True)
+
+
 def submitted_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     """The world's episodes as the return records them (see the module docstring); uncensored."""
     e = episodes.sort_values(["period", "decom"], kind="stable").reset_index(drop=True).copy()
     e["_placement"] = e.groupby("period").cumcount().where(e["rne"].isin(["S", "P", "T"]))
     e["_placement"] = e.groupby("period")["_placement"].ffill().astype(np.int64)
     e = split_same_day_changes(e)
+    e = end_independent_living(e)
     # police protection lasts at most 72 hours
     run = (e["legal"].ne(_prev(e, "legal"))).groupby(e["period"]).cumsum()
     grp = [e["period"], run]
@@ -119,6 +142,10 @@ def submitted_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     e["pl_post"] = np.where(first_p1, home, np.where(p1, np.where(own_home == home, again, own_home), place))
     inside = e["pl_post"].str.startswith(geography.WESTMERE_AREA)
     e["urn"] = e["urn"].mask(e["placement_type"].isin(URN_NOT_APPLICABLE), "XXXXXXX")
+    # supported accommodation is registered with Ofsted from 28 October 2023 (a URN from then on)
+    urn = np.char.add("SC", (500000 + np.floor(unit(key, 340) * 99999).astype(np.int64)).astype(str))
+    registered = e["placement_type"].eq("H5") & (e["decom"] >= day(P2_LAST_DAY))
+    e["urn"] = np.where(registered, urn, e["urn"].to_numpy())
     own_outside = e["provider"].eq("PR1") & ~inside & ~e["placement_type"].isin(FOSTER_OR_ADOPTION)
     e["provider"] = e["provider"].mask(own_outside, "PR2")
     return e
@@ -183,13 +210,6 @@ def year_episodes(e: pd.DataFrame, y: int, as_at: int) -> pd.DataFrame:
     e.loc[still, "dec"] = -1
     e.loc[still, "rec"] = ""
     e.loc[still, "reason_place_change"] = ""
-    if y + 1 >= SW_FROM:
-        late = (e["dec"] < 0) | (e["dec"] > day(P2_LAST_DAY))
-        e.loc[late & e["placement_type"].eq("P2"), "placement_type"] = "H5"
-        h5 = e["placement_type"].eq("H5").to_numpy()
-        key = e["period"].to_numpy(dtype=np.int64) * 64 + e["_placement"].to_numpy(dtype=np.int64)
-        urn = np.char.add("SC", (500000 + np.floor(unit(key, 340) * 99999).astype(np.int64)).astype(str))
-        e["urn"] = np.where(h5, urn, e["urn"].to_numpy())
     return e
 
 
