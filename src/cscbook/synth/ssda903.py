@@ -90,7 +90,7 @@ def split_same_day_changes(e: pd.DataFrame) -> pd.DataFrame:
 def end_independent_living(e: pd.DataFrame) -> pd.DataFrame:
     """From 28 October 2023 independent living (P2) ends and supported accommodation (H5) is
     registered with Ofsted: a P2 or H5 episode running past that day ends on it (X1) and an H5
-    episode at the same address starts (RNE P, reason OTHER); one starting later is H5 from the
+    episode at the same address starts (RNE P: a change of placement, reason OTHER); one starting later is H5 from the
     start. ``submitted_episodes`` gives H5 episodes from that day an Ofsted URN."""
     cut = day(P2_LAST_DAY)
     supported = e["placement_type"].isin(["P2", "H5"])
