@@ -56,7 +56,7 @@ def classify(paths: list[str | Path]) -> tuple[list[Path], list[Path], list[str]
                 annex.append(f)
                 found += 1
             elif suffix == ".csv":
-                if is_blank_file(f):  # e.g. an auxiliary SSDA903 file holding only a newline
+                if is_blank_file(f) and (is_dir or list_number(f.stem) is None):  # e.g. an SSDA903 AD1 holding a newline
                     notes.append(f"{f}: empty (no header row, no rows); skipped.")
                 elif file_kind(csv_columns(f)) is not None:
                     ssda.append(f)
