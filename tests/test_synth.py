@@ -366,6 +366,13 @@ def test_dfe_validation_rules_pass_on_every_collection_year(tmp_path):
     assert all(r["fired"] == {} and r["ran"] > 100 for r in counts.values())
     # the only rule that cannot run: 231 (2024-25) reads UASC_STATUS, a column the package's CSV reader calls UASC
     assert {c for r in counts.values() for c in r["failed_to_run"]} <= {"231"}
+    # with each year's previous year loaded too (rules comparing the two): only 202 in 2024-25, which compares
+    # SEX codes across the change from 1/2 (2023-24) to M/F (2024-25) on every child in both years
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "dfe_validate_903.py"), str(EXAMPLE / "ssda903"),
+                          "--venv", venv, "--with-previous", "--json", str(out)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    fired = {y: r["fired"] for y, r in json.loads(out.read_text()).items() if r["fired"]}
+    assert list(fired) == ["2024-25"] and list(fired["2024-25"]) == ["202"], run.stdout
 
 
 # ---- as-at invariance --------------------------------------------------------------------------

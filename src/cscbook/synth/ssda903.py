@@ -9,13 +9,14 @@ written from the case record unchanged. What the return changes (``submitted_epi
 - the reason for a placement change (REASON_PLACE_CHANGE) sits on the episode that ends with
   the change (``CARPL`` where the case record has none, e.g. a move to an adoptive placement);
 - a legal-status change and a move on the same day (RNE T) become two episodes: the legal
-  change (RNE L) that day and the move (RNE P) the next day;
+  change (RNE L) that day and the move (RNE P) the next day; placed for adoption with the
+  current foster carers (A3/A5 after U1-U6) is RNE U at the foster carers' address instead, and
+  A3/A5 from any other placement becomes A4/A6;
 - police protection (L1) lasting more than 72 hours is recorded as an emergency protection
   order (L2); a special guardianship order to former foster carers (E45/E46) made when the
   child was not fostered becomes one to other carers (E47/E48);
 - Ofsted URNs only for placement types that have them (``XXXXXXX`` otherwise); the authority's
-  own provision (PR1) placed outside Westmere in a non-foster placement is other LA provision (PR2).
-
+  own provision (PR1) placed outside Westmere in a non-foster placement is other LA provision (PR2);
 - independent living (P2) ends on 28 October 2023, when supported accommodation (H5) becomes
   Ofsted-registered (a URN from then on) and replaces it (``end_independent_living``).
 
@@ -26,7 +27,9 @@ unaccompanied asylum-seeking children, so it holds only its header row).
 Social worker episodes (``social_worker_history``): each child in care has a named social
 worker from the day care starts; changes arrive at random (Poisson, ``SW_CHANGES_PER_YEAR``,
 the same every year: no trend); a child who leaves and returns within the record keeps the
-history (the worker who held the case in between counts). Ids are ``SW`` + 6 digits.
+history (the worker who held the case in between counts), and the case stays with the worker
+for 4-12 weeks after the child leaves care. No change and no closure falls in 26-31 March
+(``not_late_march``). Ids are ``SW`` + 6 digits.
 """
 
 from __future__ import annotations
