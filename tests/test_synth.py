@@ -101,7 +101,7 @@ def test_coded_values_use_template_spellings():
 def test_truth_json_has_the_agreed_keys():
     t = json.loads((EXAMPLE / "truth.json").read_text())
     for key in ["seed", "scale", "as_at", "rereferral", "assessment_45wd", "referrals_monthly", "cla_starts_step",
-                "cla_stock", "null_series", "null_intervention_date"]:  # fmt: skip
+                "cla_stock", "null_series", "null_intervention_date", "social_workers"]:  # fmt: skip
         assert key in t, key
     assert t["seed"] == SEED and t["as_at"] == "2025-03-31"
     rr = t["rereferral"]
@@ -280,6 +280,101 @@ def test_readers_find_no_errors(canonical):
         assert errors.empty, errors.head(10).to_string()
 
 
+# ---- SSDA903 as DfE specifies it, by collection year ----------------------------------------------
+
+POSTCODE = r"^[A-Z]{1,2}\d{1,2} \d[A-Z]{2}$"
+
+
+def _year_files(kind: str) -> dict[str, pd.DataFrame]:
+    return {f.stem.split("_")[-1]: pd.read_csv(f, dtype=str, keep_default_na=False)
+            for f in sorted((EXAMPLE / "ssda903").glob(f"{kind}_20*.csv"))}  # fmt: skip
+
+
+def test_ssda903_files_by_collection_year():
+    years = ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
+    assert list(_year_files("episodes")) == years and list(_year_files("uasc")) == years
+    assert list(_year_files("sw_episodes")) == ["2023-24", "2024-25"]  # collected from 2023-24
+    for y, hdr in _year_files("header").items():
+        assert set(hdr["SEX"]) == ({"M", "F"} if y == "2024-25" else {"1", "2"}), y
+    for y, eps in _year_files("episodes").items():
+        if y >= "2023-24":  # P2 is not valid after 28 October 2023
+            dec = _d(eps["DEC"])
+            assert not ((eps["PLACE"] == "P2") & (dec.isna() | (dec > pd.Timestamp("2023-10-28")))).any(), y
+        # supported accommodation (H5) has an Ofsted URN from 28 October 2023, none before
+        h5 = eps[eps["PLACE"] == "H5"]
+        registered = _d(h5["DECOM"]) >= pd.Timestamp("2023-10-28")
+        assert h5.loc[registered, "URN"].str.match(r"^SC\d{6}$").all() and (h5.loc[~registered, "URN"] == "XXXXXXX").all()
+        # full postcodes, all fictional: Westmere's WM area does not exist; elsewhere a Z unit
+        for col in ("HOME_POST", "PL_POST"):
+            assert eps[col].str.match(POSTCODE).all(), (y, col)
+            assert (eps[col].str.startswith("WM") | (eps[col].str[-2] == "Z")).all()
+        assert (eps["HOME_POST"].str.startswith("WM")).all()
+        same = eps["HOME_POST"] == eps["PL_POST"]
+        assert (eps.loc[same, "PLACE"] == "P1").all(), y
+        assert ~eps["RNE"].isin(["T"]).any()
+
+
+def test_ssda903_episode_rules():
+    eps = _episodes(EXAMPLE)
+    nxt_rne = eps.groupby("CHILD")["RNE"].shift(-1)
+    # a placement change's reason sits on the episode that ends with it
+    ends_in_move = (eps["REC"] == "X1") & nxt_rne.isin(["P", "U", "B"])
+    assert (eps.loc[ends_in_move, "REASON_PLACE_CHANGE"] != "").all()
+    assert (eps.loc[~ends_in_move, "REASON_PLACE_CHANGE"] == "").all()
+    # police protection (L1) for at most 72 hours
+    l1 = eps[eps["LS"] == "L1"]
+    assert ((l1["e"] - l1["s"]).dt.days <= 3).all() and len(l1) > 0
+    # placed for adoption with current foster carers (A3/A5) starts S, T or U
+    assert eps.loc[eps["PLACE"].isin(["A3", "A5"]), "RNE"].isin(["S", "T", "U"]).all()
+
+
+def test_social_workers_realistic_and_without_trend():
+    """The book's reading (reader + measure) of the files equals truth.json, at a level of about
+    1 in 7 children in care with 3 or more social workers in the year and no trend."""
+    from cscbook.data.ssda903 import read_ssda903
+    from cscbook.measures.social_workers import social_worker_counts
+
+    truth = json.loads((EXAMPLE / "truth.json").read_text())["social_workers"]["realised"]
+    res = read_ssda903([EXAMPLE / "ssda903"])
+    shares = []
+    for d, t in truth.items():
+        c = social_worker_counts(res.tables["social_worker_episodes"], res.tables["cla_episodes"], pd.Timestamp(d))
+        assert (c.denominator, c.three_or_more, c.exactly_one) == (t["children_in_care"], t["three_or_more"],
+                                                                   t["exactly_one"]), d  # fmt: skip
+        assert 0.08 <= c.share_three_or_more <= 0.22 and 0.4 <= c.share_exactly_one <= 0.65, d
+        shares.append(c.share_three_or_more)
+    assert abs(shares[1] - shares[0]) < 0.05  # no planted trend: only noise between the two years
+
+
+@pytest.mark.slow
+def test_dfe_validation_rules_pass_on_every_collection_year(tmp_path):
+    """DfE's own rules (csc-validator-be-903, in its own virtualenv) fire on no row of any year."""
+    import os
+    import subprocess
+    import sys
+
+    venv = os.environ.get("CSC903_VENV", "/work/venv-903")
+    if not Path(venv, "bin", "python").exists() and not os.environ.get("CSC903_INSTALL"):
+        pytest.skip(f"no validator virtualenv at {venv} (set CSC903_INSTALL=1 to create it)")
+    out = tmp_path / "counts.json"
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "dfe_validate_903.py"), str(EXAMPLE / "ssda903"),
+                          "--venv", venv, "--json", str(out)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    counts = json.loads(out.read_text())
+    assert sorted(counts) == ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25"]
+    assert all(r["fired"] == {} and r["ran"] > 100 for r in counts.values())
+    # the only rule that cannot run: 231 (2024-25) reads UASC_STATUS, a column the package's CSV reader calls UASC
+    assert {c for r in counts.values() for c in r["failed_to_run"]} <= {"231"}
+    # with each year's previous year loaded too (rules comparing the two): only 202 in 2024-25, which compares
+    # SEX codes across the change from 1/2 (2023-24) to M/F (2024-25) on every child in both years
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "dfe_validate_903.py"), str(EXAMPLE / "ssda903"),
+                          "--venv", venv, "--with-previous", "--json", str(out)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    fired = {y: r["fired"] for y, r in json.loads(out.read_text()).items() if r["fired"]}
+    assert list(fired) == ["2024-25"] and list(fired["2024-25"]) == ["202"], run.stdout
+
+
 # ---- as-at invariance --------------------------------------------------------------------------
 
 
@@ -304,7 +399,7 @@ def test_extract_as_at_september_equals_later_extract_restricted(earlier):
     # age and the "latest"/"current" columns depend on the extract date itself (export.AS_AT_DEPENDENT).
     # List 9 has no leaving date, so restricting cannot drop later leavers: compared on shared ids only.
     for name in ["contacts", "early_help", "referrals", "assessments", "s47", "cin", "cp_plans", "cla",
-                 "cla_episodes"]:  # fmt: skip
+                 "cla_episodes", "social_worker_episodes"]:  # fmt: skip
         drop = AS_AT_DEPENDENT.get(name, [])
         a, b = _comparable(then[name], drop), _comparable(later[name], drop)
         pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=name)
@@ -469,3 +564,49 @@ def test_team_for_and_worker():
     w = worker(np.array(["Initial Response"] * 3 + [""], dtype=object), np.array([0.0, 0.999, 0.5, 0.3]), 1.0)
     assert [x[:4] for x in w[:3]] == ["IR01", "IR27", "IR14"] and w[3] == ""
     assert worker(np.array(["Fostering"], dtype=object), np.array([0.7]), 0.1)[0].startswith("FO01 ")
+
+
+# ---- the SSDA903 return's corrections (synth.ssda903), on hand-made episodes --------------------
+
+
+def _ep(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["period", "child", "decom", "dec", "rne", "legal", "placement_type", "provider", "pl_post", "urn",
+            "home_post", "rec", "reason_place_change", "need"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_same_day_changes_split_and_police_protection():
+    from cscbook.synth.ssda903 import submitted_episodes
+
+    e = _ep([
+        # period 1: emergency L1 for 6 days, then a same-day legal + placement change to A6 (adoption)
+        (1, 10, 100, 106, "S", "L1", "U6", "PR1", "WM1", "XXXXXXX", "WM2", "X1", None, "N1"),
+        (1, 10, 106, 300, "L", "C1", "U6", "PR1", "WM1", "XXXXXXX", "WM2", "X1", None, "N1"),
+        (1, 10, 300, 400, "T", "E1", "A6", "PR2", "BS4", "XXXXXXX", "WM2", "E11", None, "N1"),
+        # period 2: police protection for 2 days; then foster carers become adopters (A5, same carer)
+        (2, 11, 100, 102, "S", "L1", "U4", "PR1", "WM3", "XXXXXXX", "WM4", "X1", None, "N1"),
+        (2, 11, 102, 200, "L", "V2", "U4", "PR1", "WM3", "XXXXXXX", "WM4", "X1", None, "N1"),
+        (2, 11, 200, -1, "T", "E1", "A5", "PR1", "WM5", "XXXXXXX", "WM4", "", None, "N1"),
+    ])  # fmt: skip
+    s = submitted_episodes(e)
+    p1 = s[s["period"] == 1]
+    assert p1["rne"].tolist() == ["S", "L", "L", "P"]  # T -> L that day, P the next
+    assert p1["decom"].tolist() == [100, 106, 300, 301] and p1["dec"].tolist() == [106, 300, 301, 400]
+    assert p1["legal"].tolist() == ["L2", "C1", "E1", "E1"]  # 6 days of police protection -> EPO
+    assert p1["placement_type"].tolist() == ["U6", "U6", "U6", "A6"]
+    assert p1["reason_place_change"].tolist() == ["", "", "CARPL", ""]  # on the episode the move ends
+    p2 = s[s["period"] == 2]
+    assert p2["rne"].tolist() == ["S", "L", "U"] and p2["legal"].tolist() == ["L1", "V2", "E1"]
+    assert p2["pl_post"].nunique() == 1  # A5 with the current foster carers: the same address
+    assert p2["pl_post"].str.match(POSTCODE).all() and p1["pl_post"].str.match(POSTCODE).all()
+    assert (s["home_post"] != s["pl_post"]).all()
+
+
+def test_year_codes_and_late_march():
+    from cscbook.synth.days import day
+    from cscbook.synth.ssda903 import not_late_march, sex_code
+
+    assert sex_code(np.array(["M", "F"]), 2024).tolist() == ["1", "2"]
+    assert sex_code(np.array(["M", "F"]), 2025).tolist() == ["M", "F"]
+    d = np.array([day("2024-03-25"), day("2024-03-26"), day("2024-03-31"), day("2024-04-01")])
+    assert (not_late_march(d) - d).tolist() == [0, 6, 1, 0]

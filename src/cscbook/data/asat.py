@@ -14,7 +14,7 @@ import pandas as pd
 from cscbook.data.annexa_spec import START_DATE
 
 # table -> start column (rows starting after as_at are dropped)
-START = {**START_DATE, "cla_episodes": "episode_start"}
+START = {**START_DATE, "cla_episodes": "episode_start", "social_worker_episodes": "sw_decom"}
 # table -> {end date column: columns that are only known once it has happened}
 END = {
     "contacts": {"contact_decision_date": []},
@@ -24,7 +24,9 @@ END = {
     "cin": {"cin_closure_date": ["closure_reason", "case_status"]},
     "cp_plans": {"cp_end_date": []},
     "cla": {"cla_end_date": ["reason_ceased"]},
-    "cla_episodes": {"episode_end": ["reason_episode_ceased"]},
+    # SSDA903 records the reason for a placement change on the episode that ends with it
+    "cla_episodes": {"episode_end": ["reason_episode_ceased", "reason_place_change"]},
+    "social_worker_episodes": {"sw_dec": []},
 }
 NEVER = {"date_of_birth"}
 

@@ -272,6 +272,13 @@ PLACEMENT_TYPE = _make(
         ("T3", "Temporary accommodation whilst normal foster carer is on holiday"),
         ("T4", "Temporary accommodation of seven days or less"),
         ("Z1", "Other placements"),
+        # added by later SSDA903 collection years (see SSDA903_PLACEMENT_YEARS); appended so that
+        # the Annex A template letters of the codes above do not move
+        ("K3", "Supported accommodation"),
+        ("Z11", "Other placement (Z11, from 2025-26)"),
+        ("Z12", "Other placement (Z12, from 2025-26)"),
+        ("Z13", "Other placement (Z13, from 2025-26)"),
+        ("Z14", "Other placement (Z14, from 2025-26)"),
     ],
 )
 
@@ -280,9 +287,9 @@ PLACEMENT_GROUP = {
     **{c: "Foster care" for c in ("U1", "U2", "U3", "U4", "U5", "U6")},
     **{c: "Children's homes and residential" for c in ("K1", "K2", "R1", "S1")},
     "P1": "Placed with parents",
-    **{c: "Independent and supported living" for c in ("H5", "P2", "P3")},
+    **{c: "Independent and supported living" for c in ("H5", "K3", "P2", "P3")},
     **{c: "Placed for adoption" for c in ("A3", "A4", "A5", "A6")},
-    **{c: "Other" for c in ("R2", "R3", "R5", "T0", "T1", "T2", "T3", "T4", "Z1")},
+    **{c: "Other" for c in ("R2", "R3", "R5", "T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14")},
 }
 
 PLACEMENT_PROVIDER = _make(
@@ -444,8 +451,51 @@ ACTIVITY = _make(
 # employment) that older extracts still carry (DEFINITIONS.md, care leavers).
 EET_ACTIVITY = {"F1", "F2", "F3", "F4", "F5", "P1", "P2", "P3", "P4", "P5"}
 
-# SSDA903 header SEX: 1 male, 2 female.
+# SSDA903 header SEX: 1 male, 2 female (M/F from 2024-25).
 SSDA903_SEX = {"1": "M", "2": "F"}
+
+# ---- SSDA903 by collection year (DEFINITIONS.md) ---------------------------------------------
+# A collection year is named by the year its 31 March falls in: 2024 is 2023-24.
+SSDA903_FIRST_YEAR, SSDA903_LAST_YEAR = 2020, 2027  # 2019-20 .. 2026-27
+# SEX codes of a year's header file -> canonical sex (U, "not known", has no canonical code).
+SSDA903_SEX_CODES = {
+    **{y: {"1": "M", "2": "F"} for y in range(SSDA903_FIRST_YEAR, 2025)},
+    **{y: {"M": "M", "F": "F", "U": None} for y in range(2025, SSDA903_LAST_YEAR + 1)},
+}
+# placement codes valid only in some years: code -> (first year, last year); None = open-ended.
+# P2 is also invalid for any part of an episode after 28 October 2023 (SSDA903_P2_LAST_DAY).
+SSDA903_PLACEMENT_YEARS: dict[str, tuple[int | None, int | None]] = {
+    "K3": (2025, None),
+    "H5": (None, 2025), "P2": (None, 2025), "Z1": (None, 2025),
+    **{c: (2026, None) for c in ("Z11", "Z12", "Z13", "Z14")},
+}  # fmt: skip
+SSDA903_P2_LAST_DAY = "2023-10-28"
+# auxiliary tables and the first year DfE collects them
+SSDA903_TABLE_FROM = {"social_worker_episodes": 2024, "deprivation_of_liberty": 2027}
+
+# Reason a social worker episode began (SSDA903 SW_REASON, from 2023-24). Labels paraphrase
+# DfE's guidance; FCONTA marks a child's first social worker (no predecessor).
+SW_REASON = _make(
+    "sw_reason",
+    [
+        ("MANAGE", "Management decision"),
+        ("FCONTA", "First social worker for this involvement"),
+        ("LEFTRL", "Social worker left the role"),
+        ("ORGRST", "Organisational restructure"),
+        ("TSPROC", "Transfer between teams or processes"),
+        ("ABSENC", "Social worker absence"),
+        ("CHCHAN", "Child requested a change"),
+        ("PCCHAN", "Parent or carer requested a change"),
+        ("SWDIED", "Social worker died"),
+        ("OTHERS", "Other"),
+    ],
+    style="plain_colon",
+)
+
+
+def ssda903_year_label(year: int) -> str:
+    """'2023-24' for the collection year ending 31 March 2024."""
+    return f"{year - 1}-{year % 100:02d}"
 
 ALL_CODE_LISTS: dict[str, CodeList] = {
     c.name: c
@@ -453,6 +503,6 @@ ALL_CODE_LISTS: dict[str, CodeList] = {
         SEX, YES_NO, YES_NO_UNKNOWN, ETHNICITY, SOURCE, PRIMARY_NEED, CIN_CLOSURE_REASON,
         CASE_STATUS, ABUSE_CATEGORY, LEGAL_STATUS, PLACEMENT_TYPE, PLACEMENT_PROVIDER,
         REASON_EPISODE_CEASED, REASON_NEW_EPISODE, PERMANENCE_PLAN, PLACEMENT_LOCATION,
-        CARE_LEAVER_ELIGIBILITY, IN_TOUCH, ACCOMMODATION, SUITABILITY, ACTIVITY,
+        CARE_LEAVER_ELIGIBILITY, IN_TOUCH, ACCOMMODATION, SUITABILITY, ACTIVITY, SW_REASON,
     )
 }  # fmt: skip

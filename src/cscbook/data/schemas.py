@@ -52,10 +52,11 @@ def _ssda903_schema(table: str) -> pa.DataFrameSchema:
         for name, (_dfe, kind, cl, _req) in spec.items()
     }
     checks = []
-    if table == "cla_episodes":
+    if table in ssda903.CHRONOLOGY:
+        start, end = ssda903.CHRONOLOGY[table]
         checks.append(
             pa.Check(
-                lambda df: df["episode_end"].isna() | (df["episode_end"] >= df["episode_start"]),
+                lambda df, s=start, e=end: df[e].isna() | (df[e] >= df[s]),
                 error="episode ends before it starts",
             )
         )

@@ -26,7 +26,8 @@ from cscbook.data.ingest import (
 )
 
 TABLE_LABEL = {lst.table: f"List {n} {lst.table}" for n, lst in annexa_spec.LISTS.items()}
-TABLE_LABEL.update({"cla_header": "SSDA903 header", "cla_episodes": "SSDA903 episodes", "cla_uasc": "SSDA903 UASC"})
+TABLE_LABEL.update({"cla_header": "SSDA903 header", "cla_episodes": "SSDA903 episodes", "cla_uasc": "SSDA903 UASC",
+                    "social_worker_episodes": "SSDA903 social worker episodes"})  # fmt: skip
 
 
 def csv_columns(path: Path) -> list[str]:
@@ -39,7 +40,7 @@ def csv_columns(path: Path) -> list[str]:
 
 def classify(paths: list[str | Path]) -> tuple[list[Path], list[Path], list[str]]:
     """Split the paths into Annex A files and SSDA903 files; UserError for unusable paths."""
-    from cscbook.data.ssda903 import file_kind
+    from cscbook.data.ssda903 import file_kind, is_blank_file
 
     annex: list[Path] = []
     ssda: list[Path] = []
@@ -55,7 +56,9 @@ def classify(paths: list[str | Path]) -> tuple[list[Path], list[Path], list[str]
                 annex.append(f)
                 found += 1
             elif suffix == ".csv":
-                if file_kind(csv_columns(f)) is not None:
+                if is_blank_file(f) and (is_dir or list_number(f.stem) is None):  # e.g. an SSDA903 AD1 holding a newline
+                    notes.append(f"{f}: empty (no header row, no rows); skipped.")
+                elif file_kind(csv_columns(f)) is not None:
                     ssda.append(f)
                     found += 1
                 elif list_number(f.stem) is not None:

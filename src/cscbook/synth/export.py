@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cscbook.data.annexa_spec import LISTS
-from cscbook.synth import allocation, planted
+from cscbook.synth import allocation, planted, ssda903
 from cscbook.synth import practice as compliance
 from cscbook.synth.allocation import unit
 from cscbook.synth.current_case import current_cases
@@ -368,23 +368,25 @@ class Exporter:
         return {n: getattr(self, f"list{n}")() for n in range(1, 10)}
 
     # ---- SSDA903 -----------------------------------------------------------------------
-    def ssda903(self) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    def ssda903(self) -> dict[str, dict[str, pd.DataFrame]]:
+        """Each collection year's return (``synth.ssda903``): header, episodes, uasc and, from
+        2023-24, sw_episodes, as DfE's CSV files have them."""
         out = {}
-        e_all = self.current_episodes(self.A)
+        e_all = ssda903.submitted_episodes(self.current_episodes(self.A))
+        sw_all = ssda903.social_worker_history(self.t["periods"], day(planted.SIM_END), self.w.seed)
         for y in range(2019, 2025):
-            ys, ye = day(f"{y}-04-01"), min(day(f"{y + 1}-03-31"), self.A)
+            ys, ye = ssda903.year_window(y, self.A)
             if ys > self.A:
                 break
-            e = e_all[(e_all["decom"] <= ye) & ((e_all["dec"] < 0) | (e_all["dec"] >= ys))]
-            still = (e["dec"] < 0) | (e["dec"] > ye)
-            dec = np.where(still, -1, e["dec"])
-            rec = np.where(still, "", e["rec"])
+            end_year = y + 1
+            e = ssda903.year_episodes(e_all, y, self.A)
             child = e["child"].to_numpy()
             eps = pd.DataFrame(
                 {"CHILD": self.ids.loc[child].to_numpy(), "DECOM": fmt_dates(e["decom"]), "RNE": e["rne"].to_numpy(),
                  "LS": e["legal"].to_numpy(), "CIN": e["need"].to_numpy(),
                  "PLACE": e["placement_type"].to_numpy(), "PLACE_PROVIDER": e["provider"].to_numpy(),
-                 "DEC": fmt_dates(dec), "REC": rec, "REASON_PLACE_CHANGE": e["reason_place_change"].fillna("").to_numpy(),
+                 "DEC": fmt_dates(e["dec"]), "REC": e["rec"].to_numpy(),
+                 "REASON_PLACE_CHANGE": e["reason_place_change"].to_numpy(),
                  "HOME_POST": e["home_post"].to_numpy(), "PL_POST": e["pl_post"].to_numpy(), "URN": e["urn"].to_numpy(),
                  "_d": e["decom"].to_numpy()}
             )  # fmt: skip
@@ -392,11 +394,23 @@ class Exporter:
             kids = np.unique(child)
             ch = self.ch.loc[kids]
             hdr = pd.DataFrame(
-                {"CHILD": self.ids.loc[kids].to_numpy(), "SEX": np.where(ch["sex"] == "M", "1", "2"),
+                {"CHILD": self.ids.loc[kids].to_numpy(), "SEX": ssda903.sex_code(ch["sex"].to_numpy(), end_year),
                  "DOB": fmt_dates(ch["dob"]), "ETHNIC": ch["ethnicity"].to_numpy(), "UPN": upn(kids),
                  "MOTHER": np.where(ch["sex"] == "F", "0", ""), "MC_DOB": ""}
             ).sort_values("CHILD", kind="stable").reset_index(drop=True)  # fmt: skip
-            out[f"{y}-{(y + 1) % 100:02d}"] = (hdr, eps)
+            files = {"header": hdr, "episodes": eps,
+                     "uasc": pd.DataFrame(columns=["CHILD", "SEX", "DOB", "DUC"])}  # fmt: skip
+            if end_year >= ssda903.SW_FROM:
+                s = ssda903.year_sw_episodes(sw_all, kids, y, self.A)
+                sw = pd.DataFrame(
+                    {"CHILD": self.ids.loc[s["child"]].to_numpy(), "DOB": fmt_dates(self.ch.loc[s["child"], "dob"]),
+                     "SW_ID": s["sw_id"].to_numpy(), "SW_DECOM": fmt_dates(s["sw_decom"]),
+                     "SW_DEC": fmt_dates(s["sw_dec"]), "SW_REASON": s["sw_reason"].to_numpy(),
+                     "_d": s["sw_decom"].to_numpy()}
+                )  # fmt: skip
+                files["sw_episodes"] = (sw.sort_values(["CHILD", "_d"], kind="stable").drop(columns="_d")
+                                        .reset_index(drop=True))  # fmt: skip
+            out[f"{y}-{end_year % 100:02d}"] = files
         return out
 
 
@@ -428,8 +442,8 @@ def write_extract(world: World, out: Path, as_at: pd.Timestamp, xlsx: bool = Fal
             for n, df in lists.items():
                 df.to_excel(xw, sheet_name=f"List {n}", index=False)
         paths["xlsx"] = p
-    for year, (hdr, eps) in ex.ssda903().items():
-        for name, df in (("header", hdr), ("episodes", eps)):
+    for year, files in ex.ssda903().items():
+        for name, df in files.items():
             p = out / "ssda903" / f"{name}_{year}.csv"
             df.to_csv(p, index=False, lineterminator="\n")
             paths[f"{name}_{year}"] = p

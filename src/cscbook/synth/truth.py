@@ -31,6 +31,43 @@ def _stock(world: World, on: str) -> int:
     return int(((p["start"] <= d) & ((p["end"] < 0) | (p["end"] > d))).sum())
 
 
+def _social_workers(world: World, on: str) -> dict[str, float | int]:
+    """Children in care on ``on`` by distinct social workers in the 12 months to it (history as
+    the SSDA903 files record it)."""
+    from cscbook.synth import ssda903
+
+    p = world.tables["periods"]
+    d = day(on)
+    kids = p.loc[(p["start"] <= d) & ((p["end"] < 0) | (p["end"] > d)), "child"].unique()
+    sw = ssda903.social_worker_history(p, day(planted.SIM_END), world.seed)
+    start = day(pd.Timestamp(on) - pd.DateOffset(years=1) + pd.Timedelta(days=1))  # the 12 months to ``on``
+    s = sw[sw["child"].isin(kids) & (sw["sw_decom"] <= d) & ((sw["sw_dec"] < 0) | (sw["sw_dec"] >= start))]
+    n = s.groupby("child")["sw_id"].nunique().reindex(kids, fill_value=0)
+    return {"children_in_care": int(len(kids)), "three_or_more": int((n >= 3).sum()),
+            "exactly_one": int((n == 1).sum()), "share_three_or_more": round(float((n >= 3).mean()), 4),
+            "share_exactly_one": round(float((n == 1).mean()), 4)}  # fmt: skip
+
+
+def social_worker_truth(world: World, as_at: int) -> dict:
+    from cscbook.synth import ssda903
+
+    dates = [x for x in ("2024-03-31", "2025-03-31") if day(x) <= as_at]
+    return {
+        "measure": "children in care on 31 March with 3 or more (and exactly one) social workers in the 12 "
+                   "months to it, from SSDA903 social worker episodes (collected from 2023-24)",
+        "changes_per_year": ssda903.SW_CHANGES_PER_YEAR,
+        "trend": "none: the same change rate every year",
+        "expected_share_three_or_more_in_care_all_year": round(
+            1 - float(np.exp(-ssda903.SW_CHANGES_PER_YEAR)) * (1 + ssda903.SW_CHANGES_PER_YEAR), 4),
+        "expected_share_exactly_one_in_care_all_year": round(float(np.exp(-ssda903.SW_CHANGES_PER_YEAR)), 4),
+        "note": "worker changes are Poisson over each child's time from first entering care (the case stays "
+                "with a worker between periods and for 4-12 weeks after leaving); children who entered care "
+                "during the 12 months have had less time to change worker, so realised shares sit below the "
+                "all-year expectations. No changes or closures fall in 26-31 March (moved to 1 April)",
+        "realised": {x: _social_workers(world, x) for x in dates},
+    }  # fmt: skip
+
+
 def rereferral_truth() -> dict:
     return {
         "outcome": "rereferral within 365 days of closure",
@@ -118,6 +155,7 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
             {"name": "contact_decision_1wd", "measure": "contact decisions within 1 working day",
              "value": float(sum(planted.DECISION_DELAY_P[:2]))},
         ],  # fmt: skip
+        "social_workers": social_worker_truth(world, a),
         "as_at_dependent_columns": _as_at_dependent(),
         "practice": _practice(),
     }
