@@ -19,6 +19,7 @@ from cscbook.measures.cic_flows import add_rates, monthly_flows
 from cscbook.measures.registry import Measure, NotAvailable, Tables, register
 from cscbook.measures.rereferrals import referral_flags, rereferral_rates
 from cscbook.measures.shared import once_per_run
+from cscbook.measures.social_workers import social_worker_counts
 
 FRONT_DOOR = "Front door"
 REREFERRALS = "Re-referrals"
@@ -154,6 +155,38 @@ register(Measure(
                 "X1, which closes an episode but not the period)."),
     source="SSDA903 episodes", needs=_CARE_NEEDS, kind="count", compute=_flow("ceases"), unit="children",
     chapter=CHILDREN_IN_CARE,
+))  # fmt: skip
+
+
+def _social_workers(column: str):
+    def compute(tables: Tables, params: Params) -> pd.DataFrame | NotAvailable:
+        data = care_data(dict(tables), params.period_end)
+        counts = social_worker_counts(tables.get("social_worker_episodes"), data.episodes, params.period_end)
+        if not counts.available:
+            return NotAvailable("needs the SSDA903 social worker episodes (collected from 2023-24) covering the "
+                                f"12 months to the period end ({counts.reason.removeprefix('not available: ')})")  # fmt: skip
+        return pd.DataFrame({"month": [month_start(params.period_end)], "numerator": [getattr(counts, column)],
+                             "denominator": [counts.denominator]})  # fmt: skip
+
+    return compute
+
+
+register(Measure(
+    key="cla_3plus_social_workers", label="Children in care with 3 or more social workers in the last 12 months",
+    definition=("Children in care at the period end (short breaks excluded) who had 3 or more different social "
+                "workers in the 12 months to it, as a share of all children in care then (DfE National Framework "
+                "indicator; children with no social worker episode recorded stay in the denominator)."),
+    source="SSDA903 social worker episodes (collected from 2023-24)", needs=("social_worker_episodes", "cla_episodes"),
+    kind="proportion", compute=_social_workers("three_or_more"), unit="%", higher_is_better=False,
+    chapter=CHILDREN_IN_CARE, headline=True, snapshot=True,
+))  # fmt: skip
+register(Measure(
+    key="cla_one_social_worker", label="Children in care with one social worker in the last 12 months",
+    definition=("Children in care at the period end (short breaks excluded) who had exactly one social worker in the "
+                "12 months to it, as a share of all children in care then."),
+    source="SSDA903 social worker episodes (collected from 2023-24)", needs=("social_worker_episodes", "cla_episodes"),
+    kind="proportion", compute=_social_workers("exactly_one"), unit="%", higher_is_better=True,
+    chapter=CHILDREN_IN_CARE, snapshot=True,
 ))  # fmt: skip
 
 

@@ -146,7 +146,7 @@ def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartR
     if df.empty or df["month"].max() < q.months[0]:
         return None
     default = "p" if measure.kind == "proportion" else "xmr" if measure.kind == "count" else None
-    kind = {"p": "proportion", "xmr": "count", None: "stock"}[getattr(measure, "chart", default)]
+    kind = {"p": "proportion", "xmr": "count", None: "stock"}[default if measure.chart == "auto" else measure.chart]
     if kind == "stock":
         return spc.judge_monthly(df, kind, judged=(q.start, q.end))
     # a month with no denominator, or a gap (no figure), takes no part
@@ -205,7 +205,7 @@ def _rows(measure: Measure, monthly: pd.DataFrame, params: Params, chart: spc.Ch
     values = {}
     for which, q_end in quarters.items():
         q = quarter(q_end)
-        v = period_value(monthly, measure.kind, q.start, q.end, on_date=getattr(measure, "on_date", False))
+        v = period_value(monthly, measure.kind, q.start, q.end, on_date=measure.on_date)
         values[which] = v["value"]
         lo, hi = _interval(measure.kind, v["value"], v["numerator"], v["denominator"])
         row = {**base, "period_type": "quarter", "period": quarter_name(q_end), "period_start": q.start,

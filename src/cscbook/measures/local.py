@@ -7,7 +7,7 @@ authority-wide rows (blank team); with only team rows, proportions, counts and s
 summed over teams and rates and means are not available (they cannot be added up). Months
 missing inside the series' span are kept as gaps (NaN), so charts show them.
 
-Control charts (``LocalMeasure.chart``), decided by what a month's figure is:
+Control charts (``Measure.chart``), decided by what a month's figure is:
 
 - ``"p"``: a proportion of the month's own events (supervisions due in the month, audits done
   in the month): binomial variation around a level is the right model, so a p-chart;
@@ -23,8 +23,6 @@ or good / all audits graded in the month (a p-chart; higher is better).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
@@ -36,15 +34,6 @@ from cscbook.measures.registry import Measure, NotAvailable, Tables, all_measure
 CHAPTER = "Workforce and quality of practice"
 TABLE = "local_measures"
 NO_FILE = "needs the local measures file (local_measures.file in the parameters)"
-
-
-@dataclass(frozen=True)
-class LocalMeasure(Measure):
-    """A measure declared in the parameters; ``chart`` is "p", "xmr" or None (module docstring);
-    ``on_date``: a figure on a date (its quarter value is the quarter's last month)."""
-
-    chart: str | None = None
-    on_date: bool = False
 
 
 def chart_kind(kind: str, on_date: bool) -> str | None:
@@ -100,8 +89,8 @@ def good_or_better(table: pd.DataFrame | None) -> pd.DataFrame | NotAvailable:
     return out
 
 
-def _measure(spec: LocalMeasureSpec) -> LocalMeasure:
-    return LocalMeasure(
+def _measure(spec: LocalMeasureSpec) -> Measure:
+    return Measure(
         key=spec.key, label=spec.label, definition=spec.definition, source=spec.source, needs=(TABLE,),
         kind=spec.kind, compute=_compute(spec.key, spec.kind), unit=spec.unit,  # type: ignore[arg-type]
         higher_is_better=spec.higher_is_better, target_key=spec.key if spec.target is not None else None,
@@ -123,7 +112,7 @@ def declared_measures(params: Params) -> list[Measure]:
     out: list[Measure] = [_measure(s) for s in specs.values()]
     if all(g in specs for g in AUDIT_GRADES):
         sources = sorted({specs[g].source for g in AUDIT_GRADES})
-        out.append(LocalMeasure(
+        out.append(Measure(
             key=AUDIT_GOOD_OR_BETTER, label="Audits graded good or better",
             definition="Case audits in the month graded outstanding or good, of all audits graded (outstanding, "
                        "good, requires improvement or inadequate).",

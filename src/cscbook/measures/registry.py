@@ -54,7 +54,13 @@ ComputeFn = Callable[[Tables, Params], "pd.DataFrame | NotAvailable"]
 
 @dataclass(frozen=True)
 class Measure:
-    """One measure of the book. See the module docstring for ``compute``'s contract."""
+    """One measure of the book. See the module docstring for ``compute``'s contract.
+
+    ``snapshot``: known only at the period end (one month; earlier quarters from the history).
+    ``on_date``: a proportion counted on a date (its quarter value is the quarter's last month).
+    ``chart``: the control chart judging it: "auto" (p-chart for proportions, XmR for counts, none
+    for stocks, rates and means on a date), or "p", "xmr" or None (no signal) as declared.
+    """
 
     key: str
     label: str
@@ -70,6 +76,8 @@ class Measure:
     chapter: str = ""
     headline: bool = False
     snapshot: bool = False
+    on_date: bool = False
+    chart: str | None = "auto"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -117,6 +125,7 @@ TABLE_NAMES = {
     "care_leavers": "Annex A List 9 (care leavers)",
     "cla_episodes": "the SSDA903 episodes file",
     "cla_header": "the SSDA903 header file",
+    "social_worker_episodes": "the SSDA903 social worker episodes file (collected from 2023-24)",
     "local_measures": "the local measures file (local_measures.file in the parameters)",
 }
 

@@ -32,7 +32,7 @@ FIGURES = {"cic_fig_flows": ("children_in_care_flows", "Children in care, starts
            "cic_fig_its_placebo": ("children_in_care_its_placebo", "The same test at placebo dates")}  # fmt: skip
 TABLES = ("cic_annual", "cic_benchmarks", "cic_breaks", "cic_who", "cic_reasons", "cic_km", "cic_stability",
           "cic_leavers", "cic_backtest", "cic_coverage", "cic_its")  # fmt: skip
-TEXTS = ("cic_numbers", "cic_identity", "cic_over_time_note", "cic_stability_text", "cic_leavers_note",
+TEXTS = ("cic_numbers", "cic_identity", "cic_over_time_note", "cic_stability_text", "cic_social_workers", "cic_leavers_note",
          "cic_forecast_text", "cic_forecast_warnings", "cic_its_text")  # fmt: skip
 CAPTIONS = {"cic_annual": "Children in care, starts and ceases by year", "cic_benchmarks": "Rates beside England and neighbours",
             "cic_breaks": "Months where the stock and flows disagree", "cic_who": "Who is in care and where, at the period end",
@@ -60,6 +60,21 @@ def _leavers(ctx: Context, ch) -> pd.DataFrame | None:
     return care_leaver_outcomes(cl, ctx.params.period_end, ctx.params.min_cell) if cl is not None and len(cl) else None
 
 
+def social_workers_text(results: MeasureResults) -> str:
+    """Children in care with 3 or more social workers, and with one, in the 12 months to the period end."""
+    three, one = results.quarter_row("cla_3plus_social_workers"), results.quarter_row("cla_one_social_worker")
+    if "cla_3plus_social_workers" in results.unavailable or three is None:
+        reason = results.unavailable.get("cla_3plus_social_workers")
+        return ("Children in care with 3 or more social workers in the last 12 months: not available in this extract"
+                + (f"; it {reason.reason}." if reason else "."))  # fmt: skip
+    text = (f"At {fmt.date(results.period_end)}, {fmt.percent(three['value'])} of children in care "
+            f"{fmt.of(three['numerator'], three['denominator'])} had had 3 or more social workers in the previous 12 "
+            "months (the Department for Education's National Framework indicator; lower is better)")
+    if one is not None and "cla_one_social_worker" not in results.unavailable:
+        text += f", and {fmt.percent(one['value'])} {fmt.of(one['numerator'], one['denominator'])} had had one"
+    return text + ". Changes of worker are what the young people in the scrutiny minutes asked the council to reduce."
+
+
 def build(ctx: Context, results: MeasureResults) -> Chapter:
     """The children-in-care chapter (see the module docstring)."""
     use_style()
@@ -68,6 +83,7 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     leavers = _leavers(ctx, ch)
     out = Chapter(text={"cic_quarter": p.quarter_title, "cic_authority": p.authority},
                   markdown=dict.fromkeys(TEXTS, ""), shown={k: pd.DataFrame() for k in TABLES})  # fmt: skip
+    out.markdown["cic_social_workers"] = social_workers_text(results)
     out.markdown["cic_leavers_note"] = ("Care leavers (Annex A List 9) are not in this extract." if leavers is None else "")
     if leavers is not None:
         out.shown["cic_leavers"] = show.leavers_display(leavers)
