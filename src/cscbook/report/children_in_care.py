@@ -72,7 +72,7 @@ def social_workers_text(results: MeasureResults) -> str:
             "months (the Department for Education's National Framework indicator; lower is better)")
     if one is not None and "cla_one_social_worker" not in results.unavailable:
         text += f", and {fmt.percent(one['value'])} {fmt.of(one['numerator'], one['denominator'])} had had one"
-    return text + ". Changes of worker are what the young people in the scrutiny minutes asked the council to reduce."
+    return text + ". Each change of worker means a child telling their story again to someone new."
 
 
 def build(ctx: Context, results: MeasureResults) -> Chapter:
