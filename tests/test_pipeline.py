@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import nbformat
-import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -38,30 +37,6 @@ def test_notebook_order_chapters_then_summary_then_appendices() -> None:
              "notebooks/90_data_quality", "notebooks/01_front_door"]
     assert [Path(n).name for n in pipeline.notebook_order(names)] == [
         "01_front_door", "03_children_in_care", "00_summary", "90_data_quality", "91_provenance"]
-
-
-def test_sheet_names_are_short_unique_and_legal() -> None:
-    names = ["a" * 40, "a" * 35, "x/y:z", "contents", "Contents"]
-    out = pipeline.sheet_names(names)
-    assert out[0] == "a" * 31 and out[1] == "a" * 29 + "~2"
-    assert out[2] == "x_y_z" and out[4] == "Contents~2"
-    assert all(len(s) <= 31 for s in out) and len({s.lower() for s in out}) == len(out)
-
-
-def test_tables_workbook_has_one_sheet_per_csv(tmp_path: Path) -> None:
-    tables = tmp_path / "tables"
-    tables.mkdir()
-    pd.DataFrame({"month": ["2024-10-01"], "contacts": [12]}).to_csv(tables / "fd_contacts.csv", index=False)
-    long = "rr_rereferrals_by_source_and_ethnicity_and_age_group"
-    pd.DataFrame({"source": ["Police", "NA"], "rate": [0.25, None]}).to_csv(tables / f"{long}.csv", index=False)
-    out = pipeline.tables_workbook(tables, tmp_path / "tables.xlsx")
-    wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["contents", "fd_contacts", long[:31]]
-    ws = wb[long[:31]]
-    assert [c.value for c in ws[1]] == ["source", "rate"]
-    assert [c.value for c in ws[3]] == ["NA", None]  # the text "NA" is kept, a blank stays blank
-    assert wb["fd_contacts"]["B2"].value == 12
-    assert pipeline.tables_workbook(tmp_path / "none", tmp_path / "x.xlsx") is None
 
 
 def _params(tmp_path: Path, synthetic: bool = True):
@@ -175,11 +150,6 @@ def test_provenance_hashes_relative_paths_and_versions(tmp_path: Path) -> None:
     line = provenance.environment_line(ROOT, dt.datetime(2025, 1, 2, 3, 4, 5))
     assert line.startswith("Built at 2025-01-02 03:04:05 from git commit ")
     assert provenance.git_commit(tmp_path) == "code outside a git checkout"
-
-
-@pytest.mark.parametrize("name", ["summary_headline_measures", "dq_row_accounting"])
-def test_sheet_name_roundtrip_is_stable(name: str) -> None:
-    assert pipeline.sheet_names([name]) == [name[:31]]
 
 
 def test_notebook_phases_chapters_before_summary_and_appendices() -> None:

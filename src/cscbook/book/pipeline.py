@@ -34,16 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import pandas as pd
 import yaml
 
+from cscbook.book.workbook import tables_workbook
 from cscbook.config.errors import UserError
 from cscbook.config.params import Params, load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 INJECTED_TAG = "injected-parameters"
-SHEET_MAX = 31
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PROBLEM = re.compile(r"WARNING|ERROR|SphinxWarning|treated as error")
 
@@ -127,38 +125,6 @@ def notebook_order(names: list[str]) -> list[str]:
         return (1 if n == 0 else 2 if n >= 90 else 0, Path(name).name)
 
     return sorted(names, key=key)
-
-
-def sheet_names(names: list[str]) -> list[str]:
-    """Excel sheet names for table names: at most 31 characters, no []:*?/\\, unique (case-insensitive)."""
-    used: set[str] = set()
-    out = []
-    for name in names:
-        base = _BAD_SHEET_CHARS.sub("_", name)[:SHEET_MAX] or "table"
-        candidate, i = base, 2
-        while candidate.lower() in used:
-            suffix = f"~{i}"
-            candidate = base[: SHEET_MAX - len(suffix)] + suffix
-            i += 1
-        used.add(candidate.lower())
-        out.append(candidate)
-    return out
-
-
-def tables_workbook(tables_dir: Path, out: Path) -> Path | None:
-    """Every ``*.csv`` in ``tables_dir`` as one sheet of an Excel workbook, after a contents sheet."""
-    csvs = sorted(Path(tables_dir).glob("*.csv")) if Path(tables_dir).is_dir() else []
-    if not csvs:
-        return None
-    names = sheet_names(["contents"] + [p.stem for p in csvs])[1:]
-    contents = pd.DataFrame({"sheet": names, "table": [p.stem for p in csvs]})
-    tmp = out.with_suffix(".xlsx.tmp")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        contents.to_excel(xw, sheet_name="contents", index=False)
-        for path, sheet in zip(csvs, names, strict=True):
-            pd.read_csv(path, keep_default_na=False, na_values=[""]).to_excel(xw, sheet_name=sheet, index=False)
-    os.replace(tmp, out)
-    return out
 
 
 def hide_injected_parameters(path: Path) -> None:
