@@ -36,6 +36,7 @@ from typing import Any
 import nbformat
 import yaml
 
+from cscbook.book.html import finish_book
 from cscbook.book.workbook import tables_workbook
 from cscbook.config.errors import UserError
 from cscbook.config.params import Params, load_params
@@ -364,6 +365,7 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
                 f"The full log is in {reports / 'book_build.log'}. "
                 f"The last good book (if any) is unchanged in {reports / '_build' / 'html'}."
             )
+        finish_book(html, params.figures_dir)  # accessible tables, buttons, landmarks, alt text
         warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
         if warnings and not quiet:
             print(f"  {len(warnings)} Sphinx warning(s); see {reports / 'book_build.log'}", flush=True)
@@ -382,30 +384,94 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
 
 
 @contextmanager
-def last_good_outputs(*folders: Path) -> Iterator[None]:
-    """Set each output folder aside while a run writes a new one; if the run fails, put the
-    last good folder back (the partial new one is discarded), so the tables and figures
-    always match the last good book. On success the old copies are removed."""
+def last_good_outputs(*paths: Path) -> Iterator[None]:
+    """Set each output (folder or file) aside while a run writes a new one; if the run fails,
+    put the last good one back (the partial new one is discarded), so the book, tables,
+    figures, workbook and PDFs always match each other. On success the old copies are removed."""
     saved: list[tuple[Path, Path | None]] = []
-    for folder in folders:
-        backup = folder.with_name(f".{folder.name}-previous")
-        shutil.rmtree(backup, ignore_errors=True)
-        if folder.exists():
-            os.replace(folder, backup)
-            saved.append((folder, backup))
+    for path in paths:
+        backup = path.with_name(f".{path.name}-previous")
+        _remove(backup)
+        if path.exists():
+            os.replace(path, backup)
+            saved.append((path, backup))
         else:
-            saved.append((folder, None))
+            saved.append((path, None))
     try:
         yield
     except BaseException:
-        for folder, backup in saved:
+        for path, backup in saved:
+            _remove(path)
             if backup is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-                os.replace(backup, folder)
+                os.replace(backup, path)
         raise
     for _, backup in saved:
         if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+            _remove(backup)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a folder if it exists."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+FAILED_RUN = "failed-run"
+
+
+@contextmanager
+def run_folder(reports: Path) -> Iterator[Path]:
+    """A folder for this run's executed notebooks (``notebooks/``) and ``kernels.log``.
+
+    The run writes into ``reports/.run-<pid>/``. On success its notebooks and log replace
+    ``reports/notebooks`` and ``reports/kernels.log``. On failure the last good ones are left
+    as they were: the folder becomes ``reports/failed-run/`` (replacing an older failed run)
+    and the error message names it instead of the temporary folder.
+    """
+    reports.mkdir(parents=True, exist_ok=True)
+    work = reports / f".run-{os.getpid()}"
+    _remove(work)
+    (work / "notebooks").mkdir(parents=True)
+    try:
+        yield work
+    except BaseException as exc:
+        failed = reports / FAILED_RUN
+        _remove(failed)
+        os.replace(work, failed)
+        if isinstance(exc, UserError):
+            text = str(exc).replace(str(work), str(failed))
+            text += (
+                f" This failed run's notebooks and kernel log are in {failed}; the last good run's "
+                f"are unchanged in {reports / 'notebooks'} and {reports / 'kernels.log'}."
+            )
+            raise type(exc)(text) from None
+        raise
+    for name in ("notebooks", "kernels.log"):
+        _remove(reports / name)
+        if (work / name).exists():
+            os.replace(work / name, reports / name)
+    _remove(work)
+    _remove(reports / FAILED_RUN)
+
+
+def guarded_outputs(params: Params) -> list[Path]:
+    """What a failed run must leave as it was: tables, figures, the HTML book, the workbook, the PDFs."""
+    from cscbook.book.pdf import pdf_paths
+
+    reports = params.reports_dir
+    return [params.tables_dir, params.figures_dir, reports / "_build" / "html", reports / "tables.xlsx",
+            *pdf_paths(params)]  # fmt: skip
+
+
+def make_pdfs(params: Params, html: Path, quiet: bool) -> None:
+    """The committee paper and the whole book as PDFs beside the book (``cscbook.book.pdf``)."""
+    from cscbook.book.pdf import write_pdfs
+
+    for path in write_pdfs(params, html):
+        if not quiet:
+            print(f"  {path}", flush=True)
 
 
 def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None) -> Path:
@@ -422,13 +488,15 @@ def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None
         ctx = read_all(params)
         save_context(ctx)
         params.reports_dir.mkdir(parents=True, exist_ok=True)
-    with last_good_outputs(params.tables_dir, params.figures_dir):
-        with timer.stage("execute notebooks"), kernel_stderr_to(params.reports_dir / "kernels.log"):
-            executed = execute_notebooks(params, root, params.reports_dir / "notebooks", timer, quiet)
+    with last_good_outputs(*guarded_outputs(params)), run_folder(params.reports_dir) as work:
+        with timer.stage("execute notebooks"), kernel_stderr_to(work / "kernels.log"):
+            executed = execute_notebooks(params, root, work / "notebooks", timer, quiet)
         with timer.stage("build book"):
             index = build_book(params, root, executed, strict, quiet)
         with timer.stage("tables workbook"):
             tables_workbook(params.tables_dir, params.reports_dir / "tables.xlsx")
+        with timer.stage("PDFs"):
+            make_pdfs(params, index.parent, quiet)
     timings = timer.as_dict()
     (params.reports_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     if not quiet:
