@@ -107,3 +107,28 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def workbook(tmp_path: Path) -> Path:
     """A clean, valid Annex A workbook with three rows in each of lists 1-9."""
     return valid_workbook(tmp_path / "annex_a.xlsx")
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> dict:
+    """The example book built once per session with the real command line (strict Sphinx) into a
+    temporary project; shared by the end-to-end, PDF and accessibility tests."""
+    import os
+    import shutil
+
+    synth = ROOT / "data" / "synthetic"
+    if not (synth / "annex_a").is_dir():
+        pytest.skip("the synthetic example extract (data/synthetic) has not been generated")
+    proj = tmp_path_factory.mktemp("project")
+    (proj / "params").mkdir()
+    text = (ROOT / "params" / "example.yaml").read_text(encoding="utf-8")
+    (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{synth}/"), encoding="utf-8")
+    if (ROOT / "params" / "commentary").is_dir():
+        shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
+    res = subprocess.run(
+        [sys.executable, "-m", "cscbook.cli", "run", str(proj / "params" / "example.yaml")], capture_output=True,
+        text=True, cwd=ROOT, timeout=900, env={**os.environ, "CSCBOOK_STRICT": "1"},
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    reports = proj / "reports" / "2024-25-Q3"
+    return {"proj": proj, "reports": reports, "html": reports / "_build" / "html", "result": res}

@@ -52,6 +52,7 @@ class Params:
     min_cell: int = 5
     commentary: Path | None = None
     notebook_timeout: int = 600
+    protective_marking: str = "OFFICIAL"  # Government Security Classification, on every PDF page
 
     @property
     def quarter(self) -> str:
@@ -100,6 +101,7 @@ _ALLOWED = {
     "disclosure": dict,
     "commentary": str,
     "notebook_timeout": int,
+    "protective_marking": str,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -244,6 +246,10 @@ def load_params(path: str | Path) -> Params:
     if timeout is not None and timeout <= 0:
         bad.add("notebook_timeout", "must be a positive number of seconds", "Use e.g. 600.")
 
+    marking = raw.get("protective_marking") or "OFFICIAL"  # wrong types were reported above
+    if isinstance(marking, str) and (not marking.strip() or len(marking) > 60):
+        bad.add("protective_marking", "must be a short text", 'Use e.g. OFFICIAL or "OFFICIAL-SENSITIVE".')
+
     commentary = None
     if raw.get("commentary"):
         commentary = (root / raw["commentary"]).resolve()
@@ -265,4 +271,5 @@ def load_params(path: str | Path) -> Params:
         min_cell=min_cell,
         commentary=commentary,
         notebook_timeout=int(raw.get("notebook_timeout") or 600),
+        protective_marking=str(marking).strip(),
     )
