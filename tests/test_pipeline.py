@@ -198,3 +198,86 @@ def test_readable_table_for_the_book() -> None:
     assert list(out.columns) == ["Rows read", "Table"]
     assert list(out["Rows read"]) == ["12,345", "7"]
     assert list(df.columns) == ["rows_read", "table"]  # the input (saved as CSV) is unchanged
+
+
+# ----------------------------------------------------------------------------- a failed run keeps everything
+
+
+def _tiny_notebook(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('params_file = "../params/example.yaml"')
+    p.metadata["tags"] = ["parameters", "remove-cell"]
+    c = nbformat.v4.new_code_cell(body)
+    c.metadata["tags"] = ["remove-input"]
+    nb.cells = [p, nbformat.v4.new_markdown_cell(f"# {path.stem}"), c]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (relative path -> sha256), hidden working folders left out."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")
+        and p.name not in ("timings.json", "book_build.log")
+    }
+
+
+def test_failed_run_leaves_the_last_good_quarter_folder_as_it_was(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import valid_workbook
+
+    for d in ("params", "notebooks", "data"):
+        (tmp_path / d).mkdir()
+    valid_workbook(tmp_path / "data" / "annex_a.xlsx")
+    (tmp_path / "params" / "example.yaml").write_text(
+        'authority: "Testshire"\nsynthetic: true\nperiod_end: 2024-03-31\nannex_a: [data/annex_a.xlsx]\n'
+        "population_0_17: 1000\nnotebook_timeout: 60\n"
+    )
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: notebooks/01_ok\n  - file: notebooks/02_flaky\n"
+    )
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "index.md").write_text("# $authority\n\n$quarter_title\n")
+    _tiny_notebook(tmp_path / "notebooks" / "01_ok.ipynb",
+                   "import sys\nfrom pathlib import Path\nd = Path('../reports/2023-24-Q4/tables')\n"
+                   "d.mkdir(parents=True, exist_ok=True)\nrun = 'second' if Path('../FAIL').exists() else 'first'\n"
+                   "(d / 't.csv').write_text(f'rate\\n0.5\\n{run}\\n')\nprint(run, file=sys.stderr)\nprint(run)")  # fmt: skip
+    _tiny_notebook(tmp_path / "notebooks" / "02_flaky.ipynb",
+                   "from pathlib import Path\nif Path('../FAIL').exists():\n    raise ValueError('planted failure')\n"
+                   "print(1)")  # fmt: skip
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cscbook.cli", "run", str(tmp_path / "params" / "example.yaml"),
+                               "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=600)  # fmt: skip
+
+    reports = tmp_path / "reports" / "2023-24-Q4"
+    first = run()
+    assert first.returncode == 0, first.stderr[-2000:]
+    good = _snapshot(reports)
+    for name in ("notebooks/01_ok.ipynb", "notebooks/02_flaky.ipynb", "kernels.log", "tables/t.csv", "tables.xlsx",
+                 "2023-24-Q4-committee-paper.pdf", "2023-24-Q4-book.pdf", "_build/html/index.html"):  # fmt: skip
+        assert name in good, name
+
+    (tmp_path / "FAIL").write_text("")
+    second = run()
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    err = second.stderr.replace("\n", "")
+    failed = reports / "failed-run"
+    assert str(failed / "notebooks" / "02_flaky.ipynb") in err and "planted failure" in err
+    assert str(failed) in err and "unchanged" in err
+    assert (failed / "notebooks" / "02_flaky.ipynb").is_file() and (failed / "kernels.log").is_file()
+    assert "planted failure" in (failed / "notebooks" / "02_flaky.ipynb").read_text()
+    after = _snapshot(reports)
+    assert {k: v for k, v in after.items() if not k.startswith("failed-run/")} == good  # byte for byte
+    assert not list(reports.glob(".*"))  # no working folder or set-aside copy left behind
+
+    (tmp_path / "FAIL").unlink()
+    third = run()
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert not failed.exists()  # a good run clears the failed run's folder
+    assert not list(reports.glob(".*"))

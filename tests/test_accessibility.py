@@ -1,0 +1,106 @@
+"""Accessibility: the finishing of built pages (hand-made HTML), and axe-core in headless Chromium
+on hand-made pages and on every page of the built example book at 390 and 1366 px.
+
+Never skipped: Chromium, ChromeDriver and axe-core are installed by ``make test`` (as root:
+``apt-get install chromium chromium-driver``; ``npm ci`` for axe-core), so a machine without
+them fails here rather than passing silently.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from cscbook.book import accessibility as a11y
+from cscbook.book import html as finish
+
+PANDAS_TABLE = """<html lang="en"><head><title>t</title></head><body><main><article>
+<h2>Funnel</h2>
+<table class="dataframe"><thead>
+<tr><th></th><th>number</th><th>rate</th></tr>
+<tr><th>stage</th><th></th><th></th></tr>
+</thead><tbody><tr><th>Contacts</th><td>3,112</td><td>29%</td></tr></tbody></table>
+<table><thead><tr><th></th><th>value</th></tr></thead><tbody><tr><th>a</th><td>1</td></tr></tbody></table>
+</article></main></body></html>"""
+
+BUTTONS = """<html lang="en"><head><title>t</title></head><body><main>
+<button class="theme-switch-button" aria-label="Color mode"><i class="fa" title="Light"></i><i class="fa" title="Dark">
+</i></button>
+<button class="search-button-field" aria-label="Search"><span>Search</span> <kbd>Ctrl</kbd>+<kbd>K</kbd></button>
+<button aria-label="Site navigation"><span class="fa-bars"></span></button>
+</main></body></html>"""
+
+
+def test_pandas_index_name_row_is_merged_and_tables_captioned_and_boxed() -> None:
+    soup = BeautifulSoup(PANDAS_TABLE, "html.parser")
+    assert finish.tables(soup) == 2
+    first, second = soup.find_all("table")
+    head = first.find("thead").find_all("tr")
+    assert len(head) == 1 and [th.get_text() for th in head[0].find_all("th")] == ["stage", "number", "rate"]
+    assert all(th["scope"] == "col" for th in head[0].find_all("th"))
+    assert first.select_one("tbody th")["scope"] == "row"
+    assert first.caption.get_text() == "Table 1: Funnel" and second.caption.get_text() == "Table 2: Funnel"
+    corner = second.find("th")  # no index name: hidden text, never an empty header cell
+    assert corner.get_text() == "Row" and corner.span["class"] == ["visually-hidden"]
+    box = first.parent
+    assert box["class"] == ["cscbook-scroll"] and box["role"] == "region" and box["tabindex"] == "0"
+    assert box["aria-label"] == "Table 1: Funnel (scrolls sideways)"
+    finish.tables(soup)  # a second pass changes nothing
+    assert len(soup.select(".cscbook-scroll")) == 2 and len(soup.find_all("caption")) == 2
+
+
+def test_buttons_are_named_by_their_visible_text() -> None:
+    soup = BeautifulSoup(BUTTONS, "html.parser")
+    finish.buttons(soup)
+    theme, search, nav = soup.find_all("button")
+    assert theme["aria-label"] == "Color mode"
+    assert all(not i.has_attr("title") and i["aria-hidden"] == "true" for i in theme.find_all("i"))
+    assert search["aria-label"] == "Search Ctrl+K"
+    assert nav["aria-label"] == "Site navigation"  # icon only: the label stays
+
+
+def test_sidebar_landmark_and_alt_text(tmp_path: Path) -> None:
+    page = ('<div class="bd-sidebar-primary"><a>Title</a></div><article>'
+            '<figure id="fd-contacts"><img alt="Line chart" src="x.png"/></figure></article>')  # fmt: skip
+    (tmp_path / "alt_text.json").write_text(json.dumps({"fd_contacts": "Contacts rose above the usual range."}))
+    out = BeautifulSoup(finish.finish_page(page, finish.load_alt_text(tmp_path)), "html.parser")
+    assert out.find("div")["role"] == "navigation" and out.find("div")["aria-label"] == "Book contents"
+    assert out.find("img")["alt"] == "Contacts rose above the usual range."
+    assert finish.load_alt_text(tmp_path / "none") == {}
+
+
+def _violations(tmp_path: Path, html: str, width: int) -> dict[str, str]:
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    found = a11y.audit(tmp_path, widths=(width,))
+    return dict(zip(found["rule"], found["impact"], strict=True))
+
+
+def test_axe_in_chromium_finds_problems_and_the_finishing_fixes_them(tmp_path: Path) -> None:
+    before = _violations(tmp_path, BUTTONS.replace("</main>", PANDAS_TABLE.split("<main>")[1].split("</main>")[0]
+                                                   + "</main>"), 390)  # fmt: skip
+    assert before.get("label-content-name-mismatch") == "serious"
+    assert "empty-table-header" in before
+    fixed = finish.finish_page(BUTTONS.replace("<main>", "<main><article>").replace("</main>", "</article></main>"))
+    fixed = finish.finish_page(fixed.replace("</article>", PANDAS_TABLE.split("<article>")[1].split("</article>")[0]
+                                             + "</article>"))  # fmt: skip
+    after = _violations(tmp_path, fixed, 390)
+    assert "label-content-name-mismatch" not in after and "empty-table-header" not in after, after
+
+
+def test_missing_axe_is_a_clear_message(tmp_path: Path) -> None:
+    from cscbook.config.errors import UserError
+
+    with pytest.raises(UserError, match="npm ci"):
+        a11y.axe_script(tmp_path / "axe.min.js")
+
+
+@pytest.mark.e2e
+def test_every_page_of_the_book_has_no_serious_or_critical_violation(book) -> None:
+    pages = a11y.book_pages(book["html"])
+    assert len(pages) >= 8  # landing page, summary, chapters, appendices, search, index
+    found = a11y.audit(book["html"])
+    bad = found[found["impact"].isin(["serious", "critical"])]
+    assert bad.empty, bad[["page", "width", "rule", "impact", "nodes", "example"]].to_string()
