@@ -281,3 +281,23 @@ def test_failed_run_leaves_the_last_good_quarter_folder_as_it_was(tmp_path: Path
     assert third.returncode == 0, third.stderr[-2000:]
     assert not failed.exists()  # a good run clears the failed run's folder
     assert not list(reports.glob(".*"))
+
+
+def test_landing_page_leads_with_three_findings_and_links(tmp_path: Path) -> None:
+    template = (ROOT / "index.md").read_text()
+    params = _params(tmp_path, True)
+    params.tables_dir.mkdir(parents=True)
+    pd.DataFrame({"message": ["First $finding.", "Second.", "Third.", "Fourth."]}).to_csv(
+        params.tables_dir / "summary_key_messages.csv", index=False
+    )
+    findings = pipeline.top_findings(params.tables_dir)
+    assert findings == ["First $finding.", "Second.", "Third."]
+    page = pipeline.render_index(template, params, dt.datetime(2025, 1, 15, 9, 30), findings)
+    assert "1. First $finding.\n2. Second.\n3. Third.\n" in page and "Fourth" not in page
+    assert page.index("most important findings") < page.index("1. First") < page.index("About this book")
+    for link in ('href="notebooks/00_summary.html"', 'href="downloads/2024-25-Q3-committee-paper.pdf"',
+                 'href="downloads/2024-25-Q3-book.pdf"', 'href="downloads/tables.xlsx"'):  # fmt: skip
+        assert link in page
+    assert "Testshire" in page and "Q3 2024-25 (October to December 2024)" in page
+    none = pipeline.render_index(template, params, dt.datetime(2025, 1, 15), pipeline.top_findings(tmp_path))
+    assert "The key findings of this quarter are in the executive summary." in none

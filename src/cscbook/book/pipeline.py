@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import yaml
 
 from cscbook.book.html import finish_book
@@ -141,12 +142,23 @@ def hide_injected_parameters(path: Path) -> None:
         nbformat.write(nb, path)
 
 
-def render_index(template: str, params: Params, built: dt.datetime) -> str:
+def top_findings(tables_dir: Path, n: int = 3) -> list[str]:
+    """The first ``n`` key messages of the executive summary (``summary_key_messages.csv``, most
+    important first), or none when the summary did not write them."""
+    path = Path(tables_dir) / "summary_key_messages.csv"
+    if not path.is_file():
+        return []
+    messages = pd.read_csv(path, keep_default_na=False)["message"].astype(str).str.strip()
+    return [m for m in messages if m][:n]
+
+
+def render_index(template: str, params: Params, built: dt.datetime, findings: list[str] | None = None) -> str:
     """The landing page for a quarter from the ``index.md`` template.
 
-    ``$authority``, ``$quarter_title``, ``$quarter``, ``$period_end`` and ``$built`` are filled
-    in; lines between ``<!-- if synthetic -->`` and ``<!-- endif -->`` are kept only for
-    synthetic data (and the marker lines always removed).
+    ``$authority``, ``$quarter_title``, ``$quarter``, ``$period_end``, ``$built`` and
+    ``$findings`` (a numbered list of ``findings``, or a pointer to the executive summary when
+    there are none) are filled in; lines between ``<!-- if synthetic -->`` and
+    ``<!-- endif -->`` are kept only for synthetic data (and the marker lines always removed).
     """
     block = re.compile(r"<!-- if synthetic -->\n(.*?)<!-- endif -->\n?", re.S)
     text = block.sub(lambda m: m.group(1) if params.synthetic else "", template)
@@ -156,6 +168,8 @@ def render_index(template: str, params: Params, built: dt.datetime) -> str:
         quarter=params.quarter,
         period_end=f"{params.period_end:%-d %B %Y}",
         built=f"{built:%-d %B %Y at %H:%M}",
+        findings="\n".join(f"{i}. {f}" for i, f in enumerate(findings or [], start=1))
+        or "The key findings of this quarter are in the executive summary.",
     )
 
 
@@ -337,7 +351,7 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
             if src.is_file() and not page.startswith("notebooks/"):
                 text = src.read_text(encoding="utf-8")
                 if page == toc.get("root"):
-                    text = render_index(text, params, built)
+                    text = render_index(text, params, built, top_findings(params.tables_dir))
                 (work / f"{page}.md").parent.mkdir(parents=True, exist_ok=True)
                 (work / f"{page}.md").write_text(text, encoding="utf-8")
 
@@ -472,6 +486,21 @@ def make_pdfs(params: Params, html: Path, quiet: bool) -> None:
     for path in write_pdfs(params, html):
         if not quiet:
             print(f"  {path}", flush=True)
+    publish_downloads(params, html)
+
+
+def publish_downloads(params: Params, html: Path) -> list[Path]:
+    """Copy the workbook and the PDFs into the book's ``downloads/`` folder (the landing page links them)."""
+    from cscbook.book.pdf import pdf_paths
+
+    out = Path(html) / "downloads"
+    out.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in [params.reports_dir / "tables.xlsx", *pdf_paths(params)]:
+        if path.is_file():
+            shutil.copy2(path, out / path.name)
+            copied.append(out / path.name)
+    return copied
 
 
 def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None) -> Path:
