@@ -104,3 +104,37 @@ def test_every_page_of_the_book_has_no_serious_or_critical_violation(book) -> No
     found = a11y.audit(book["html"])
     bad = found[found["impact"].isin(["serious", "critical"])]
     assert bad.empty, bad[["page", "width", "rule", "impact", "nodes", "example"]].to_string()
+
+
+def test_figures_are_legible_at_phone_width_with_no_legend_over_data(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from cscbook.report import outputs
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    x = np.arange(60)
+    ax.plot(x, 100 + x, label="average")
+    ax.plot(x, 120 + x, "--", label="control limits")
+    ax.legend(fontsize=8, loc="upper left")  # over the data
+    ax.set_yticks([110, 140], ["Primary need: N4 family in acute stress and more words", "short"])
+    ax.set_title("A title", fontsize=9)
+    outputs.legible(fig)
+    assert fig.get_size_inches()[0] <= outputs.FIGURE_WIDTH_IN
+    floor = outputs.min_font_pt(outputs.FIGURE_WIDTH_IN)
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize"))]
+    assert min(sizes) >= floor  # >= 12 px when the figure is shown 358 px wide
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    renderer = fig.canvas.get_renderer()
+    legend_box = fig.legends[0].get_window_extent(renderer)
+    assert legend_box.y1 <= ax.get_tightbbox(renderer).y0 + 1  # under the axes and their labels
+    assert "\n" in ax.get_yticklabels()[0].get_text()  # the long category label is wrapped
+    out = tmp_path / "f.png"
+    fig.savefig(out, dpi=100, bbox_inches="tight")
+    width_in = Image.open(out).size[0] / 100
+    assert min(sizes) * 358 / (72 * width_in) >= 12  # the smallest text, as drawn at phone width (px)
+    assert outputs.legible(fig) is fig  # idempotent

@@ -186,12 +186,12 @@ def legible(fig: plt.Figure) -> plt.Figure:
             extra = max(extra, need - ax.get_position().height * fig.get_size_inches()[1])
     if extra > 0:
         fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] + extra)
-    for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
-        if text.get_fontsize() < floor:
-            text.set_fontsize(floor)
     with contextlib.suppress(RuntimeError):  # a layout that cannot switch (colour bars): keep it
         fig.set_layout_engine("constrained")
     _figure_legend(fig)
+    for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
+        if text.get_fontsize() < floor:
+            text.set_fontsize(floor)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:  # a title or axis label running past the figure's edge: two lines
