@@ -138,3 +138,41 @@ def test_figures_are_legible_at_phone_width_with_no_legend_over_data(tmp_path: P
     width_in = Image.open(out).size[0] / 100
     assert min(sizes) * 358 / (72 * width_in) >= 12  # the smallest text, as drawn at phone width (px)
     assert outputs.legible(fig) is fig  # idempotent
+
+
+def test_alt_text_states_the_message_of_a_control_chart(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from cscbook.config.params import load_params
+    from cscbook.report import outputs
+
+    months = pd.date_range("2024-01-01", periods=12, freq="MS")
+    # average 300, limits 250-350; June to December below the lower limit (special cause, down)
+    value = [300, 310, 290, 305, 295, 240, 230, 235, 228, 220, 225, 232]
+    chart = pd.DataFrame({"value": value, "centre": 300.0, "lcl": 250.0, "ucl": 350.0,
+                          "special_cause": [False] * 5 + [True] * 7, "direction": [0] * 5 + [-1] * 7},
+                         index=months)  # fmt: skip
+    assert outputs.spc_alt_text(chart, "Referrals") == (
+        "Referrals fell below the usual range from June to December 2024. "
+        "Latest month (December 2024): 232; average 300."
+    )
+    calm = chart.assign(special_cause=False, direction=0)
+    assert outputs.spc_alt_text(calm, "Referrals").startswith("Referrals stayed within the usual range")
+    rate = chart.assign(value=[v / 1000 for v in value], centre=0.3, lcl=0.25, ucl=0.35)
+    rate.loc[months[5:8], "value"] = 0.28  # a run below the average, inside the limits
+    rate["special_cause"] = [False] * 5 + [True] * 3 + [False] * 4
+    rate["direction"] = [0] * 5 + [-1] * 3 + [0] * 4
+    assert outputs.spc_alt_text(rate, "Re-referrals", percent=True) == (
+        "Re-referrals ran below the average from June to August 2024. "
+        "Latest month (December 2024): 23.2%; average 30.0%."
+    )
+    (tmp_path / "params").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("a\n1\n")
+    (tmp_path / "params" / "q.yaml").write_text(
+        'authority: "T"\nperiod_end: 2024-12-31\nannex_a: [data]\npopulation_0_17: 10\n'
+    )
+    params = load_params(tmp_path / "params" / "q.yaml")
+    outputs.record_alt_text(params, "fd_referrals", "Referrals fell.")
+    outputs.record_alt_text(params, "fd_contacts", "Contacts  rose.\n")
+    assert finish.load_alt_text(params.figures_dir) == {"fd_contacts": "Contacts rose.", "fd_referrals": "Referrals fell."}

@@ -246,3 +246,13 @@ def test_one_worker_in_the_whole_authority_shows_no_caseload():
     assert "7" not in t.to_csv()
     text = cl_report.key_message(t, D, 0)
     assert text.startswith("Fewer than 2 workers held open cases on 31 December 2024") and "7" not in text
+
+
+def test_alt_text_from_the_numbers():
+    t = cl.caseloads(_cases({"Big": {"W1": 3, "W2": 4, "W3": 5}, "Mid": {"W4": 2, "W5": 6}, "Solo": {"W6": 4}}))
+    assert cl_report.alt_text(t, 3.5) == (
+        "Average caseload per worker across all teams: 4.0 children. By team, from 4.0 (Big) to 4.0 "
+        f"({cl.OTHER_TEAMS}). England: 3.5; 2 of 2 teams are above it."
+    )
+    alone = cl.caseloads(_cases({"Solo": {"W1": 7}}))
+    assert cl_report.alt_text(alone) == "Average caseload per worker: not shown (too few workers)."

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
-ALT_TEXT_FILE = "alt_text.json"
+from cscbook.report.outputs import ALT_TEXT_FILE
+
 _SPACE = re.compile(r"\s+")
 
 

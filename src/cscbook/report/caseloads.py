@@ -64,6 +64,21 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def alt_text(table: pd.DataFrame, england: float | None = None) -> str:
+    """The caseload chart's message for a screen reader, from the numbers shown in it."""
+    shown = table[(table["team"] != TOTAL) & table["mean"].notna()].sort_values("mean", kind="stable")
+    total = table.loc[table["team"] == TOTAL, "mean"].iloc[0]
+    if shown.empty or pd.isna(total):
+        return "Average caseload per worker: not shown (too few workers)."
+    lo, hi = shown.iloc[0], shown.iloc[-1]
+    text = (f"Average caseload per worker across all teams: {total:.1f} children. By team, from {lo['mean']:.1f} "
+            f"({lo['team']}) to {hi['mean']:.1f} ({hi['team']}).")  # fmt: skip
+    if england is not None:
+        above = (shown["mean"] > england).sum()
+        text += f" England: {england:.1f}; {above} of {len(shown)} teams are above it."
+    return text
+
+
 def table_note() -> str:
     """What the blanks in the caseload table mean (for under the table)."""
     return (f"The middle (median) and range are shown for teams of at least {MIN_WORKERS_FOR_RANGE} workers, and "

@@ -234,3 +234,70 @@ def save_figure(fig: plt.Figure, params: Params, name: str) -> Path:
     legible(fig)
     fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+# --------------------------------------------------------------------------- alt text from the numbers
+
+ALT_TEXT_FILE = "alt_text.json"  # figures/<quarter>/: figure label -> alt text (read by the book build)
+
+
+def record_alt_text(params: Params, label: str, text: str) -> Path:
+    """Record the alt text of the figure named ``label`` (its ``{glue:figure}`` ``:name:``).
+
+    The book build puts it on the figure's image in place of the chapter's generic ``:alt:``,
+    so a screen reader hears what the figure shows, written from the numbers.
+    """
+    import json
+
+    params.figures_dir.mkdir(parents=True, exist_ok=True)
+    path = params.figures_dir / ALT_TEXT_FILE
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data[str(label)] = " ".join(str(text).split())
+    path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _fmt(v: float, percent: bool) -> str:
+    return f"{100 * v:.1f}%" if percent else f"{v:,.0f}" if abs(v - round(v)) < 1e-9 or abs(v) >= 100 else f"{v:,.1f}"
+
+
+def _span(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    if start == end:
+        return f"in {start:%B %Y}"
+    if start.year == end.year:
+        return f"from {start:%B} to {end:%B %Y}"
+    return f"from {start:%B %Y} to {end:%B %Y}"
+
+
+def spc_alt_text(chart: pd.DataFrame, measure: str, percent: bool = False) -> str:
+    """Alt text stating a control chart's message from its numbers.
+
+    ``chart``: one row per month (index: month start), columns value, centre, lcl, ucl,
+    special_cause, direction (+1 above the average, -1 below), as from ``cscbook.methods.spc``.
+    The latest run of special-cause months is described ("Referrals fell below the usual range
+    from June to December 2024"; "ran below the average" for a run inside the limits), else that
+    the months stayed within the usual range; then the latest month and the average. Proportions are given as percentages when ``percent``.
+    """
+    c = chart[chart["value"].notna()].sort_index()
+    if c.empty:
+        return f"{measure}: no months to show."
+    months = pd.to_datetime(pd.Series(c.index, index=c.index))
+    special = c["special_cause"].astype(bool) & (c["direction"] != 0)
+    last_month, last = months.iloc[-1], c.iloc[-1]
+    if special.any():
+        end = special[special].index[-1]
+        d = int(c.loc[end, "direction"])
+        run = (special & (c["direction"] == d)).loc[:end]
+        breaks = run[~run]
+        start = run.index[0] if breaks.empty else run.loc[breaks.index[-1]:].index[1]
+        part = c.loc[start:end]
+        beyond = (part["value"] > part["ucl"]).any() if d > 0 else (part["value"] < part["lcl"]).any()
+        if beyond:
+            where = "rose above the usual range" if d > 0 else "fell below the usual range"
+        else:
+            where = "ran above the average" if d > 0 else "ran below the average"
+        text = f"{measure} {where} {_span(start, end)}."
+    else:
+        text = f"{measure} stayed within the usual range of month-to-month variation."
+    return (f"{text} Latest month ({last_month:%B %Y}): {_fmt(float(last['value']), percent)}; average "
+            f"{_fmt(float(last['centre']), percent)}.")  # fmt: skip
