@@ -85,7 +85,7 @@ def test_run_prints_index_last_and_saves_timings(book) -> None:
     assert lines[-1] == str(book["html"] / "index.html")
     timings = json.loads((book["reports"] / "timings.json").read_text())
     assert set(timings["stages"]) == {
-        "validate parameters", "read and check data", "execute notebooks", "build book", "tables workbook"}
+        "validate parameters", "read and check data", "execute notebooks", "build book", "tables workbook", "PDFs"}
     assert "00_summary.ipynb" in timings["notebooks"]
 
 

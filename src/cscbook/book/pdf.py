@@ -50,7 +50,7 @@ HEADLINE_COLUMNS = ["label", "chapter", "kind", "unit", "this_quarter", "last_qu
 # with none of these found shows its first two figures.
 KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "notebooks/01_front_door": ("fd-contacts", "fd-referrals", "fd-assessment", "fd-icpc", "fd-second-cp"),
-    "notebooks/02_rereferrals": ("fig-rr-rate", "fig-rr-forest"),
+    "notebooks/02_rereferrals": ("fig-rr-rate",),
     "notebooks/03_children_in_care": ("fig-cic-flows", "fig-cic-forecast"),
     "notebooks/04_caseloads": ("cl-figure",),
 }
@@ -173,7 +173,11 @@ def _figure(tag: Tag, html_page: Path) -> dict[str, Any] | None:
     cap = tag.find("figcaption") if tag.name == "figure" else None
     number = cap.find(class_="caption-number") if cap else None
     text = cap.find(class_="caption-text") if cap else None
-    return {"type": "figure", "src": str(src), "alt": img.get("alt", ""), "id": tag.get("id", ""),
+    from PIL import Image
+
+    with Image.open(src) as im:
+        ratio = im.size[1] / max(im.size[0], 1)
+    return {"type": "figure", "src": str(src), "alt": img.get("alt", ""), "id": tag.get("id", ""), "ratio": ratio,
             "number": _plain(number) if number else "", "caption": _plain(text or cap) if cap else ""}  # fmt: skip
 
 
