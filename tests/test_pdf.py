@@ -59,7 +59,9 @@ def _book(root: Path, rows: int = 0) -> Path:
         "<html><body><article><h1>Testshire book</h1><p>Intro with <strong>bold</strong> text.</p>"
         "</article></body></html>"
     )
-    body = "".join(f"<tr><th>Team {i}</th><td>{i}</td></tr>" for i in range(rows))
+    long = "words " * 160  # wraps over several lines: a row that must not be split across pages
+    body = "".join(f"<tr><th>Team {i}</th><td>{i} {long if i % 7 == 0 else ''}end{i}</td></tr>"
+                   for i in range(rows))  # fmt: skip
     table = (f"<table><caption>Table 1: Long</caption><thead><tr><th>Team name</th><th>Children</th></tr></thead>"
              f"<tbody>{body}</tbody></table>") if rows else ""  # fmt: skip
     (html / "notebooks" / "01_front_door.html").write_text(
@@ -138,6 +140,10 @@ def test_whole_book_repeats_table_headers_across_pages(tmp_path: Path) -> None:
     for t in texts:
         if any(f"Team {i}\n" in t or f"Team {i} " in t for i in range(120)):
             assert "Team name" in t, "a page of the table has no header row"
+    flat = [t.replace("\n", " ") for t in texts]
+    for i in range(0, 120, 7):  # a long row starts and ends on the same page
+        first = next(n for n, t in enumerate(flat) if f"Team {i} {i} words" in t)
+        assert f"end{i}" in flat[first], f"row {i} is split across pages"
     assert "Testshire book" in texts[1] and "Intro with bold text." in texts[1]
     assert _ink(book, len(texts) - 1) > 0.005
 

@@ -4,11 +4,19 @@ Stages (each timed; the times are printed and saved to ``reports/<quarter>/timin
 
 1. validate the parameters (``cscbook.config.params.load_params``);
 2. read and check the extracts once, save the canonical tables (``cscbook.data.context``);
-3. execute each notebook that exists with papermill into ``reports/<quarter>/notebooks/``:
-   the chapters first, then the executive summary and the appendices;
-4. build the Jupyter Book in a temporary folder and only then swap it into
-   ``reports/<quarter>/_build/html``: a failed run never destroys the last good book;
-5. collect the quarter's table CSVs into ``reports/<quarter>/tables.xlsx``.
+3. execute each notebook that exists with papermill (the chapters first, then the executive
+   summary and the appendices) into a working folder that becomes ``reports/<quarter>/notebooks/``
+   (and ``kernels.log``) only when the whole run succeeds (``run_folder``);
+4. build the Jupyter Book in a temporary folder, finish its pages for every reader
+   (``cscbook.book.html``: accessible tables, buttons, landmarks, alt text) and swap it into
+   ``reports/<quarter>/_build/html``;
+5. collect the quarter's table CSVs into ``reports/<quarter>/tables.xlsx`` (``cscbook.book.workbook``);
+6. typeset the committee paper and the whole book as A4 PDFs (``cscbook.book.pdf``) and copy them
+   and the workbook into the book's ``downloads/``.
+
+A failed run leaves the whole last good quarter folder as it was (``last_good_outputs``): book,
+tables, figures, workbook, PDFs, notebooks and kernel log; the failed run's notebooks and log
+are kept in ``reports/<quarter>/failed-run/``, named in the error message.
 
 The last line printed is the path of the built ``index.html``.
 
