@@ -121,3 +121,33 @@ def make_params(period_end: str | dt.date = "2024-12-31", **overrides: object):
     )
     base.update(overrides)
     return Params(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> dict:
+    """The example book built once per session with the real command line (strict Sphinx) into a
+    temporary project; shared by the end-to-end, PDF and accessibility tests."""
+    import os
+    import shutil
+
+    synth = ROOT / "data" / "synthetic"
+    assert (synth / "annex_a").is_dir(), "the synthetic example extract (data/synthetic) is missing: run make synth"
+    proj = tmp_path_factory.mktemp("project")
+    (proj / "params").mkdir()
+    text = (ROOT / "params" / "example.yaml").read_text(encoding="utf-8")
+    (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{synth}/"), encoding="utf-8")
+    if (ROOT / "params" / "commentary").is_dir():
+        shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
+    # last quarter's book first (its measures go into the project's history), then the example quarter
+    previous = (ROOT / "params" / "2024-25-Q2.yaml").read_text(encoding="utf-8")
+    (proj / "params" / "2024-25-Q2.yaml").write_text(previous.replace("data/synthetic/", f"{synth}/"), encoding="utf-8")
+    env = {**os.environ, "CSCBOOK_STRICT": "1"}
+    env.pop("CSCBOOK_HISTORY", None)
+    for name, quiet in (("2024-25-Q2.yaml", ["--quiet"]), ("example.yaml", [])):
+        res = subprocess.run(
+            [sys.executable, "-m", "cscbook.cli", "run", *quiet, str(proj / "params" / name)], capture_output=True,
+            text=True, cwd=ROOT, timeout=900, env=env,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    reports = proj / "reports" / "2024-25-Q3"
+    return {"proj": proj, "reports": reports, "html": reports / "_build" / "html", "result": res}

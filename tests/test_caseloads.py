@@ -75,11 +75,17 @@ TABLES = {"cin": CIN, "cp_plans": CP, "cla": CLA, "care_leavers": LEAVERS}
 #   unallocated: C6 (Team B)
 EXPECTED = {
     # team: workers, children, cases, mean, median, min, max, unallocated
-    "Team A": (2, 3, 3, 1.5, 1.5, 1, 2, 0),
-    "Team B": (2, 4, 5, 2.5, 2.5, 2, 3, 1),
-    "Team C": (2, 4, 4, 2.0, 2.0, 1, 3, 0),
+    # (median and range only for 5 or more workers: with 2, the mean and the minimum give both)
+    "Team A": (2, 3, 3, 1.5, None, None, None, 0),
+    "Team B": (2, 4, 5, 2.5, None, None, None, 1),
+    "Team C": (2, 4, 4, 2.0, None, None, None, 0),
     cl.TOTAL: (6, 11, 12, 2.0, 2.0, 1, 3, 1),
 }
+
+
+def _row(r) -> tuple:
+    return tuple(None if pd.isna(v) else v for v in (r.workers, r.children, r.cases, r.mean, r.median, r.min, r.max,
+                                                      r.unallocated))  # fmt: skip
 
 
 def test_open_cases_by_hand():
@@ -108,8 +114,7 @@ def test_closed_and_closing_on_the_date_are_not_open():
 def test_caseloads_per_team_by_hand():
     t = cl.caseloads(cl.open_cases(TABLES, D))
     assert list(t["team"]) == ["Team A", "Team B", "Team C", cl.TOTAL]
-    got = {r.team: (r.workers, r.children, r.cases, r.mean, r.median, r.min, r.max, r.unallocated)
-           for r in t.itertuples()}  # fmt: skip
+    got = {r.team: _row(r) for r in t.itertuples()}
     assert got == EXPECTED
 
 
@@ -138,6 +143,7 @@ def test_average_caseload_is_a_snapshot_measure():
     assert m.kind == "mean" and m.snapshot and m.higher_is_better is False and m.chapter == "Caseloads"
     res = compute_all(TABLES, make_params(D))
     assert res.value("average_caseload") == 2.0
+    assert res.quarter_row("average_caseload")["england"] == 16.0  # DfE workforce, 30 September 2023
     assert res.value("average_caseload", "last") is None and res.value("average_caseload", "year_ago") is None
     none = compute_all({"cin": CIN.assign(allocated_worker=NA)}, make_params(D))
     assert "average_caseload" in none.unavailable
@@ -164,9 +170,11 @@ def test_key_message_and_display_by_hand():
         "worker (range 1 to 3). The highest team average was Team B (2.5) and the lowest Team A (1.5). "
         "1 child was allocated to more than one worker and counted in each worker's caseload. "
         "1 child with an open case had no allocated worker."
-    )
+    ).replace(" The highest", " England's average was 16.0 cases per case-holding social worker (DfE workforce "
+              "statistics, latest 30 September; cases per full-time equivalent, so close to but not the same "
+              "measure). The highest")  # fmt: skip
     shown = cl_report.display_table(t)
-    assert shown["Range"].tolist() == ["1-2", "2-3", "1-3", "1-3"]
+    assert shown["Range"].tolist() == ["", "", "", "1-3"]
     assert shown["Average caseload"].tolist() == ["1.5", "2.5", "2.0", "2.0"]
     fig = cl_report.plot_caseloads(t)
     assert [tick.get_text() for tick in fig.axes[0].get_yticklabels()] == ["Team C", "Team B", "Team A"]
@@ -186,33 +194,55 @@ def test_care_leavers_count_while_aged_21_or_under():
     assert sorted(cases["child_id"]) == ["L1", "L3"]
 
 
-def test_a_team_with_one_worker_is_not_shown_on_its_own():
-    cases = pd.DataFrame(
-        {
-            "child_id": ["A", "B", "C", "D", "E"],
-            "allocated_team": ["Big", "Big", "Big", "Solo", "Solo"],
-            "allocated_worker": ["W1", "W1", "W2", "W3", "W3"],
-        }
-    )
-    table = cl.caseloads(cl.open_cases({"cin": cases.assign(cin_start_date=D - pd.Timedelta(days=10))}, D))
-    assert "Solo" not in set(table["team"])
-    other = table.set_index("team").loc[cl.OTHER_TEAMS]
-    assert other["workers"] == 1 and other["children"] == 2
-    assert pd.isna(other["mean"]) and pd.isna(other["max"])  # one person's caseload is not shown
-    big = table.set_index("team").loc["Big"]
-    assert (big["workers"], big["mean"], big["min"], big["max"]) == (2, 1.5, 1, 2)  # W1 2, W2 1
-    total = table.set_index("team").loc[cl.TOTAL]
-    assert (total["workers"], total["children"]) == (3, 5)
+def _cases(teams: dict[str, dict[str, int]]):
+    """Open CIN cases from {team: {worker: children}} (each child distinct)."""
+    rows = [(f"{w}-{i}", team, w) for team, ws in teams.items() for w, n in ws.items() for i in range(n)]
+    df = pd.DataFrame(rows, columns=["child_id", "allocated_team", "allocated_worker"])
+    return cl.open_cases({"cin": df.assign(cin_start_date=D - pd.Timedelta(days=10))}, D)
 
 
-def test_key_message_ignores_teams_whose_figures_are_hidden():
-    cases = pd.DataFrame(
-        {
-            "child_id": ["A", "B", "C", "D", "E", "F"],
-            "allocated_team": ["Big", "Big", "Big", "Solo", "Solo", "Solo"],
-            "allocated_worker": ["W1", "W1", "W2", "W3", "W3", "W3"],
-        }
+def test_a_lone_worker_is_combined_with_the_smallest_team_not_hidden():
+    # Solo: 1 worker (W6, 4 children). On its own, or blanked but derivable from the total, it
+    # would be W6's caseload; so it is combined with the smallest other team, Mid (2 workers).
+    oc = _cases({"Big": {"W1": 3, "W2": 4, "W3": 5}, "Mid": {"W4": 2, "W5": 6}, "Solo": {"W6": 4}})
+    t = cl.caseloads(oc).set_index("team")
+    assert list(t.index) == ["Big", cl.OTHER_TEAMS, cl.TOTAL]
+    other = t.loc[cl.OTHER_TEAMS]
+    assert (other["workers"], other["children"], other["mean"]) == (3, 12, 4.0)  # (2 + 6 + 4) / 3
+    assert pd.isna(other["min"]) and pd.isna(other["median"])  # 3 workers: no range
+    assert (t.loc["Big", "workers"], t.loc["Big", "mean"]) == (3, 4.0)
+    total = t.loc[cl.TOTAL]
+    assert (total["workers"], total["children"], total["mean"]) == (6, 24, 4.0)
+    # no row, and no total minus rows, stands for fewer than 2 workers
+    assert (t["workers"] >= cl.MIN_WORKERS).all() and total["workers"] - t.loc["Big", "workers"] >= cl.MIN_WORKERS
+    fig = cl_report.plot_caseloads(cl.caseloads(oc), england=16.0)
+    ax = fig.axes[0]
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == [cl.OTHER_TEAMS, "Big"]
+    assert [round(p.get_width(), 1) for p in ax.patches] == [4.0, 4.0]  # a bar for every row shown
+    assert "England (16.0)" in [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_small_teams_rule():
+    sizes = pd.Series({"A": 1, "B": 1, "C": 5, "D": 2})
+    assert cl.small_teams(sizes) == ["A", "B"]  # together 2 workers: enough
+    assert cl.small_teams(pd.Series({"A": 1, "C": 5, "D": 2, "E": 2})) == ["A", "D"]  # smallest, then alphabetical
+    assert cl.small_teams(pd.Series({"C": 5, "D": 2})) == []
+
+
+def test_one_worker_in_the_whole_authority_shows_no_caseload():
+    t = cl.caseloads(_cases({"Solo": {"W1": 7}}))
+    assert list(t["team"]) == [cl.OTHER_TEAMS, cl.TOTAL]
+    assert t["workers"].tolist() == [1, 1] and t["children"].isna().all() and t["mean"].isna().all()
+    assert "7" not in t.to_csv()
+    text = cl_report.key_message(t, D, 0)
+    assert text.startswith("Fewer than 2 workers held open cases on 31 December 2024") and "7" not in text
+
+
+def test_alt_text_from_the_numbers():
+    t = cl.caseloads(_cases({"Big": {"W1": 3, "W2": 4, "W3": 5}, "Mid": {"W4": 2, "W5": 6}, "Solo": {"W6": 4}}))
+    assert cl_report.alt_text(t, 3.5) == (
+        "Average caseload per worker across all teams: 4.0 children. By team, from 4.0 (Big) to 4.0 "
+        f"({cl.OTHER_TEAMS}). England: 3.5; 2 of 2 teams are above it."
     )
-    oc = cl.open_cases({"cin": cases.assign(cin_start_date=D - pd.Timedelta(days=10))}, D)
-    text = cl_report.key_message(cl.caseloads(oc), D, 0)
-    assert "Other teams" not in text  # its figures are one person's, hidden
+    alone = cl.caseloads(_cases({"Solo": {"W1": 7}}))
+    assert cl_report.alt_text(alone) == "Average caseload per worker: not shown (too few workers)."

@@ -44,27 +44,6 @@ def cli(*args: str, cwd: Path = ROOT, timeout: int = 600) -> subprocess.Complete
     )
 
 
-@pytest.fixture(scope="session")
-def book(tmp_path_factory) -> dict:
-    if not (SYNTH / "annex_a").is_dir():
-        pytest.skip("the synthetic example extract (data/synthetic) has not been generated")
-    proj = tmp_path_factory.mktemp("project")
-    (proj / "params").mkdir()
-    text = (ROOT / "params" / "example.yaml").read_text(encoding="utf-8")
-    (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{SYNTH}/"), encoding="utf-8")
-    if (ROOT / "params" / "commentary").is_dir():
-        shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
-    # last quarter's book first (its measures go into the project's history), then the example quarter
-    q2 = (ROOT / "params" / "2024-25-Q2.yaml").read_text(encoding="utf-8")
-    (proj / "params" / "2024-25-Q2.yaml").write_text(q2.replace("data/synthetic/", f"{SYNTH}/"), encoding="utf-8")
-    res = cli("run", "--quiet", str(proj / "params" / "2024-25-Q2.yaml"))
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    res = cli("run", str(proj / "params" / "example.yaml"))
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    reports = proj / "reports" / QUARTER
-    return {"proj": proj, "reports": reports, "html": reports / "_build" / "html", "result": res}
-
-
 class _Page(HTMLParser):
     """Images (with alt text) and the text inside notebook output areas of one HTML page."""
 
@@ -109,7 +88,7 @@ def test_run_prints_index_last_and_saves_timings(book) -> None:
     timings = json.loads((book["reports"] / "timings.json").read_text())
     assert set(timings["stages"]) == {
         "validate parameters", "read and check data", "compute measures", "execute notebooks", "build book",
-        "tables workbook"}
+        "tables workbook", "PDFs"}
     assert "00_summary.ipynb" in timings["notebooks"]
 
 
@@ -331,7 +310,7 @@ def test_failing_notebook_keeps_the_last_good_book(tmp_path: Path) -> None:
     err = second.stderr
     assert "02_flaky.ipynb" in err and "cell 3" in err.replace("\n", " ") and "planted failure" in err
     assert "Traceback" not in err
-    saved = tmp_path / "reports" / "2023-24-Q4" / "notebooks" / "02_flaky.ipynb"
+    saved = tmp_path / "reports" / "2023-24-Q4" / "failed-run" / "notebooks" / "02_flaky.ipynb"
     assert str(saved) in err.replace("\n", "") and saved.is_file()
     assert index.read_text() == before  # the last good book is untouched
     # and so are its tables: the failed run's partial tables are discarded

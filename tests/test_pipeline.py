@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import nbformat
-import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -38,30 +37,6 @@ def test_notebook_order_chapters_then_summary_then_appendices() -> None:
              "notebooks/90_data_quality", "notebooks/01_front_door"]
     assert [Path(n).name for n in pipeline.notebook_order(names)] == [
         "01_front_door", "03_children_in_care", "00_summary", "90_data_quality", "91_provenance"]
-
-
-def test_sheet_names_are_short_unique_and_legal() -> None:
-    names = ["a" * 40, "a" * 35, "x/y:z", "contents", "Contents"]
-    out = pipeline.sheet_names(names)
-    assert out[0] == "a" * 31 and out[1] == "a" * 29 + "~2"
-    assert out[2] == "x_y_z" and out[4] == "Contents~2"
-    assert all(len(s) <= 31 for s in out) and len({s.lower() for s in out}) == len(out)
-
-
-def test_tables_workbook_has_one_sheet_per_csv(tmp_path: Path) -> None:
-    tables = tmp_path / "tables"
-    tables.mkdir()
-    pd.DataFrame({"month": ["2024-10-01"], "contacts": [12]}).to_csv(tables / "fd_contacts.csv", index=False)
-    long = "rr_rereferrals_by_source_and_ethnicity_and_age_group"
-    pd.DataFrame({"source": ["Police", "NA"], "rate": [0.25, None]}).to_csv(tables / f"{long}.csv", index=False)
-    out = pipeline.tables_workbook(tables, tmp_path / "tables.xlsx")
-    wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["contents", "fd_contacts", long[:31]]
-    ws = wb[long[:31]]
-    assert [c.value for c in ws[1]] == ["source", "rate"]
-    assert [c.value for c in ws[3]] == ["NA", None]  # the text "NA" is kept, a blank stays blank
-    assert wb["fd_contacts"]["B2"].value == 12
-    assert pipeline.tables_workbook(tmp_path / "none", tmp_path / "x.xlsx") is None
 
 
 def _params(tmp_path: Path, synthetic: bool = True):
@@ -177,11 +152,6 @@ def test_provenance_hashes_relative_paths_and_versions(tmp_path: Path) -> None:
     assert provenance.git_commit(tmp_path) == "code outside a git checkout"
 
 
-@pytest.mark.parametrize("name", ["summary_headline_measures", "dq_row_accounting"])
-def test_sheet_name_roundtrip_is_stable(name: str) -> None:
-    assert pipeline.sheet_names([name]) == [name[:31]]
-
-
 def test_notebook_phases_chapters_before_summary_and_appendices() -> None:
     names = ["notebooks/91_provenance", "notebooks/00_summary", "notebooks/02_rereferrals", "notebooks/01_front_door"]
     assert pipeline.notebook_phases(names) == [
@@ -228,3 +198,106 @@ def test_readable_table_for_the_book() -> None:
     assert list(out.columns) == ["Rows read", "Table"]
     assert list(out["Rows read"]) == ["12,345", "7"]
     assert list(df.columns) == ["rows_read", "table"]  # the input (saved as CSV) is unchanged
+
+
+# ----------------------------------------------------------------------------- a failed run keeps everything
+
+
+def _tiny_notebook(path: Path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('params_file = "../params/example.yaml"')
+    p.metadata["tags"] = ["parameters", "remove-cell"]
+    c = nbformat.v4.new_code_cell(body)
+    c.metadata["tags"] = ["remove-input"]
+    nb.cells = [p, nbformat.v4.new_markdown_cell(f"# {path.stem}"), c]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (relative path -> sha256), hidden working folders left out."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")
+        and p.name not in ("timings.json", "book_build.log")
+    }
+
+
+def test_failed_run_leaves_the_last_good_quarter_folder_as_it_was(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import valid_workbook
+
+    for d in ("params", "notebooks", "data"):
+        (tmp_path / d).mkdir()
+    valid_workbook(tmp_path / "data" / "annex_a.xlsx")
+    (tmp_path / "params" / "example.yaml").write_text(
+        'authority: "Testshire"\nsynthetic: true\nperiod_end: 2024-03-31\nannex_a: [data/annex_a.xlsx]\n'
+        "population_0_17: 1000\nnotebook_timeout: 60\n"
+    )
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: notebooks/01_ok\n  - file: notebooks/02_flaky\n"
+    )
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "index.md").write_text("# $authority\n\n$quarter_title\n")
+    _tiny_notebook(tmp_path / "notebooks" / "01_ok.ipynb",
+                   "import sys\nfrom pathlib import Path\nd = Path('../reports/2023-24-Q4/tables')\n"
+                   "d.mkdir(parents=True, exist_ok=True)\nrun = 'second' if Path('../FAIL').exists() else 'first'\n"
+                   "(d / 't.csv').write_text(f'rate\\n0.5\\n{run}\\n')\nprint(run, file=sys.stderr)\nprint(run)")  # fmt: skip
+    _tiny_notebook(tmp_path / "notebooks" / "02_flaky.ipynb",
+                   "from pathlib import Path\nif Path('../FAIL').exists():\n    raise ValueError('planted failure')\n"
+                   "print(1)")  # fmt: skip
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cscbook.cli", "run", str(tmp_path / "params" / "example.yaml"),
+                               "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=600)  # fmt: skip
+
+    reports = tmp_path / "reports" / "2023-24-Q4"
+    first = run()
+    assert first.returncode == 0, first.stderr[-2000:]
+    good = _snapshot(reports)
+    for name in ("notebooks/01_ok.ipynb", "notebooks/02_flaky.ipynb", "kernels.log", "tables/t.csv", "tables.xlsx",
+                 "2023-24-Q4-committee-paper.pdf", "2023-24-Q4-book.pdf", "_build/html/index.html"):  # fmt: skip
+        assert name in good, name
+
+    (tmp_path / "FAIL").write_text("")
+    second = run()
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    err = second.stderr.replace("\n", "")
+    failed = reports / "failed-run"
+    assert str(failed / "notebooks" / "02_flaky.ipynb") in err and "planted failure" in err
+    assert str(failed) in err and "unchanged" in err
+    assert (failed / "notebooks" / "02_flaky.ipynb").is_file() and (failed / "kernels.log").is_file()
+    assert "planted failure" in (failed / "notebooks" / "02_flaky.ipynb").read_text()
+    after = _snapshot(reports)
+    assert {k: v for k, v in after.items() if not k.startswith("failed-run/")} == good  # byte for byte
+    assert not list(reports.glob(".*"))  # no working folder or set-aside copy left behind
+
+    (tmp_path / "FAIL").unlink()
+    third = run()
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert not failed.exists()  # a good run clears the failed run's folder
+    assert not list(reports.glob(".*"))
+
+
+def test_landing_page_leads_with_three_findings_and_links(tmp_path: Path) -> None:
+    template = (ROOT / "index.md").read_text()
+    params = _params(tmp_path, True)
+    params.tables_dir.mkdir(parents=True)
+    pd.DataFrame({"message": ["First $finding.", "Second.", "Third.", "Fourth."]}).to_csv(
+        params.tables_dir / "summary_key_messages.csv", index=False
+    )
+    findings = pipeline.top_findings(params.tables_dir)
+    assert findings == ["First $finding.", "Second.", "Third."]
+    page = pipeline.render_index(template, params, dt.datetime(2025, 1, 15, 9, 30), findings)
+    assert "1. First $finding.\n2. Second.\n3. Third.\n" in page and "Fourth" not in page
+    assert page.index("most important findings") < page.index("1. First") < page.index("About this book")
+    for link in ('href="notebooks/00_summary.html"', 'href="downloads/2024-25-Q3-committee-paper.pdf"',
+                 'href="downloads/2024-25-Q3-book.pdf"', 'href="downloads/tables.xlsx"'):  # fmt: skip
+        assert link in page
+    assert "Testshire" in page and "Q3 2024-25 (October to December 2024)" in page
+    none = pipeline.render_index(template, params, dt.datetime(2025, 1, 15), pipeline.top_findings(tmp_path))
+    assert "The key findings of this quarter are in the executive summary." in none

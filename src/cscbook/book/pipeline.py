@@ -4,11 +4,19 @@ Stages (each timed; the times are printed and saved to ``reports/<quarter>/timin
 
 1. validate the parameters (``cscbook.config.params.load_params``);
 2. read and check the extracts once, save the canonical tables (``cscbook.data.context``);
-3. execute each notebook that exists with papermill into ``reports/<quarter>/notebooks/``:
-   the chapters first, then the executive summary and the appendices;
-4. build the Jupyter Book in a temporary folder and only then swap it into
-   ``reports/<quarter>/_build/html``: a failed run never destroys the last good book;
-5. collect the quarter's table CSVs into ``reports/<quarter>/tables.xlsx``.
+3. execute each notebook that exists with papermill (the chapters first, then the executive
+   summary and the appendices) into a working folder that becomes ``reports/<quarter>/notebooks/``
+   (and ``kernels.log``) only when the whole run succeeds (``run_folder``);
+4. build the Jupyter Book in a temporary folder, finish its pages for every reader
+   (``cscbook.book.html``: accessible tables, buttons, landmarks, alt text) and swap it into
+   ``reports/<quarter>/_build/html``;
+5. collect the quarter's table CSVs into ``reports/<quarter>/tables.xlsx`` (``cscbook.book.workbook``);
+6. typeset the committee paper and the whole book as A4 PDFs (``cscbook.book.pdf``) and copy them
+   and the workbook into the book's ``downloads/``.
+
+A failed run leaves the whole last good quarter folder as it was (``last_good_outputs``): book,
+tables, figures, workbook, PDFs, notebooks and kernel log; the failed run's notebooks and log
+are kept in ``reports/<quarter>/failed-run/``, named in the error message.
 
 The last line printed is the path of the built ``index.html``.
 
@@ -37,13 +45,13 @@ import nbformat
 import pandas as pd
 import yaml
 
+from cscbook.book.html import finish_book
+from cscbook.book.workbook import tables_workbook
 from cscbook.config.errors import UserError
 from cscbook.config.params import Params, load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 INJECTED_TAG = "injected-parameters"
-SHEET_MAX = 31
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _PROBLEM = re.compile(r"WARNING|ERROR|SphinxWarning|treated as error")
 
@@ -129,38 +137,6 @@ def notebook_order(names: list[str]) -> list[str]:
     return sorted(names, key=key)
 
 
-def sheet_names(names: list[str]) -> list[str]:
-    """Excel sheet names for table names: at most 31 characters, no []:*?/\\, unique (case-insensitive)."""
-    used: set[str] = set()
-    out = []
-    for name in names:
-        base = _BAD_SHEET_CHARS.sub("_", name)[:SHEET_MAX] or "table"
-        candidate, i = base, 2
-        while candidate.lower() in used:
-            suffix = f"~{i}"
-            candidate = base[: SHEET_MAX - len(suffix)] + suffix
-            i += 1
-        used.add(candidate.lower())
-        out.append(candidate)
-    return out
-
-
-def tables_workbook(tables_dir: Path, out: Path) -> Path | None:
-    """Every ``*.csv`` in ``tables_dir`` as one sheet of an Excel workbook, after a contents sheet."""
-    csvs = sorted(Path(tables_dir).glob("*.csv")) if Path(tables_dir).is_dir() else []
-    if not csvs:
-        return None
-    names = sheet_names(["contents"] + [p.stem for p in csvs])[1:]
-    contents = pd.DataFrame({"sheet": names, "table": [p.stem for p in csvs]})
-    tmp = out.with_suffix(".xlsx.tmp")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        contents.to_excel(xw, sheet_name="contents", index=False)
-        for path, sheet in zip(csvs, names, strict=True):
-            pd.read_csv(path, keep_default_na=False, na_values=[""]).to_excel(xw, sheet_name=sheet, index=False)
-    os.replace(tmp, out)
-    return out
-
-
 def hide_injected_parameters(path: Path) -> None:
     """Tag papermill's injected-parameters cell (absolute paths) ``remove-cell`` so readers never see it."""
     nb = nbformat.read(path, as_version=4)
@@ -174,12 +150,23 @@ def hide_injected_parameters(path: Path) -> None:
         nbformat.write(nb, path)
 
 
-def render_index(template: str, params: Params, built: dt.datetime) -> str:
+def top_findings(tables_dir: Path, n: int = 3) -> list[str]:
+    """The first ``n`` key messages of the executive summary (``summary_key_messages.csv``, most
+    important first), or none when the summary did not write them."""
+    path = Path(tables_dir) / "summary_key_messages.csv"
+    if not path.is_file():
+        return []
+    messages = pd.read_csv(path, keep_default_na=False)["message"].astype(str).str.strip()
+    return [m for m in messages if m][:n]
+
+
+def render_index(template: str, params: Params, built: dt.datetime, findings: list[str] | None = None) -> str:
     """The landing page for a quarter from the ``index.md`` template.
 
-    ``$authority``, ``$quarter_title``, ``$quarter``, ``$period_end`` and ``$built`` are filled
-    in; lines between ``<!-- if synthetic -->`` and ``<!-- endif -->`` are kept only for
-    synthetic data (and the marker lines always removed).
+    ``$authority``, ``$quarter_title``, ``$quarter``, ``$period_end``, ``$built`` and
+    ``$findings`` (a numbered list of ``findings``, or a pointer to the executive summary when
+    there are none) are filled in; lines between ``<!-- if synthetic -->`` and
+    ``<!-- endif -->`` are kept only for synthetic data (and the marker lines always removed).
     """
     block = re.compile(r"<!-- if synthetic -->\n(.*?)<!-- endif -->\n?", re.S)
     text = block.sub(lambda m: m.group(1) if params.synthetic else "", template)
@@ -189,6 +176,8 @@ def render_index(template: str, params: Params, built: dt.datetime) -> str:
         quarter=params.quarter,
         period_end=f"{params.period_end:%-d %B %Y}",
         built=f"{built:%-d %B %Y at %H:%M}",
+        findings="\n".join(f"{i}. {f}" for i, f in enumerate(findings or [], start=1))
+        or "The key findings of this quarter are in the executive summary.",
     )
 
 
@@ -375,7 +364,7 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
             if src.is_file() and not page.startswith("notebooks/"):
                 text = src.read_text(encoding="utf-8")
                 if page == toc.get("root"):
-                    text = render_index(text, params, built)
+                    text = render_index(text, params, built, top_findings(params.tables_dir))
                 (work / f"{page}.md").parent.mkdir(parents=True, exist_ok=True)
                 (work / f"{page}.md").write_text(text, encoding="utf-8")
 
@@ -403,6 +392,7 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
                 f"The full log is in {reports / 'book_build.log'}. "
                 f"The last good book (if any) is unchanged in {reports / '_build' / 'html'}."
             )
+        finish_book(html, params.figures_dir)  # accessible tables, buttons, landmarks, alt text
         warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
         if warnings and not quiet:
             print(f"  {len(warnings)} Sphinx warning(s); see {reports / 'book_build.log'}", flush=True)
@@ -446,30 +436,109 @@ def record_history(params: Params, results: Any) -> None:
 
 
 @contextmanager
-def last_good_outputs(*folders: Path) -> Iterator[None]:
-    """Set each output folder aside while a run writes a new one; if the run fails, put the
-    last good folder back (the partial new one is discarded), so the tables and figures
-    always match the last good book. On success the old copies are removed."""
+def last_good_outputs(*paths: Path) -> Iterator[None]:
+    """Set each output (folder or file) aside while a run writes a new one; if the run fails,
+    put the last good one back (the partial new one is discarded), so the book, tables,
+    figures, workbook and PDFs always match each other. On success the old copies are removed."""
     saved: list[tuple[Path, Path | None]] = []
-    for folder in folders:
-        backup = folder.with_name(f".{folder.name}-previous")
-        shutil.rmtree(backup, ignore_errors=True)
-        if folder.exists():
-            os.replace(folder, backup)
-            saved.append((folder, backup))
+    for path in paths:
+        backup = path.with_name(f".{path.name}-previous")
+        _remove(backup)
+        if path.exists():
+            os.replace(path, backup)
+            saved.append((path, backup))
         else:
-            saved.append((folder, None))
+            saved.append((path, None))
     try:
         yield
     except BaseException:
-        for folder, backup in saved:
+        for path, backup in saved:
+            _remove(path)
             if backup is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-                os.replace(backup, folder)
+                os.replace(backup, path)
         raise
     for _, backup in saved:
         if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+            _remove(backup)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a folder if it exists."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+FAILED_RUN = "failed-run"
+
+
+@contextmanager
+def run_folder(reports: Path) -> Iterator[Path]:
+    """A folder for this run's executed notebooks (``notebooks/``) and ``kernels.log``.
+
+    The run writes into ``reports/.run-<pid>/``. On success its notebooks and log replace
+    ``reports/notebooks`` and ``reports/kernels.log``. On failure the last good ones are left
+    as they were: the folder becomes ``reports/failed-run/`` (replacing an older failed run)
+    and the error message names it instead of the temporary folder.
+    """
+    reports.mkdir(parents=True, exist_ok=True)
+    work = reports / f".run-{os.getpid()}"
+    _remove(work)
+    (work / "notebooks").mkdir(parents=True)
+    try:
+        yield work
+    except BaseException as exc:
+        failed = reports / FAILED_RUN
+        _remove(failed)
+        os.replace(work, failed)
+        if isinstance(exc, UserError):
+            text = str(exc).replace(str(work), str(failed))
+            text += (
+                f" This failed run's notebooks and kernel log are in {failed}; the last good run's "
+                f"are unchanged in {reports / 'notebooks'} and {reports / 'kernels.log'}."
+            )
+            raise type(exc)(text) from None
+        raise
+    for name in ("notebooks", "kernels.log"):
+        _remove(reports / name)
+        if (work / name).exists():
+            os.replace(work / name, reports / name)
+    _remove(work)
+    _remove(reports / FAILED_RUN)
+
+
+def guarded_outputs(params: Params) -> list[Path]:
+    """What a failed run must leave as it was: tables, figures, the HTML book, the workbook, the PDFs."""
+    from cscbook.book.pdf import pdf_paths
+
+    reports = params.reports_dir
+    return [params.tables_dir, params.figures_dir, reports / "_build" / "html", reports / "tables.xlsx",
+            *pdf_paths(params)]  # fmt: skip
+
+
+def make_pdfs(params: Params, html: Path, quiet: bool) -> None:
+    """The committee paper and the whole book as PDFs beside the book (``cscbook.book.pdf``)."""
+    from cscbook.book.pdf import write_pdfs
+
+    for path in write_pdfs(params, html):
+        if not quiet:
+            print(f"  {path}", flush=True)
+    publish_downloads(params, html)
+
+
+def publish_downloads(params: Params, html: Path) -> list[Path]:
+    """Copy the workbook and the PDFs into the book's ``downloads/`` folder (the landing page links them)."""
+    from cscbook.book.pdf import pdf_paths
+
+    out = Path(html) / "downloads"
+    out.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in [params.reports_dir / "tables.xlsx", *pdf_paths(params)]:
+        if path.is_file():
+            shutil.copy2(path, out / path.name)
+            copied.append(out / path.name)
+    return copied
 
 
 def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None) -> Path:
@@ -486,15 +555,17 @@ def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None
         ctx = read_all(params)
         save_context(ctx)
         params.reports_dir.mkdir(parents=True, exist_ok=True)
-    with last_good_outputs(params.tables_dir, params.figures_dir):
+    with last_good_outputs(*guarded_outputs(params)), run_folder(params.reports_dir) as work:
         with timer.stage("compute measures"):
             results = compute_measures(ctx)
-        with timer.stage("execute notebooks"), kernel_stderr_to(params.reports_dir / "kernels.log"):
-            executed = execute_notebooks(params, root, params.reports_dir / "notebooks", timer, quiet)
+        with timer.stage("execute notebooks"), kernel_stderr_to(work / "kernels.log"):
+            executed = execute_notebooks(params, root, work / "notebooks", timer, quiet)
         with timer.stage("build book"):
             index = build_book(params, root, executed, strict, quiet)
         with timer.stage("tables workbook"):
             tables_workbook(params.tables_dir, params.reports_dir / "tables.xlsx")
+        with timer.stage("PDFs"):
+            make_pdfs(params, index.parent, quiet)
     record_history(params, results)
     timings = timer.as_dict()
     (params.reports_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")

@@ -63,6 +63,7 @@ class Params:
     local_measures: LocalMeasures = field(default_factory=LocalMeasures)
     chart_changes: dict[str, tuple[pd.Timestamp, ...]] = field(default_factory=dict)
     practice_standards: dict[str, int] = field(default_factory=lambda: dict(PRACTICE_DEFAULTS))
+    protective_marking: str = "OFFICIAL"  # Government Security Classification, on every PDF page
 
     @property
     def quarter(self) -> str:
@@ -116,6 +117,7 @@ _ALLOWED = {
     "local_measures": dict,
     "chart_changes": dict,
     "practice_standards": dict,
+    "protective_marking": str,
 }
 _REQUIRED = ("authority", "period_end", "population_0_17")
 
@@ -306,6 +308,10 @@ def load_params(path: str | Path) -> Params:
     if timeout is not None and timeout <= 0:
         bad.add("notebook_timeout", "must be a positive number of seconds", "Use e.g. 600.")
 
+    marking = raw.get("protective_marking") or "OFFICIAL"  # wrong types were reported above
+    if isinstance(marking, str) and (not marking.strip() or len(marking) > 60):
+        bad.add("protective_marking", "must be a short text", 'Use e.g. OFFICIAL or "OFFICIAL-SENSITIVE".')
+
     commentary = None
     if raw.get("commentary"):
         commentary = resolve_path(root / raw["commentary"], "commentary file")
@@ -346,4 +352,5 @@ def load_params(path: str | Path) -> Params:
         local_measures=local,
         chart_changes=chart_changes,
         practice_standards=standards,
+        protective_marking=str(marking).strip(),
     )

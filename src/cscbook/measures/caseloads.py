@@ -37,11 +37,13 @@ SOURCES: dict[str, tuple[str, str | None, str | None]] = {
 }
 CASE_TYPES = tuple(v[0] for v in SOURCES.values())
 TOTAL = "All teams"
-OTHER_TEAMS = "Other teams (fewer than 2 workers each)"
-MIN_WORKERS = 2
+OTHER_TEAMS = "Other teams (small teams combined)"
+MIN_WORKERS = 2  # no row stands for fewer workers than this
+MIN_WORKERS_FOR_RANGE = 5  # median and range (one worker's caseload at each end) shown from this many
 NO_TEAM = "Team not recorded"
 OPEN_COLUMNS = ["child_id", "allocated_team", "allocated_worker", "case_type", *CASE_TYPES]
 TABLE_COLUMNS = ["team", "workers", "children", "cases", "mean", "median", "min", "max", "unallocated"]
+ENGLAND_KEY = "average_caseload"  # data/reference/england.csv: DfE workforce caseload per case holder
 CARE_LEAVER_MAX_AGE = 21  # the DfE care-leaver cohort is aged 17-21; older rows are past support
 
 
@@ -159,6 +161,25 @@ def _summary(per_worker: pd.DataFrame, cases: pd.DataFrame, by: list[str]) -> pd
     return out
 
 
+def small_teams(workers_per_team: pd.Series, min_workers: int = MIN_WORKERS) -> list[str]:
+    """Teams to report together as "Other teams", so that no row stands for fewer than ``min_workers``.
+
+    Every team with fewer than ``min_workers`` workers; if those together still have fewer
+    (one worker alone would be that person's caseload, and hiding the row would not help: it
+    is the total minus the other rows), the smallest other teams (fewest workers, then
+    alphabetical) join them until the combined row has ``min_workers`` or more.
+    """
+    size = workers_per_team.sort_index(kind="stable")
+    small = list(size.index[size < min_workers])
+    if small and size[small].sum() < min_workers:
+        rest = size.drop(small)
+        for team in sorted(rest.index, key=lambda t: (rest[t], str(t))):
+            small.append(team)
+            if size[small].sum() >= min_workers:
+                break
+    return small
+
+
 def caseloads(cases: pd.DataFrame) -> pd.DataFrame:
     """Caseloads per team from ``open_cases``, with a last row for all teams together.
 
@@ -167,25 +188,41 @@ def caseloads(cases: pd.DataFrame) -> pd.DataFrame:
     workers counts twice); mean, median, min, max caseload per worker (children); unallocated
     (children with open cases but no allocated worker). No worker is named.
 
-    Teams with fewer than ``MIN_WORKERS`` workers are reported together as "Other teams": one
-    worker's figures would be that person's own caseload.
+    Disclosure (no row, and no difference between the total and the rows, shows one worker's
+    caseload): teams with fewer than ``MIN_WORKERS`` workers are reported together as "Other
+    teams", with the smallest other teams added when they alone would be one worker
+    (``small_teams``); the median and range (min-max, each one worker's caseload) are shown
+    only for rows of at least ``MIN_WORKERS_FOR_RANGE`` workers; a row (or a total) of fewer
+    than ``MIN_WORKERS`` workers shows its worker count only.
     """
     per_worker = worker_caseloads(cases)
-    size = per_worker.groupby("allocated_team")["allocated_worker"].nunique()
-    small = size.index[size < MIN_WORKERS]
-    if len(small):
+    size = per_worker.groupby("allocated_team")["allocated_worker"].nunique().rename("workers")
+    small = small_teams(size)
+    if small:
         cases = cases.assign(allocated_team=cases["allocated_team"].mask(cases["allocated_team"].isin(small), OTHER_TEAMS))
         per_worker = per_worker.assign(
             allocated_team=per_worker["allocated_team"].mask(per_worker["allocated_team"].isin(small), OTHER_TEAMS)
         )
     teams = _summary(per_worker, cases, ["allocated_team"]).rename(columns={"allocated_team": "team"})
-    teams = teams.sort_values("team", kind="stable")
-    alone = teams["team"].eq(OTHER_TEAMS) & (teams["workers"] < MIN_WORKERS)  # still one person: hide
-    teams[["min", "max"]] = teams[["min", "max"]].astype("Int64")
-    teams.loc[alone, ["mean", "median"]] = np.nan
-    teams.loc[alone, ["min", "max"]] = pd.NA
+    teams = teams.assign(_other=teams["team"].eq(OTHER_TEAMS)).sort_values(["_other", "team"], kind="stable")
+    teams = teams.drop(columns="_other")
     total = _summary(per_worker, cases, []).assign(team=TOTAL)
-    return pd.concat([teams, total], ignore_index=True)[TABLE_COLUMNS]
+    out = pd.concat([teams, total], ignore_index=True)[TABLE_COLUMNS]
+    return hide_small_rows(out)
+
+
+def hide_small_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Blank what would show one worker's caseload (see ``caseloads``); worker counts stay."""
+    out = table.copy()
+    out[["min", "max"]] = out[["min", "max"]].astype("Int64")
+    few = out["workers"] < MIN_WORKERS_FOR_RANGE
+    out.loc[few, "median"] = np.nan
+    out.loc[few, ["min", "max"]] = pd.NA
+    alone = (out["workers"] > 0) & (out["workers"] < MIN_WORKERS)
+    out.loc[alone, "mean"] = np.nan
+    out[["children", "cases"]] = out[["children", "cases"]].astype("Int64")
+    out.loc[alone, ["children", "cases"]] = pd.NA
+    return out
 
 
 def children_with_several_workers(cases: pd.DataFrame) -> int:

@@ -13,7 +13,7 @@ from cscbook.config.params import Params
 from cscbook.config.periods import month_start
 from cscbook.measures import front_door as fd
 from cscbook.measures.care_leavers import care_leaver_outcomes
-from cscbook.measures.caseloads import TOTAL, caseloads, has_allocation, open_cases
+from cscbook.measures.caseloads import ENGLAND_KEY, TOTAL, caseloads, has_allocation, open_cases
 from cscbook.measures.cic_episodes import care_data
 from cscbook.measures.cic_flows import add_rates, monthly_flows
 from cscbook.measures.registry import Measure, NotAvailable, Tables, register
@@ -225,7 +225,7 @@ register(Measure(
     definition=("Open cases (children in need, on a plan, in care, care leavers aged 21 or under) allocated to a "
                 "worker at the period end, averaged over allocated workers."),
     source="Annex A Lists 6-9 (allocated worker)", needs=("cin|cp_plans|cla|care_leavers",), kind="mean",
-    compute=average_caseload, unit="children", higher_is_better=False, chapter=CASELOADS,
+    compute=average_caseload, unit="children", higher_is_better=False, england_key=ENGLAND_KEY, chapter=CASELOADS,
     headline=True, snapshot=True,
 ))  # fmt: skip
 import cscbook.measures.practice  # noqa: F401,E402

@@ -75,7 +75,7 @@ MEASURES: dict[str, MeasureSpec] = {
                     "% of assessments completed", True, "assessment_45wd", phrase="of assessments were completed within 45 working days of the referral"),
         MeasureSpec("s47_icpc_15wd", "ICPCs within 15 working days of the s47 start", "proportion",
                     "Initial conferences within 15 working days of the enquiry starting", "% of conferences",
-                    True, "s47_icpc_15wd", phrase="of initial conferences were held within 15 working days of the enquiry starting"),
+                    True, "s47_icpc_15wd", "s47_icpc_15wd", phrase="of initial conferences were held within 15 working days of the enquiry starting"),
         MeasureSpec("s47", "Section 47 enquiries", "count", "Section 47 enquiries started each month",
                     "enquiries per month", phrase="section 47 enquiries were started"),
         MeasureSpec("icpc", "Initial child protection conferences", "count",

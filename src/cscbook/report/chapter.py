@@ -16,16 +16,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from cscbook.config.params import Params
-from cscbook.report.outputs import save_figure, save_table
+from cscbook.report.outputs import record_alt_text, save_figure, save_table
 
 
 @dataclass
 class Figure:
-    """A figure for the book: the matplotlib figure, its file name and its alt text (its message)."""
+    """A figure for the book: the matplotlib figure, its file name, and its alt text (what it shows,
+    written from the numbers) for the ``{glue:figure}`` named ``label`` (default: the glue key)."""
 
     figure: plt.Figure
     file: str
     alt: str = ""
+    label: str = ""
 
 
 @dataclass
@@ -65,6 +67,8 @@ def publish(chapter: Chapter, params: Params) -> None:
             continue
         glue(key, HTML(html_table(df, caption=str(df.attrs.get("caption", "")))), display=False)
     for key, fig in chapter.figures.items():
+        if fig.alt:
+            record_alt_text(params, fig.label or key, fig.alt)
         path = save_figure(fig.figure, params, fig.file)
         plt.close(fig.figure)
         glue(key, Image(filename=str(path)), display=False)

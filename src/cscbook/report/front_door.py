@@ -18,7 +18,7 @@ from cscbook.measures.compute import MeasureResults
 from cscbook.report import fd_plots, fd_trends, signal_words
 from cscbook.report import format as fmt
 from cscbook.report.chapter import Chapter, Figure
-from cscbook.report.outputs import use_style
+from cscbook.report.outputs import spc_alt_text, use_style
 
 LISTS = {"contacts": "List 1 (contacts)", "early_help": "List 2 (early help)", "referrals": "List 3 (referrals)",
          "assessments": "List 4 (assessments)", "s47": "List 5 (section 47 enquiries)",
@@ -38,15 +38,20 @@ def _series(results: MeasureResults) -> dict[str, pd.DataFrame]:
 def _measure_chart(ch: Chapter, key: str, series: dict, charts: dict, results: MeasureResults, target) -> None:
     spec = fd.MEASURES[key]
     name = CHARTS[key]
+    alt = ""
     if key in series and series[key]["value"].notna().any():
-        fig = fd_plots.measure_figure(spec, charts.get(key), target)
-        ch.text[f"{name}_text"] = fd_trends.measure_sentence(spec, series[key], charts.get(key), results.period_end)
+        chart = charts.get(key)
+        fig = fd_plots.measure_figure(spec, chart, target)
+        ch.text[f"{name}_text"] = fd_trends.measure_sentence(spec, series[key], chart, results.period_end)
+        if chart is not None and chart.signal_allowed:
+            alt = spc_alt_text(chart.frame, spec.title, percent=spec.kind == "proportion")
     else:
         reason = results.unavailable.get(key)
         why = f" (it {reason.reason})" if reason else ""
         fig = fd_plots.empty_figure(spec.title, "Not available in this extract.")
         ch.text[f"{name}_text"] = f"{spec.label}: not available in this extract{why}."
-    ch.figures[name] = Figure(fig, f"front_door_{key}")
+        alt = ch.text[f"{name}_text"]
+    ch.figures[name] = Figure(fig, f"front_door_{key}", alt=alt)
 
 
 def _stl_text(stl: pd.DataFrame | None) -> str:
