@@ -138,16 +138,22 @@ def book(tmp_path_factory) -> dict:
     (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{synth}/"), encoding="utf-8")
     if (ROOT / "params" / "commentary").is_dir():
         shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
-    # last quarter's book first (its measures go into the project's history), then the example quarter
-    previous = (ROOT / "params" / "2024-25-Q2.yaml").read_text(encoding="utf-8")
-    (proj / "params" / "2024-25-Q2.yaml").write_text(previous.replace("data/synthetic/", f"{synth}/"), encoding="utf-8")
+    # last quarter's book first, on its own extract taken at its period end (as `make synth-quarters`
+    # makes it), so its measures go into the project's history; then the example quarter
+    previous = proj / "synthetic" / "2024-12-31"
+    made = subprocess.run([sys.executable, "-m", "cscbook.cli", "synth", "--out", str(previous), "--seed", "20250331",
+                           "--as-at", "2024-12-31"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert made.returncode == 0, made.stderr[-3000:]
+    q3 = (ROOT / "params" / "2024-25-Q3.yaml").read_text(encoding="utf-8")
+    q3 = q3.replace("data/local/synthetic/2024-12-31/", f"{previous}/").replace("data/synthetic/", f"{synth}/")
+    (proj / "params" / "2024-25-Q3.yaml").write_text(q3, encoding="utf-8")
     env = {**os.environ, "CSCBOOK_STRICT": "1"}
     env.pop("CSCBOOK_HISTORY", None)
-    for name, quiet in (("2024-25-Q2.yaml", ["--quiet"]), ("example.yaml", [])):
+    for name, quiet in (("2024-25-Q3.yaml", ["--quiet"]), ("example.yaml", [])):
         res = subprocess.run(
             [sys.executable, "-m", "cscbook.cli", "run", *quiet, str(proj / "params" / name)], capture_output=True,
             text=True, cwd=ROOT, timeout=900, env=env,
         )  # fmt: skip
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    reports = proj / "reports" / "2024-25-Q3"
+    reports = proj / "reports" / "2024-25-Q4"
     return {"proj": proj, "reports": reports, "html": reports / "_build" / "html", "result": res}

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH = ROOT / "data" / "synthetic"
-QUARTER = "2024-25-Q3"
+QUARTER = "2024-25-Q4"
 # every notebook chapter listed in _toc.yml (the summary and appendices included)
 CHAPTERS = tuple(Path(f).name for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
                  if f.startswith("notebooks/") and (ROOT / f"{f}.ipynb").is_file())
@@ -93,12 +93,12 @@ def test_run_prints_index_last_and_saves_timings(book) -> None:
 
 
 def test_snapshot_measures_have_last_quarter_from_the_history(book) -> None:
-    """Q2's book published care leavers' EET and the average caseload; Q3's summary shows them as last quarter."""
+    """Q3's book published care leavers' EET and the average caseload; Q4's summary shows them as last quarter."""
     table = pd.read_csv(book["reports"] / "tables" / "summary_headline_measures.csv").set_index("key")
     for key in ("care_leavers_eet", "average_caseload"):
         assert pd.notna(table.loc[key, "this_quarter"]) and pd.notna(table.loc[key, "last_quarter"]), key
     history = pd.read_parquet(book["proj"] / "data" / "local" / "history" / "measures_history.parquet")
-    assert set(history["quarter"]) == {"2024-25-Q2", "2024-25-Q3"}
+    assert set(history["quarter"]) == {"2024-25-Q3", "2024-25-Q4"}
     assert not set(history.columns) & {"child_id", "date_of_birth", "allocated_worker"}
     measures = pd.read_csv(book["reports"] / "tables" / "measures.csv")
     assert {"key", "period", "value", "numerator", "denominator", "ci_low", "ci_high", "target", "england",

@@ -21,7 +21,7 @@ from cscbook.config.params import load_params  # noqa: E402
 
 A4 = (595.28, 841.89)  # points
 BUILT = dt.datetime(2025, 1, 20, 10, 0)
-QUARTER_TITLE = "Q3 2024-25 (October to December 2024)"
+QUARTER_TITLE = "Q4 2024-25 (January to March 2025)"
 
 
 def _params(tmp_path: Path, extra: str = ""):
@@ -105,7 +105,7 @@ def test_committee_paper_cover_summary_and_key_figures(tmp_path: Path) -> None:
     )
     html = _book(params.reports_dir)
     paper, book = pdf.write_pdfs(params, html, BUILT)
-    assert paper.name == "2024-25-Q3-committee-paper.pdf" and book.name == "2024-25-Q3-book.pdf"
+    assert paper.name == "2024-25-Q4-committee-paper.pdf" and book.name == "2024-25-Q4-book.pdf"
     texts = _assert_a4_with_header_and_numbers(paper, "OFFICIAL-SENSITIVE")
     # cover, the executive summary (messages and table), the key figures: three pages
     assert len(texts) == 3
@@ -182,8 +182,8 @@ def test_protective_marking_defaults_and_is_checked(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_run_writes_both_pdfs_beside_the_book(book) -> None:
-    paper = book["reports"] / "2024-25-Q3-committee-paper.pdf"
-    whole = book["reports"] / "2024-25-Q3-book.pdf"
+    paper = book["reports"] / "2024-25-Q4-committee-paper.pdf"
+    whole = book["reports"] / "2024-25-Q4-book.pdf"
     for path in (paper, whole):
         reader = pypdf.PdfReader(path)
         for i, page in enumerate(reader.pages, start=1):
