@@ -177,6 +177,10 @@ def test_alt_text_states_the_message_of_a_control_chart(tmp_path: Path) -> None:
         'authority: "T"\nperiod_end: 2024-12-31\nannex_a: [data]\npopulation_0_17: 10\n'
     )
     params = load_params(tmp_path / "params" / "q.yaml")
-    outputs.record_alt_text(params, "fd_referrals", "Referrals fell.")
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots()
+    outputs.save_figure(fig, params, "front_door_referrals", alt="Referrals fell.", label="fd_referrals")
+    assert (params.figures_dir / "front_door_referrals.png").is_file()
     outputs.record_alt_text(params, "fd_contacts", "Contacts  rose.\n")
     assert finish.load_alt_text(params.figures_dir) == {"fd_contacts": "Contacts rose.", "fd_referrals": "Referrals fell."}
