@@ -227,12 +227,20 @@ def save_table(df: pd.DataFrame, params: Params, name: str) -> Path:
     return path
 
 
-def save_figure(fig: plt.Figure, params: Params, name: str) -> Path:
-    """Save a figure as PNG under figures/<quarter>/ (metadata stripped for reproducibility)."""
+def save_figure(fig: plt.Figure, params: Params, name: str, alt: str | None = None, label: str | None = None) -> Path:
+    """Save a figure as PNG under figures/<quarter>/ (metadata stripped for reproducibility),
+    made legible at phone width (``legible``).
+
+    ``alt``: the figure's message in words, written from its numbers (e.g. ``spc_alt_text``);
+    the book shows it as the alt text of the figure whose ``{glue:figure}`` ``:name:`` is
+    ``label`` (default ``name``), see ``record_alt_text``.
+    """
     params.figures_dir.mkdir(parents=True, exist_ok=True)
     path = params.figures_dir / f"{name}.png"
     legible(fig)
     fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    if alt:
+        record_alt_text(params, label or name, alt)
     return path
 
 
