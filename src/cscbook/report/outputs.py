@@ -186,8 +186,10 @@ def legible(fig: plt.Figure) -> plt.Figure:
             extra = max(extra, need - ax.get_position().height * fig.get_size_inches()[1])
     if extra > 0:
         fig.set_size_inches(fig.get_size_inches()[0], fig.get_size_inches()[1] + extra)
-    with contextlib.suppress(RuntimeError):  # a layout that cannot switch (colour bars): keep it
-        fig.set_layout_engine("constrained")
+    has_colour_bar = any(hasattr(a, "_colorbar") for a in fig.axes)  # constrained layout can collapse them
+    with contextlib.suppress(RuntimeError):  # a layout that cannot switch: keep it
+        if not has_colour_bar:
+            fig.set_layout_engine("constrained")
     _figure_legend(fig)
     for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
         if text.get_fontsize() < floor:

@@ -292,7 +292,7 @@ def plot_standards(ch: PracticeChapter, title: str = "Practice standards at the 
 
 
 def plot_teams(ch: PracticeChapter, title: str = "Practice standards by team"):
-    """Heat map of % in time, teams (rows) by standard (columns); blank: hidden or not measured."""
+    """Heat map of % in time, standards (rows) by team (columns, all teams last); blank: hidden or not measured."""
     keys = list(ch.teams)
     fig, ax = plt.subplots(figsize=(max(8, 0.75 * len(keys) + 3), 0.45 * 8 + 1.8))
     if not keys:
@@ -303,15 +303,16 @@ def plot_teams(ch: PracticeChapter, title: str = "Practice standards by team"):
     wide = pd.DataFrame({SHORT[k]: ch.teams[k].set_index("team")["pct"].astype(float) for k in keys})
     order = [t for t in wide.index if t not in (pr.OTHER_TEAMS, ALL_TEAMS)]
     wide = wide.loc[order + [t for t in (pr.OTHER_TEAMS, ALL_TEAMS) if t in wide.index]]
-    fig.set_size_inches(max(8, 0.8 * len(keys) + 3.5), 0.45 * len(wide) + 2)
-    im = ax.imshow(wide.to_numpy(), cmap="cividis", vmin=0, vmax=100, aspect="auto")
-    for (i, j), v in np.ndenumerate(wide.to_numpy()):
+    grid = wide.T  # one row per standard, one column per team: readable at phone width
+    fig.set_size_inches(6, 0.32 * len(grid) + 2.6)
+    im = ax.imshow(grid.to_numpy(), cmap="cividis", vmin=0, vmax=100, aspect="auto")
+    for (i, j), v in np.ndenumerate(grid.to_numpy()):
         if np.isfinite(v):
             ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="black" if v > 55 else "white")
-    ax.set_xticks(range(len(wide.columns)), wide.columns, rotation=40, ha="right")
-    ax.set_yticks(range(len(wide)), wide.index)
+    ax.set_xticks(range(len(grid.columns)), grid.columns, rotation=90, ha="center")
+    ax.set_yticks(range(len(grid)), grid.index)
     ax.grid(False)
-    ax.axhline(len(wide) - 1.5, color=NEUTRAL, linewidth=1)
+    ax.axvline(len(grid.columns) - 1.5, color=NEUTRAL, linewidth=1)
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="% in time")
     ax.set_title(title)
     plt.close(fig)
