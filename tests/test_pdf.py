@@ -21,7 +21,8 @@ from cscbook.config.params import load_params  # noqa: E402
 
 A4 = (595.28, 841.89)  # points
 BUILT = dt.datetime(2025, 1, 20, 10, 0)
-QUARTER_TITLE = "Q4 2024-25 (January to March 2025)"
+QUARTER_TITLE = "Q3 2024-25 (October to December 2024)"  # the hand-made Testshire quarter
+EXAMPLE_TITLE = "Q4 2024-25 (January to March 2025)"  # the example book
 
 
 def _params(tmp_path: Path, extra: str = ""):
@@ -105,7 +106,7 @@ def test_committee_paper_cover_summary_and_key_figures(tmp_path: Path) -> None:
     )
     html = _book(params.reports_dir)
     paper, book = pdf.write_pdfs(params, html, BUILT)
-    assert paper.name == "2024-25-Q4-committee-paper.pdf" and book.name == "2024-25-Q4-book.pdf"
+    assert paper.name == "2024-25-Q3-committee-paper.pdf" and book.name == "2024-25-Q3-book.pdf"
     texts = _assert_a4_with_header_and_numbers(paper, "OFFICIAL-SENSITIVE")
     # cover, the executive summary (messages and table), the key figures: three pages
     assert len(texts) == 3
@@ -189,7 +190,7 @@ def test_run_writes_both_pdfs_beside_the_book(book) -> None:
         for i, page in enumerate(reader.pages, start=1):
             text = page.extract_text()
             assert float(page.mediabox.width) == pytest.approx(A4[0], abs=0.5)
-            assert "Westmere" in text and QUARTER_TITLE in text and f"Page {i} of {len(reader.pages)}" in text
+            assert "Westmere" in text and EXAMPLE_TITLE in text and f"Page {i} of {len(reader.pages)}" in text
     texts = _pages(paper)
     assert "SYNTHETIC DATA" in texts[0] and "OFFICIAL" in texts[0]
     assert "Key messages" in texts[1] and "Key messages not available" not in texts[1]
