@@ -36,6 +36,7 @@ book: $(STAMP)
 
 test: $(STAMP) $(AXE) browser
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q tests
 	CSCBOOK_HISTORY=none $(BIN)/python -m pytest -q --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider notebooks
@@ -45,6 +46,7 @@ unit: $(STAMP) $(AXE) browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports
 
 # Regenerate the committed reference notebooks (nbval's expected outputs) on purpose.

@@ -15,7 +15,17 @@ from cscbook.data import annexa_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
-_LATE_WORDS = ("end", "closure", "authorised", "completion", "icpc_date", "ceased", "last_seen", "visit", "review")
+_LATE_WORDS = (
+    "end",
+    "closure",
+    "authorised",
+    "completion",
+    "icpc_date",
+    "ceased",
+    "last_seen",
+    "visit",
+    "review",
+)
 
 
 def list_rows(number: int, n: int = 3, *, first_day: int = 0) -> tuple[list[str], list[list[object]]]:
@@ -92,7 +102,9 @@ EPISODE_HEADERS = [
 HEADER_HEADERS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
 
 
-def episode(child: str, decom: str, dec: str = "", rec: str = "", rne: str = "S", place: str = "U4") -> list[str]:
+def episode(
+    child: str, decom: str, dec: str = "", rec: str = "", rne: str = "S", place: str = "U4"
+) -> list[str]:
     return [child, decom, rne, "C2", "N1", place, "PR1", dec, rec, "", "AB1 2CD", "AB1 3CD", "SC123456"]
 
 
@@ -116,8 +128,13 @@ def make_params(period_end: str | dt.date = "2024-12-31", **overrides: object):
     from cscbook.config.params import Params
 
     base: dict[str, object] = dict(
-        authority="Test authority", period_end=pd.Timestamp(period_end), annex_a=(), ssda903=(),
-        population_0_17=10_000, project_root=Path("/nonexistent-project"), source_file=Path("/nonexistent/p.yaml"),
+        authority="Test authority",
+        period_end=pd.Timestamp(period_end),
+        annex_a=(),
+        ssda903=(),
+        population_0_17=10_000,
+        project_root=Path("/nonexistent-project"),
+        source_file=Path("/nonexistent/p.yaml"),
     )
     base.update(overrides)
     return Params(**base)  # type: ignore[arg-type]
@@ -131,11 +148,15 @@ def book(tmp_path_factory) -> dict:
     import shutil
 
     synth = ROOT / "data" / "synthetic"
-    assert (synth / "annex_a").is_dir(), "the synthetic example extract (data/synthetic) is missing: run make synth"
+    assert (synth / "annex_a").is_dir(), (
+        "the synthetic example extract (data/synthetic) is missing: run make synth"
+    )
     proj = tmp_path_factory.mktemp("project")
     (proj / "params").mkdir()
     text = (ROOT / "params" / "example.yaml").read_text(encoding="utf-8")
-    (proj / "params" / "example.yaml").write_text(text.replace("data/synthetic/", f"{synth}/"), encoding="utf-8")
+    (proj / "params" / "example.yaml").write_text(
+        text.replace("data/synthetic/", f"{synth}/"), encoding="utf-8"
+    )
     if (ROOT / "params" / "commentary").is_dir():
         shutil.copytree(ROOT / "params" / "commentary", proj / "params" / "commentary")
     # last quarter's book first, on its own extract taken at its period end (as `make synth-quarters`
@@ -145,7 +166,9 @@ def book(tmp_path_factory) -> dict:
                            "--as-at", "2024-12-31"], capture_output=True, text=True, timeout=600)  # fmt: skip
     assert made.returncode == 0, made.stderr[-3000:]
     q3 = (ROOT / "params" / "2024-25-Q3.yaml").read_text(encoding="utf-8")
-    q3 = q3.replace("data/local/synthetic/2024-12-31/", f"{previous}/").replace("data/synthetic/", f"{synth}/")
+    q3 = q3.replace("data/local/synthetic/2024-12-31/", f"{previous}/").replace(
+        "data/synthetic/", f"{synth}/"
+    )
     (proj / "params" / "2024-25-Q3.yaml").write_text(q3, encoding="utf-8")
     env = {**os.environ, "CSCBOOK_STRICT": "1"}
     env.pop("CSCBOOK_HISTORY", None)

@@ -65,7 +65,9 @@ def test_buttons_are_named_by_their_visible_text() -> None:
 def test_sidebar_landmark_and_alt_text(tmp_path: Path) -> None:
     page = ('<div class="bd-sidebar-primary"><a>Title</a></div><article>'
             '<figure id="fd-contacts"><img alt="Line chart" src="x.png"/></figure></article>')  # fmt: skip
-    (tmp_path / "alt_text.json").write_text(json.dumps({"fd_contacts": "Contacts rose above the usual range."}))
+    (tmp_path / "alt_text.json").write_text(
+        json.dumps({"fd_contacts": "Contacts rose above the usual range."})
+    )
     out = BeautifulSoup(finish.finish_page(page, finish.load_alt_text(tmp_path)), "html.parser")
     assert out.find("div")["role"] == "navigation" and out.find("div")["aria-label"] == "Book contents"
     assert out.find("img")["alt"] == "Contacts rose above the usual range."
@@ -83,7 +85,9 @@ def test_axe_in_chromium_finds_problems_and_the_finishing_fixes_them(tmp_path: P
                                                    + "</main>"), 390)  # fmt: skip
     assert before.get("label-content-name-mismatch") == "serious"
     assert "empty-table-header" in before
-    fixed = finish.finish_page(BUTTONS.replace("<main>", "<main><article>").replace("</main>", "</article></main>"))
+    fixed = finish.finish_page(
+        BUTTONS.replace("<main>", "<main><article>").replace("</main>", "</article></main>")
+    )
     fixed = finish.finish_page(fixed.replace("</article>", PANDAS_TABLE.split("<article>")[1].split("</article>")[0]
                                              + "</article>"))  # fmt: skip
     after = _violations(tmp_path, fixed, 390)
@@ -106,7 +110,9 @@ def test_every_page_of_the_book_has_no_serious_or_critical_violation(book) -> No
     assert bad.empty, bad[["page", "width", "rule", "impact", "nodes", "example"]].to_string()
     # and the lesser problems this book once had stay fixed (content outside landmarks, empty
     # header cells from pandas index names, tables without captions)
-    again = found[found["rule"].isin(["region", "empty-table-header", "table-fake-caption", "th-has-data-cells"])]
+    again = found[
+        found["rule"].isin(["region", "empty-table-header", "table-fake-caption", "th-has-data-cells"])
+    ]
     assert again.empty, again[["page", "width", "rule", "impact", "example"]].to_string()
 
 
@@ -183,4 +189,7 @@ def test_alt_text_states_the_message_of_a_control_chart(tmp_path: Path) -> None:
     outputs.save_figure(fig, params, "front_door_referrals", alt="Referrals fell.", label="fd_referrals")
     assert (params.figures_dir / "front_door_referrals.png").is_file()
     outputs.record_alt_text(params, "fd_contacts", "Contacts  rose.\n")
-    assert finish.load_alt_text(params.figures_dir) == {"fd_contacts": "Contacts rose.", "fd_referrals": "Referrals fell."}
+    assert finish.load_alt_text(params.figures_dir) == {
+        "fd_contacts": "Contacts rose.",
+        "fd_referrals": "Referrals fell.",
+    }

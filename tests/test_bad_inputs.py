@@ -85,9 +85,7 @@ def ok3(table: str = "List 3 referrals", n: int = 3) -> str:
 
 
 def good_params(tmp: Path, extra: str = "", annex: str = "data/annex_a") -> str:
-    return (
-        f"authority: Testshire\nperiod_end: 2024-12-31\nannex_a: [{annex}]\npopulation_0_17: 1000\n{extra}"
-    )
+    return f"authority: Testshire\nperiod_end: 2024-12-31\nannex_a: [{annex}]\npopulation_0_17: 1000\n{extra}"
 
 
 def project(tmp: Path, text: str | bytes) -> Path:
@@ -172,15 +170,22 @@ def utf16_bom_tab_unicode_text(tmp):
 @case
 def utf16_bom_comma(tmp):
     h, rows = rows3()
-    return Case(v(list3_csv(tmp, csv_text(h, rows).encode("utf-16"))), 0, [ok3(), "UTF-16"],
-                absent=["columns not in the template"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows).encode("utf-16"))),
+        0,
+        [ok3(), "UTF-16"],
+        absent=["columns not in the template"],
+    )
 
 
 @case
 def utf16le_without_bom(tmp):
     h, rows = rows3()
-    return Case(v(list3_csv(tmp, csv_text(h, rows, sep="\t").encode("utf-16-le"))), 0,
-                [ok3(), "UTF-16 little-endian without a byte-order mark"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows, sep="\t").encode("utf-16-le"))),
+        0,
+        [ok3(), "UTF-16 little-endian without a byte-order mark"],
+    )
 
 
 @case
@@ -192,7 +197,9 @@ def utf16be_without_bom(tmp):
 @case
 def utf16be_with_bom(tmp):
     h, rows = rows3()
-    return Case(v(list3_csv(tmp, b"\xfe\xff" + csv_text(h, rows).encode("utf-16-be"))), 0, [ok3(), "UTF-16 with"])
+    return Case(
+        v(list3_csv(tmp, b"\xfe\xff" + csv_text(h, rows).encode("utf-16-be"))), 0, [ok3(), "UTF-16 with"]
+    )
 
 
 @case
@@ -219,7 +226,9 @@ def mixed_line_endings(tmp):
 @case
 def crlf_line_endings(tmp):
     h, rows = rows3()
-    return Case(v(list3_csv(tmp, csv_text(h, rows).replace("\n", "\r\n"))), 0, [ok3()], absent=["line endings"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows).replace("\n", "\r\n"))), 0, [ok3()], absent=["line endings"]
+    )
 
 
 @case
@@ -277,8 +286,11 @@ def csv_trailing_blank_lines(tmp):
 @case
 def csv_name_without_list_number(tmp):
     h, rows = rows3()
-    return Case(v(list3_csv(tmp, csv_text(h, rows), name="referrals.csv")), 2,
-                ["neither an Annex A list", "'List 3.csv'"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows), name="referrals.csv")),
+        2,
+        ["neither an Annex A list", "'List 3.csv'"],
+    )
 
 
 @case
@@ -338,12 +350,16 @@ def xlsm_workbook(tmp):
 
 @case
 def no_list_sheets(tmp):
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"Sheet1": (["a"], [[1]])})), 2, ["no Annex A list sheets", "Sheet1"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"Sheet1": (["a"], [[1]])})), 2, ["no Annex A list sheets", "Sheet1"]
+    )
 
 
 @case
 def empty_sheet(tmp):
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": ([], [])})), 2, ["List 3 (Referrals)", "no header row"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": ([], [])})), 2, ["List 3 (Referrals)", "no header row"]
+    )
 
 
 @case
@@ -355,15 +371,24 @@ def header_only_sheet(tmp):
 @case
 def sheet_name_variants(tmp):
     sheets = {"List_1": list_rows(1), "list3": list_rows(3), "List 4 - Assessments": list_rows(4)}
-    return Case(v(write_xlsx(tmp / "a.xlsx", sheets)), 0,
-                [ok3("List 1 contacts"), ok3(), ok3("List 4 assessments")])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", sheets)), 0, [ok3("List 1 contacts"), ok3(), ok3("List 4 assessments")]
+    )
 
 
 @case
 def lists_10_and_11_and_notes_sheets(tmp):
-    sheets = {"List 3": rows3(), "List 10": (["a"], [[1]]), "List 11": (["a"], [[1]]), "Notes": (["x"], [[1]])}
-    return Case(v(write_xlsx(tmp / "a.xlsx", sheets)), 0,
-                [ok3(), "(List 10) is not used by the book", "sheet 'Notes' is not an Annex A list"])
+    sheets = {
+        "List 3": rows3(),
+        "List 10": (["a"], [[1]]),
+        "List 11": (["a"], [[1]]),
+        "Notes": (["x"], [[1]]),
+    }
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", sheets)),
+        0,
+        [ok3(), "(List 10) is not used by the book", "sheet 'Notes' is not an Annex A list"],
+    )
 
 
 def _hidden(tmp: Path, title: str, hide: bool) -> Path:
@@ -380,7 +405,9 @@ def _hidden(tmp: Path, title: str, hide: bool) -> Path:
 
 @case
 def hidden_old_sheet(tmp):
-    return Case(v(_hidden(tmp, "List 3 (old)", True)), 0, [ok3(), "sheet 'List 3 (old)' is hidden and was skipped"])
+    return Case(
+        v(_hidden(tmp, "List 3 (old)", True)), 0, [ok3(), "sheet 'List 3 (old)' is hidden and was skipped"]
+    )
 
 
 @case
@@ -395,7 +422,9 @@ def visible_old_copy_sheet(tmp):
 
 @case
 def copy_of_sheet(tmp):
-    return Case(v(_hidden(tmp, "Copy of List 3", False)), 0, [ok3(), "'Copy of List 3' looks like an old copy"])
+    return Case(
+        v(_hidden(tmp, "Copy of List 3", False)), 0, [ok3(), "'Copy of List 3' looks like an old copy"]
+    )
 
 
 @case
@@ -414,8 +443,16 @@ def merged_team_cells(tmp):
     letter = openpyxl.utils.get_column_letter(team + 1)
     wb["List 3"].merge_cells(f"{letter}2:{letter}11")
     wb.save(path)
-    return Case(v(path), 0, [ok3(n=10), f"merged cells {letter}2:{letter}11", "'Allocated Team'",
-                             "filled down with 'Team North' (9 row(s) below the first)"])
+    return Case(
+        v(path),
+        0,
+        [
+            ok3(n=10),
+            f"merged cells {letter}2:{letter}11",
+            "'Allocated Team'",
+            "filled down with 'Team North' (9 row(s) below the first)",
+        ],
+    )
 
 
 @case
@@ -438,8 +475,11 @@ def formula_cells_without_values(tmp):
     h, rows = rows3()
     for row in rows:
         row[col(h, "Number of Referrals in Last 12 Months")] = "=1+1"
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                [ok3(), "3 formula cell(s) have no saved value", "'Number of Referrals in Last 12 Months'"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3(), "3 formula cell(s) have no saved value", "'Number of Referrals in Last 12 Months'"],
+    )
 
 
 @case
@@ -482,23 +522,33 @@ def blank_rows_inside_data(tmp):
     rows[2][col(h, "Child Unique ID")] = None
     ws.append(rows[2])  # sheet row 10
     wb.save(tmp / "a.xlsx")
-    return Case(v(tmp / "a.xlsx"), 0, ["List 3 referrals: 3 rows read, 2 kept, 1 excluded"],
-                log=[("missing required value", "child_id", 10)])
+    return Case(
+        v(tmp / "a.xlsx"),
+        0,
+        ["List 3 referrals: 3 rows read, 2 kept, 1 excluded"],
+        log=[("missing required value", "child_id", 10)],
+    )
 
 
 @case
 def duplicated_headers(tmp):
     h, rows = list_rows(1, 2)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 1": ([*h, "Gender"], [[*x, "M"] for x in rows])})), 2,
-                ["duplicated headers", "'Gender'"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 1": ([*h, "Gender"], [[*x, "M"] for x in rows])})),
+        2,
+        ["duplicated headers", "'Gender'"],
+    )
 
 
 @case
 def missing_required_column(tmp):
     h, rows = rows3()
     h = ["Referral Dat" if x == "Date of Referral" else x for x in h]
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 2,
-                ["no column 'Date of Referral'", "closest header found is 'Referral Dat'"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        2,
+        ["no column 'Date of Referral'", "closest header found is 'Referral Dat'"],
+    )
 
 
 @case
@@ -511,8 +561,11 @@ def header_spelling_variants(tmp):
 @case
 def extra_unknown_columns(tmp):
     h, rows = rows3()
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": ([*h, "Notes"], [[*x, "n"] for x in rows])})), 0,
-                [ok3(), "columns not in the template were ignored: Notes"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": ([*h, "Notes"], [[*x, "n"] for x in rows])})),
+        0,
+        [ok3(), "columns not in the template were ignored: Notes"],
+    )
 
 
 @case
@@ -527,8 +580,16 @@ def two_visible_sheets_for_one_list(tmp):
     h, rows = rows3()
     h2, rows2 = list_rows(3, 2, first_day=10)
     path = write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows), "List_3": (h2, rows2)})
-    return Case(v(path), 0, ["List 3 referrals: 5 rows read, 5 kept", "List 3 was read from 2 sources",
-                             "sheet 'List 3'; file", "sheet 'List_3'"])
+    return Case(
+        v(path),
+        0,
+        [
+            "List 3 referrals: 5 rows read, 5 kept",
+            "List 3 was read from 2 sources",
+            "sheet 'List 3'; file",
+            "sheet 'List_3'",
+        ],
+    )
 
 
 @case
@@ -556,15 +617,21 @@ def date_cells_with_times(tmp):
 @case
 def excel_sep_hint_line(tmp):
     h, rows = rows3()
-    return Case(v(list3_csv(tmp, "sep=;\n" + csv_text(h, rows, sep=";"))), 0,
-                [ok3(), "semicolon-delimited", "header is on line 2"])
+    return Case(
+        v(list3_csv(tmp, "sep=;\n" + csv_text(h, rows, sep=";"))),
+        0,
+        [ok3(), "semicolon-delimited", "header is on line 2"],
+    )
 
 
 @case
 def duplicate_rows_in_one_list(tmp):
     h, rows = rows3()
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, [*rows, rows[0]])})), 0,
-                ["4 rows read, 3 kept, 1 excluded (1 duplicate)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, [*rows, rows[0]])})),
+        0,
+        ["4 rows read, 3 kept, 1 excluded (1 duplicate)"],
+    )
 
 
 # --------------------------------------------------------------------------- dates
@@ -578,17 +645,27 @@ def _date_rows(count: int, fmt: str) -> tuple[list[str], list[list[object]]]:
 @case
 def us_dates_unambiguous(tmp):
     h, rows = _date_rows(40, "%m/%d/%Y")
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                [ok3(n=40), "column 'Date of Referral' is in US order (month/day/year)",
-                 "column 'Date of Birth' is in US order", "the sheet's other dates are"],
-                absent=["unparseable", "chronology"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        [
+            ok3(n=40),
+            "column 'Date of Referral' is in US order (month/day/year)",
+            "column 'Date of Birth' is in US order",
+            "the sheet's other dates are",
+        ],
+        absent=["unparseable", "chronology"],
+    )
 
 
 @case
 def us_dates_in_xlsx_text(tmp):
     h, rows = _date_rows(40, "%m/%d/%Y")
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                [ok3(n=40), "sheet 'List 3': column 'Date of Referral' is in US order"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3(n=40), "sheet 'List 3': column 'Date of Referral' is in US order"],
+    )
 
 
 @case
@@ -596,18 +673,29 @@ def mixed_day_month_order(tmp):
     h, rows = list_rows(3, 40)
     for row in rows[:5]:
         row[col(h, "Date of Referral")] = "01/20/2024"
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 2,
-                ["column 'Date of Referral' mixes day/month and month/day dates", "row 13 holds '13/01/2024'",
-                 "row 2 holds '01/20/2024'", "no date of this column is read"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        2,
+        [
+            "column 'Date of Referral' mixes day/month and month/day dates",
+            "row 13 holds '13/01/2024'",
+            "row 2 holds '01/20/2024'",
+            "no date of this column is read",
+        ],
+    )
 
 
 @case
 def one_us_typo_among_uk_dates(tmp):
     h, rows = list_rows(3, 200)
     rows[0][col(h, "Date of Referral")] = "01/20/2024"
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                ["200 rows read, 199 kept, 1 excluded (1 unparseable date)"], absent=["US order"],
-                log=[("unparseable date", "referral_date", 2)])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        ["200 rows read, 199 kept, 1 excluded (1 unparseable date)"],
+        absent=["US order"],
+        log=[("unparseable date", "referral_date", 2)],
+    )
 
 
 @case
@@ -615,12 +703,19 @@ def sheet_columns_disagree_on_order(tmp):
     h, rows = list_rows(4, 40)
     for row in rows:
         row[col(h, "Date of Birth")] = "03/01/2015"  # swappable: decided by nothing in its own column
-        row[col(h, "Continuous Assessment Start Date")] = row[col(h, "Continuous Assessment Start Date")].strftime(
-            "%m/%d/%Y")  # US: 01/13/2024 ...
+        row[col(h, "Continuous Assessment Start Date")] = row[
+            col(h, "Continuous Assessment Start Date")
+        ].strftime("%m/%d/%Y")  # US: 01/13/2024 ...
         auth = col(h, "Continuous Assessment Date of Authorisation")
         row[auth] = row[auth].strftime("%d/%m/%Y")  # UK: 13/03/2024 ...: the sheet's columns disagree
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 4": (h, rows)})), 2,
-                ["column 'Date of Birth' has dates whose order cannot be told", "other date columns of this sheet disagree"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 4": (h, rows)})),
+        2,
+        [
+            "column 'Date of Birth' has dates whose order cannot be told",
+            "other date columns of this sheet disagree",
+        ],
+    )
 
 
 @case
@@ -631,24 +726,39 @@ def us_csv_opened_and_saved_in_uk_excel(tmp):
         d = row[ref]
         # UK Excel turned 01/02/2024 (US: 2 January) into 1 February and left 01/13/2024 as text.
         row[ref] = dt.datetime(d.year, d.day, d.month) if d.day <= 12 else d.strftime("%m/%d/%Y")
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 2,
-                ["column 'Date of Referral' holds 21 spreadsheet dates, every one with a day of 12 or less",
-                 "19 text dates that only make sense as month/day", "without opening and saving it in Excel"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        2,
+        [
+            "column 'Date of Referral' holds 21 spreadsheet dates, every one with a day of 12 or less",
+            "19 text dates that only make sense as month/day",
+            "without opening and saving it in Excel",
+        ],
+    )
 
 
 @case
 def no_date_decides_the_order(tmp):
     h, rows = rows3()  # 1 March 2015 and 2-4 January 2024: every day is 12 or less
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                [ok3(), "no date in column(s) 'Date of Birth', 'Date of Referral' tells day/month from month/day",
-                 "read as day/month"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        [
+            ok3(),
+            "no date in column(s) 'Date of Birth', 'Date of Referral' tells day/month from month/day",
+            "read as day/month",
+        ],
+    )
 
 
 @case
 def two_digit_years_day_first(tmp):
     h, rows = _date_rows(3, "%d/%m/%y")
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                [ok3(), "3 date(s) with a two-digit year", "00-29 are read as 2000-2029"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        [ok3(), "3 date(s) with a two-digit year", "00-29 are read as 2000-2029"],
+    )
 
 
 @case
@@ -705,7 +815,9 @@ def excel_serial_dates(tmp):
 def impossible_calendar_date(tmp):
     h, rows = rows3()
     rows[0][col(h, "Date of Referral")] = "30/02/2024"
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0, ["3 rows read, 2 kept, 1 excluded (1 unparseable date)"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))), 0, ["3 rows read, 2 kept, 1 excluded (1 unparseable date)"]
+    )
 
 
 @case
@@ -719,25 +831,35 @@ def date_beyond_2100(tmp):
 def date_of_birth_in_1900(tmp):
     h, rows = rows3()
     rows[0][col(h, "Date of Birth")] = dt.datetime(1900, 1, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                [ok3(), "1 x implausible date in 'Date of Birth' (warning)"],
-                log=[("implausible date", "date_of_birth", 2)])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3(), "1 x implausible date in 'Date of Birth' (warning)"],
+        log=[("implausible date", "date_of_birth", 2)],
+    )
 
 
 @case
 def referral_dated_2031(tmp):
     h, rows = rows3()
     rows[1][col(h, "Date of Referral")] = dt.datetime(2031, 5, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                ["3 rows read, 2 kept, 1 excluded (1 implausible date)"], log=[("implausible date", "referral_date", 3)])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        ["3 rows read, 2 kept, 1 excluded (1 implausible date)"],
+        log=[("implausible date", "referral_date", 3)],
+    )
 
 
 @case
 def event_before_1990(tmp):
     h, rows = list_rows(8, 3)
     rows[0][col(h, "Date of Last Dental Check")] = dt.datetime(1985, 6, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 8": (h, rows)})), 0,
-                [ok3("List 8 cla"), "implausible date in 'Date of Last Dental Check' (warning)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 8": (h, rows)})),
+        0,
+        [ok3("List 8 cla"), "implausible date in 'Date of Last Dental Check' (warning)"],
+    )
 
 
 @case
@@ -745,33 +867,47 @@ def birth_after_care_start(tmp):
     h, rows = list_rows(8, 3)
     rows[0][col(h, "Date of Birth")] = dt.datetime(2018, 1, 1)
     rows[0][col(h, "Date Started to be Looked After")] = dt.datetime(2010, 5, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 8": (h, rows)})), 0,
-                [ok3("List 8 cla"), "impossible chronology in 'Date Started to be Looked After' (warning)"],
-                log=[("impossible chronology", "cla_start_date", 2)])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 8": (h, rows)})),
+        0,
+        [ok3("List 8 cla"), "impossible chronology in 'Date Started to be Looked After' (warning)"],
+        log=[("impossible chronology", "cla_start_date", 2)],
+    )
 
 
 @case
 def birth_after_cp_plan_start(tmp):
     h, rows = list_rows(7, 3)
     rows[2][col(h, "Date of Birth")] = dt.datetime(2024, 6, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 7": (h, rows)})), 0, [ok3("List 7 cp_plans")],
-                log=[("impossible chronology", "cp_start_date", 4)])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 7": (h, rows)})),
+        0,
+        [ok3("List 7 cp_plans")],
+        log=[("impossible chronology", "cp_start_date", 4)],
+    )
 
 
 @case
 def birth_after_care_leaver_contact(tmp):
     h, rows = list_rows(9, 3)
     rows[0][col(h, "Date of Birth")] = dt.datetime(2024, 12, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 9": (h, rows)})), 0, [ok3("List 9 care_leavers")],
-                log=[("impossible chronology", "latest_contact_date", 2)])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 9": (h, rows)})),
+        0,
+        [ok3("List 9 care_leavers")],
+        log=[("impossible chronology", "latest_contact_date", 2)],
+    )
 
 
 @case
 def closure_before_start(tmp):
     h, rows = list_rows(6, 3)
     rows[0][col(h, "CIN Closure Date")] = dt.datetime(2023, 1, 1)
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 6": (h, rows)})), 0,
-                ["List 6 cin: 3 rows read, 2 kept, 1 excluded (1 impossible chronology)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 6": (h, rows)})),
+        0,
+        ["List 6 cin: 3 rows read, 2 kept, 1 excluded (1 impossible chronology)"],
+    )
 
 
 @case
@@ -779,8 +915,11 @@ def text_in_required_date_column(tmp):
     h, rows = list_rows(4, 3)
     for row in rows:
         row[col(h, "Continuous Assessment Start Date")] = "see notes"
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 4": (h, rows)})), 2,
-                ["'Continuous Assessment Start Date' has no readable date", "row 2 holds 'see notes'"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 4": (h, rows)})),
+        2,
+        ["'Continuous Assessment Start Date' has no readable date", "row 2 holds 'see notes'"],
+    )
 
 
 # --------------------------------------------------------------------------- values
@@ -791,49 +930,68 @@ def fractional_ages(tmp):
     h, rows = rows3()
     rows[0][col(h, "Age of Child (Years)")] = "6.138"
     rows[1][col(h, "Age of Child (Years)")] = "11.9"
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                [ok3(), "2 age(s) in 'Age of Child (Years)' have a fraction (e.g. 6.138)", "completed years (6)"],
-                absent=["unparseable number"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        [ok3(), "2 age(s) in 'Age of Child (Years)' have a fraction (e.g. 6.138)", "completed years (6)"],
+        absent=["unparseable number"],
+    )
 
 
 @case
 def negative_age(tmp):
     h, rows = rows3()
     rows[0][col(h, "Age of Child (Years)")] = -3
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                [ok3(), "1 x implausible value in 'Age of Child (Years)' (warning)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3(), "1 x implausible value in 'Age of Child (Years)' (warning)"],
+    )
 
 
 @case
 def age_250(tmp):
     h, rows = rows3()
     rows[2][col(h, "Age of Child (Years)")] = 250
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0, [ok3()],
-                log=[("implausible value", "age_years", 4)])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3()],
+        log=[("implausible value", "age_years", 4)],
+    )
 
 
 @case
 def age_as_words(tmp):
     h, rows = rows3()
     rows[0][col(h, "Age of Child (Years)")] = "six"
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                [ok3(), "unparseable number in 'Age of Child (Years)' (warning)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3(), "unparseable number in 'Age of Child (Years)' (warning)"],
+    )
 
 
 @case
 def excel_error_value_in_number(tmp):
     h, rows = rows3()
     rows[0][col(h, "Number of Referrals in Last 12 Months")] = "#DIV/0!"
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                [ok3(), "unparseable number in 'Number of Referrals in Last 12 Months'"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        [ok3(), "unparseable number in 'Number of Referrals in Last 12 Months'"],
+    )
 
 
 @case
 def fractional_count(tmp):
     h, rows = list_rows(7, 3)
     rows[0][col(h, "Number of Previous Child Protection Plans")] = 1.5
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 7": (h, rows)})), 0,
-                [ok3("List 7 cp_plans"), "unparseable number in 'Number of Previous Child Protection Plans'"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 7": (h, rows)})),
+        0,
+        [ok3("List 7 cp_plans"), "unparseable number in 'Number of Previous Child Protection Plans'"],
+    )
 
 
 @case
@@ -841,8 +999,11 @@ def child_ids_with_point_zero(tmp):
     h, rows = rows3()
     rows[0][col(h, "Child Unique ID")] = "7287.0"
     rows[1][col(h, "Child Unique ID")] = "7288.00"
-    return Case(v(list3_csv(tmp, csv_text(h, rows))), 0,
-                [ok3(), "2 identifier(s) in 'Child Unique ID' ended in '.0'", "e.g. '7287.0'"])
+    return Case(
+        v(list3_csv(tmp, csv_text(h, rows))),
+        0,
+        [ok3(), "2 identifier(s) in 'Child Unique ID' ended in '.0'", "e.g. '7287.0'"],
+    )
 
 
 @case
@@ -857,8 +1018,11 @@ def numeric_child_ids_in_xlsx(tmp):
 def missing_child_id(tmp):
     h, rows = rows3()
     rows[0][col(h, "Child Unique ID")] = None
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                ["3 rows read, 2 kept, 1 excluded (1 missing required value)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        ["3 rows read, 2 kept, 1 excluded (1 missing required value)"],
+    )
 
 
 @case
@@ -866,15 +1030,22 @@ def every_row_excluded(tmp):
     h, rows = rows3()
     for row in rows:
         row[col(h, "Child Unique ID")] = None
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 2, ["Every row of List 3 referrals was excluded"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        2,
+        ["Every row of List 3 referrals was excluded"],
+    )
 
 
 @case
 def unmapped_code(tmp):
     h, rows = rows3()
     rows[0][col(h, "Gender")] = "Martian"
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0,
-                [ok3(), "1 x unmapped code in 'Gender' (warning)"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})),
+        0,
+        [ok3(), "1 x unmapped code in 'Gender' (warning)"],
+    )
 
 
 @case
@@ -892,7 +1063,9 @@ def blank_spellings(tmp):
     for row, blank in zip(rows, ["#N/A", "NULL", "-"], strict=True):
         row[col(h, "Referral Source")] = blank
         row[col(h, "Age of Child (Years)")] = blank
-    return Case(v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0, [ok3()], absent=["unmapped", "unparseable"])
+    return Case(
+        v(write_xlsx(tmp / "a.xlsx", {"List 3": (h, rows)})), 0, [ok3()], absent=["unmapped", "unparseable"]
+    )
 
 
 @case
@@ -995,7 +1168,9 @@ def params_data_path_symlink_loop(tmp):
     (tmp / "data").mkdir()
     os.symlink(tmp / "data" / "y", tmp / "data" / "x")
     os.symlink(tmp / "data" / "x", tmp / "data" / "y")
-    return Case(r(project(tmp, good_params(tmp, annex="data/x"))), 2, ["key 'annex_a'", "loops back on itself"])
+    return Case(
+        r(project(tmp, good_params(tmp, annex="data/x"))), 2, ["key 'annex_a'", "loops back on itself"]
+    )
 
 
 @case
@@ -1026,7 +1201,9 @@ def params_a_list(tmp):
 
 @case
 def params_unknown_key(tmp):
-    return Case(r(project(tmp, good_params(tmp, "colour: blue\n"))), 2, ["key 'colour' is not a known parameter"])
+    return Case(
+        r(project(tmp, good_params(tmp, "colour: blue\n"))), 2, ["key 'colour' is not a known parameter"]
+    )
 
 
 @case
@@ -1049,12 +1226,18 @@ def params_missing_authority(tmp):
 
 @case
 def params_extract_path_missing(tmp):
-    return Case(r(project(tmp, good_params(tmp, annex="data/elsewhere"))), 2, ["names data/elsewhere, which does not exist"])
+    return Case(
+        r(project(tmp, good_params(tmp, annex="data/elsewhere"))),
+        2,
+        ["names data/elsewhere, which does not exist"],
+    )
 
 
 @case
 def params_target_not_a_proportion(tmp):
-    return Case(r(project(tmp, good_params(tmp, "targets: {assessment_45wd: 85}\n"))), 2, ["not a proportion"])
+    return Case(
+        r(project(tmp, good_params(tmp, "targets: {assessment_45wd: 85}\n"))), 2, ["not a proportion"]
+    )
 
 
 @case

@@ -214,7 +214,9 @@ def test_a_lone_worker_is_combined_with_the_smallest_team_not_hidden():
     total = t.loc[cl.TOTAL]
     assert (total["workers"], total["children"], total["mean"]) == (6, 24, 4.0)
     # no row, and no total minus rows, stands for fewer than 2 workers
-    assert (t["workers"] >= cl.MIN_WORKERS).all() and total["workers"] - t.loc["Big", "workers"] >= cl.MIN_WORKERS
+    assert (t["workers"] >= cl.MIN_WORKERS).all() and total["workers"] - t.loc[
+        "Big", "workers"
+    ] >= cl.MIN_WORKERS
     fig = cl_report.plot_caseloads(cl.caseloads(oc), england=16.0)
     ax = fig.axes[0]
     assert [tick.get_text() for tick in ax.get_yticklabels()] == [cl.OTHER_TEAMS, "Big"]
@@ -225,7 +227,10 @@ def test_a_lone_worker_is_combined_with_the_smallest_team_not_hidden():
 def test_small_teams_rule():
     sizes = pd.Series({"A": 1, "B": 1, "C": 5, "D": 2})
     assert cl.small_teams(sizes) == ["A", "B"]  # together 2 workers: enough
-    assert cl.small_teams(pd.Series({"A": 1, "C": 5, "D": 2, "E": 2})) == ["A", "D"]  # smallest, then alphabetical
+    assert cl.small_teams(pd.Series({"A": 1, "C": 5, "D": 2, "E": 2})) == [
+        "A",
+        "D",
+    ]  # smallest, then alphabetical
     assert cl.small_teams(pd.Series({"C": 5, "D": 2})) == []
 
 
@@ -239,7 +244,9 @@ def test_one_worker_in_the_whole_authority_shows_no_caseload():
 
 
 def test_alt_text_from_the_numbers():
-    t = cl.caseloads(_cases({"Big": {"W1": 3, "W2": 4, "W3": 5}, "Mid": {"W4": 2, "W5": 6}, "Solo": {"W6": 4}}))
+    t = cl.caseloads(
+        _cases({"Big": {"W1": 3, "W2": 4, "W3": 5}, "Mid": {"W4": 2, "W5": 6}, "Solo": {"W6": 4}})
+    )
     assert cl_report.alt_text(t, 3.5) == (
         "Average caseload per worker across all teams: 4.0 children. By team, from 4.0 (Big) to 4.0 "
         f"({cl.OTHER_TEAMS}). England: 3.5; 2 of 2 teams are above it."

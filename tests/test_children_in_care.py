@@ -22,8 +22,16 @@ T = pd.Timestamp
 
 
 def _episodes(rows):
-    cols = ["child_id", "episode_start", "episode_end", "reason_new_episode", "legal_status",
-            "placement_type", "placement_provider", "reason_episode_ceased"]
+    cols = [
+        "child_id",
+        "episode_start",
+        "episode_end",
+        "reason_new_episode",
+        "legal_status",
+        "placement_type",
+        "placement_provider",
+        "reason_episode_ceased",
+    ]
     df = pd.DataFrame(rows, columns=cols)
     df["episode_start"] = pd.to_datetime(df["episode_start"])
     df["episode_end"] = pd.to_datetime(df["episode_end"])
@@ -106,7 +114,9 @@ def test_list8_gives_same_counts_per_period():
     cla = pd.DataFrame(
         {
             "child_id": ["A", "A", "B", "C", "D", "E"],
-            "cla_start_date": pd.to_datetime(["2023-01-10", "2023-05-05", "2022-11-01", "2023-06-10", "2022-06-01", "2020-01-01"]),
+            "cla_start_date": pd.to_datetime(
+                ["2023-01-10", "2023-05-05", "2022-11-01", "2023-06-10", "2022-06-01", "2020-01-01"]
+            ),
             "cla_end_date": pd.to_datetime(["2023-04-20", None, None, "2023-08-01", "2023-01-31", None]),
             "reason_ceased": ["E4A", None, None, "E11", "E11", None],
             "legal_status": ["V2", "C1", "C2", "V2", "C2", "C2"],
@@ -124,7 +134,10 @@ def test_list8_gives_same_counts_per_period():
     snap = snapshot(e, PERIOD_END)
     # In care 30 June: A (IN), B (OUT), C (IN), E (not known).
     assert snap["location"].value_counts().to_dict() == {
-        "Close to home": 2, "Away from the home area": 1, "Not known": 1}
+        "Close to home": 2,
+        "Away from the home area": 1,
+        "Not known": 1,
+    }
     assert "child_id" not in snap
 
 
@@ -141,7 +154,9 @@ def test_age_bands():
 
 
 def test_suppression_primary_and_secondary():
-    df = pd.DataFrame({"category": list("abcd"), "children": [50, 3, 8, 0], "percent": [82.0, 5.0, 13.0, 0.0]})
+    df = pd.DataFrame(
+        {"category": list("abcd"), "children": [50, 3, 8, 0], "percent": [82.0, 5.0, 13.0, 0.0]}
+    )
     out = suppress_breakdown(df, "children", None, 5)
     # 3 is suppressed; then the next smallest non-zero (8) too; 0 is not disclosive.
     assert out["children"].isna().tolist() == [False, True, True, False]
@@ -230,11 +245,27 @@ def test_care_leavers():
     cl = pd.DataFrame(
         {
             "date_of_birth": pd.to_datetime(
-                ["2004-06-01", "2004-06-01", "2003-01-01", "2005-01-01", "2002-06-01", "2006-09-01", "2001-01-01"]
+                [
+                    "2004-06-01",
+                    "2004-06-01",
+                    "2003-01-01",
+                    "2005-01-01",
+                    "2002-06-01",
+                    "2006-09-01",
+                    "2001-01-01",
+                ]
             ),
             "in_touch": ["YES", "YES", "NO", "YES", "YES", "YES", "YES"],
             "activity": ["F1", "G5", "F2", "P2", "F3", "F5", "F1"],
-            "accommodation_suitability": ["SUITABLE", "UNSUITABLE", "SUITABLE", "SUITABLE", "SUITABLE", None, "SUITABLE"],
+            "accommodation_suitability": [
+                "SUITABLE",
+                "UNSUITABLE",
+                "SUITABLE",
+                "SUITABLE",
+                "SUITABLE",
+                None,
+                "SUITABLE",
+            ],
         }
     )
     t = care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
@@ -256,8 +287,14 @@ def test_care_leavers():
 def test_care_leavers_legacy_training_codes_count_as_eet():
     # Three care leavers aged 20, in touch: F3 (legacy full-time training or employment), P3
     # (legacy part-time), G5 (NEET): 2 of 3 in EET.
-    cl = pd.DataFrame({"date_of_birth": pd.to_datetime(["2004-06-01"] * 3), "in_touch": ["YES"] * 3,
-                       "activity": ["F3", "P3", "G5"], "accommodation_suitability": ["SUITABLE"] * 3})
+    cl = pd.DataFrame(
+        {
+            "date_of_birth": pd.to_datetime(["2004-06-01"] * 3),
+            "in_touch": ["YES"] * 3,
+            "activity": ["F3", "P3", "G5"],
+            "accommodation_suitability": ["SUITABLE"] * 3,
+        }
+    )
     t = care_leaver_outcomes(cl, T("2024-12-31")).set_index("age_group")
     assert t.loc["19-21", "eet"] == 2
 

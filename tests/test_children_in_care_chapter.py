@@ -19,7 +19,9 @@ PERIOD_END = pd.Timestamp("2024-12-31")
 STEP = pd.Timestamp("2022-04-01")
 
 
-def simulate_episodes(seed: int, per_month: float, rate_ratio: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_episodes(
+    seed: int, per_month: float, rate_ratio: float = 0.8
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Periods of care starting as a Poisson process (rate x rate_ratio from STEP), lasting
     exponential(30 months), each split into 1-3 episodes joined by X1; SSDA903-style window:
     only episodes still open on or after 1 April 2019. Returns (episodes, header)."""
@@ -53,14 +55,19 @@ def simulate_episodes(seed: int, per_month: float, rate_ratio: float = 0.8) -> t
             "legal_status": rng.choice(["C1", "C2", "V2", "E1"], len(rows)),
             "placement_type": rng.choice(["U4", "U6", "K2", "P1", "H5", "A5"], len(rows)),
             "placement_provider": rng.choice(["PR1", "PR4", "PR5"], len(rows)),
-            "reason_episode_ceased": np.where(last, rng.choice(["E4A", "E11", "E45", "E8", "E5"], len(rows)), "X1"),
+            "reason_episode_ceased": np.where(
+                last, rng.choice(["E4A", "E11", "E45", "E8", "E5"], len(rows)), "X1"
+            ),
             "home_postcode": rng.choice(["WM1 1AA", "WM2 2BB"], len(rows)),
             "placement_postcode": rng.choice(["WM3 3CC", "BX1 1ZZ"], len(rows)),
         }
     )
     ep = ep.loc[ep["episode_end"] >= pd.Timestamp("2019-04-01")]
     ep = ep.loc[ep["episode_start"] <= pd.Timestamp("2025-03-31")]
-    ep.loc[ep["episode_end"] > pd.Timestamp("2025-03-31"), ["episode_end", "reason_episode_ceased"]] = [pd.NaT, None]
+    ep.loc[ep["episode_end"] > pd.Timestamp("2025-03-31"), ["episode_end", "reason_episode_ceased"]] = [
+        pd.NaT,
+        None,
+    ]
     dob = pd.to_datetime(start) - pd.to_timedelta(rng.integers(0, 17 * 365, k), "D")
     header = pd.DataFrame({"child_id": child, "date_of_birth": dob, "sex": rng.choice(["M", "F"], k)})
     header = header.loc[header["child_id"].isin(ep["child_id"])]
@@ -143,10 +150,15 @@ def test_ssda903_alone(built):
     paths = save_outputs(ch, ctx.params)
     names = {p.name for p in paths}
     assert "children_in_care_its_edge_of_care.csv" in names
-    its_table = pd.read_csv(tmp_path / "reports" / ctx.params.quarter / "tables" / "children_in_care_its_edge_of_care.csv")
+    its_table = pd.read_csv(
+        tmp_path / "reports" / ctx.params.quarter / "tables" / "children_in_care_its_edge_of_care.csv"
+    )
     assert {"rate_ratio", "ci_low", "ci_high", "cumulative_ratio", "cumulative_ci_low", "cumulative_ci_high",
             "autocorrelation", "ljung_box_p", "power", "placebo_dates"} <= set(its_table.columns)  # fmt: skip
-    assert {"children_in_care_its_edge_of_care_placebo.csv", "children_in_care_forecast_coverage.csv"} <= names
+    assert {
+        "children_in_care_its_edge_of_care_placebo.csv",
+        "children_in_care_forecast_coverage.csv",
+    } <= names
     # Placebo dates: every month from the 12th to 6 months before the real date (April 2022, month 36).
     assert len(r.placebo) == 36 - 12 - 6 + 1 and (r.placebo["date"] < STEP).all()
     shown = its_display(ch).iloc[0]

@@ -18,11 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "data" / "synthetic" / "truth.json"
 PARAMS = ROOT / "params" / "example.yaml"
 
-pytestmark = pytest.mark.skipif(
-    not TRUTH.exists() or not PARAMS.exists(),
-    reason="the synthetic authority (data/synthetic/truth.json) or params/example.yaml is not there yet",
-)
-
 
 @pytest.fixture(scope="module")
 def truth():

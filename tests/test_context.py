@@ -16,8 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    if not (ROOT / "data/synthetic/ssda903").is_dir():
-        pytest.skip("data/synthetic not present")
     shutil.copytree(ROOT / "data/synthetic/ssda903", tmp_path / "data/ssda903")
     (tmp_path / "params").mkdir()
     (tmp_path / "params/q.yaml").write_text(
@@ -39,4 +37,6 @@ def test_cache_is_used_then_invalidated_when_an_input_changes(project: Path):
     f = sorted((project / "data/ssda903").glob("episodes_*.csv"))[0]
     st = f.stat()
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    assert len(load_context(project / "params/q.yaml").tables["cla_episodes"]) == len(ctx.tables["cla_episodes"])
+    assert len(load_context(project / "params/q.yaml").tables["cla_episodes"]) == len(
+        ctx.tables["cla_episodes"]
+    )

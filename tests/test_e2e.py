@@ -32,15 +32,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SYNTH = ROOT / "data" / "synthetic"
 QUARTER = "2024-25-Q4"
 # every notebook chapter listed in _toc.yml (the summary and appendices included)
-CHAPTERS = tuple(Path(f).name for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
-                 if f.startswith("notebooks/") and (ROOT / f"{f}.ipynb").is_file())
+CHAPTERS = tuple(
+    Path(f).name
+    for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+    if f.startswith("notebooks/") and (ROOT / f"{f}.ipynb").is_file()
+)
 
 
 def cli(*args: str, cwd: Path = ROOT, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "CSCBOOK_STRICT": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "cscbook.cli", *args], capture_output=True, text=True, cwd=cwd,
-        timeout=timeout, env=env,
+        [sys.executable, "-m", "cscbook.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
     )
 
 
@@ -87,8 +94,14 @@ def test_run_prints_index_last_and_saves_timings(book) -> None:
     assert lines[-1] == str(book["html"] / "index.html")
     timings = json.loads((book["reports"] / "timings.json").read_text())
     assert set(timings["stages"]) == {
-        "validate parameters", "read and check data", "compute measures", "execute notebooks", "build book",
-        "tables workbook", "PDFs"}
+        "validate parameters",
+        "read and check data",
+        "compute measures",
+        "execute notebooks",
+        "build book",
+        "tables workbook",
+        "PDFs",
+    }
     assert "00_summary.ipynb" in timings["notebooks"]
 
 
@@ -101,8 +114,19 @@ def test_snapshot_measures_have_last_quarter_from_the_history(book) -> None:
     assert set(history["quarter"]) == {"2024-25-Q3", "2024-25-Q4"}
     assert not set(history.columns) & {"child_id", "date_of_birth", "allocated_worker"}
     measures = pd.read_csv(book["reports"] / "tables" / "measures.csv")
-    assert {"key", "period", "value", "numerator", "denominator", "ci_low", "ci_high", "target", "england",
-            "direction", "signal"} <= set(measures.columns)
+    assert {
+        "key",
+        "period",
+        "value",
+        "numerator",
+        "denominator",
+        "ci_low",
+        "ci_high",
+        "target",
+        "england",
+        "direction",
+        "signal",
+    } <= set(measures.columns)
 
 
 def test_every_toc_page_exists_and_chapters_show_captioned_figures(book) -> None:
@@ -146,8 +170,11 @@ def test_no_code_errors_or_warnings_in_the_book(book) -> None:
         for cell in nb.cells:
             for out in cell.get("outputs", []):
                 assert out["output_type"] != "error", nb_path.name
-                assert not (out["output_type"] == "stream" and out.get("name") == "stderr"
-                            and "Traceback" in out.get("text", "")), nb_path.name
+                assert not (
+                    out["output_type"] == "stream"
+                    and out.get("name") == "stderr"
+                    and "Traceback" in out.get("text", "")
+                ), nb_path.name
 
 
 def test_tables_workbook(book) -> None:
@@ -169,8 +196,15 @@ def _personal_values() -> dict[str, set[str]]:
             if col.name in annexa_spec.PERSONAL_COLUMNS:
                 for h in (col.header, *col.aliases):
                     headers[h.strip().lower()] = col.name
-    headers.update({"child": "child_id", "dob": "date_of_birth", "home_post": "home_postcode",
-                    "pl_post": "placement_postcode", "urn": "placement_urn"})
+    headers.update(
+        {
+            "child": "child_id",
+            "dob": "date_of_birth",
+            "home_post": "home_postcode",
+            "pl_post": "placement_postcode",
+            "urn": "placement_urn",
+        }
+    )
     found: dict[str, set[str]] = {k: set() for k in ("id", "dob", "worker", "postcode", "urn")}
     for csv in sorted(SYNTH.rglob("*.csv")):
         raw = pd.read_csv(csv, dtype=str, keep_default_na=False)
@@ -180,10 +214,14 @@ def _personal_values() -> dict[str, set[str]]:
             if name == "child_id":
                 found["id"] |= values
             elif name == "date_of_birth":
-                dates = pd.to_datetime(pd.Series(sorted(values)), dayfirst=True, errors="coerce", format="mixed").dropna()
+                dates = pd.to_datetime(
+                    pd.Series(sorted(values)), dayfirst=True, errors="coerce", format="mixed"
+                ).dropna()
                 # ISO dates that are also month starts or ends are the book's period labels: not checked.
                 marker = dates.dt.is_month_start | dates.dt.is_month_end
-                found["dob"] |= set(dates.dt.strftime("%d/%m/%Y")) | set(dates[~marker].dt.strftime("%Y-%m-%d"))
+                found["dob"] |= set(dates.dt.strftime("%d/%m/%Y")) | set(
+                    dates[~marker].dt.strftime("%Y-%m-%d")
+                )
             elif name in {"allocated_worker", "personal_advisor"}:
                 # "CE01 Sasha Vellacott": the whole value and the name without the team code
                 found["worker"] |= values | {v.split(" ", 1)[1] for v in values if " " in v}
@@ -199,9 +237,9 @@ def _png_text(path: Path) -> str:
     data = path.read_bytes()
     pos, out = 8, []
     while pos < len(data):
-        length = int.from_bytes(data[pos:pos + 4], "big")
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"tEXt":
             out.append(body.decode("latin-1"))
         elif kind == b"zTXt":
@@ -222,14 +260,20 @@ def _outputs_text(book: dict) -> dict[str, str]:
         nb = nbformat.read(p, as_version=4)
         # text outputs only: base64 image data would match short strings by chance
         texts[str(p)] = json.dumps(
-            [{k: v for k, v in o.get("data", {}).items() if not k.startswith("image/")} | {"text": o.get("text", "")}
-             for c in nb.cells for o in c.get("outputs", [])]
+            [
+                {k: v for k, v in o.get("data", {}).items() if not k.startswith("image/")}
+                | {"text": o.get("text", "")}
+                for c in nb.cells
+                for o in c.get("outputs", [])
+            ]
         )
     for p in sorted((book["reports"] / "tables").glob("*.csv")):
         texts[str(p)] = p.read_text(encoding="utf-8")
     wb = openpyxl.load_workbook(book["reports"] / "tables.xlsx", read_only=True)
     texts["tables.xlsx"] = "\n".join(
-        "\t".join("" if v is None else str(v) for v in row) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+        "\t".join("" if v is None else str(v) for v in row)
+        for ws in wb.worksheets
+        for row in ws.iter_rows(values_only=True)
     )
     for root in (book["proj"] / "figures" / QUARTER, book["html"] / "_images"):
         for p in sorted(root.glob("*.png")) if root.is_dir() else []:
@@ -292,11 +336,15 @@ def test_failing_notebook_keeps_the_last_good_book(tmp_path: Path) -> None:
     (tmp_path / "_toc.yml").write_text(_TOC)
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "index.md").write_text("# $authority\n\n$quarter_title\n")
-    _notebook(tmp_path / "notebooks" / "01_ok.ipynb",
-              "from pathlib import Path\nd = Path('../reports/2023-24-Q4/tables')\nd.mkdir(parents=True, exist_ok=True)\n"
-              "(d / 't.csv').write_text('second run' if Path('../FAIL').exists() else 'first run')\nprint('ok')")
-    _notebook(tmp_path / "notebooks" / "02_flaky.ipynb",
-              "from pathlib import Path\nif Path('../FAIL').exists():\n    raise ValueError('planted failure')\nprint(1)")
+    _notebook(
+        tmp_path / "notebooks" / "01_ok.ipynb",
+        "from pathlib import Path\nd = Path('../reports/2023-24-Q4/tables')\nd.mkdir(parents=True, exist_ok=True)\n"
+        "(d / 't.csv').write_text('second run' if Path('../FAIL').exists() else 'first run')\nprint('ok')",
+    )
+    _notebook(
+        tmp_path / "notebooks" / "02_flaky.ipynb",
+        "from pathlib import Path\nif Path('../FAIL').exists():\n    raise ValueError('planted failure')\nprint(1)",
+    )
     params = str(tmp_path / "params" / "example.yaml")
     first = cli("run", params, "--quiet")
     assert first.returncode == 0, first.stderr[-2000:]

@@ -209,9 +209,15 @@ def test_methods_page_says_what_the_code_does():
     text = " ".join((ROOT / "methods.md").read_text().split())
     defaults = inspect.signature(fc.forecast_series).parameters
     assert defaults["min_train"].default == 24 and defaults["burn_in"].default == 12
-    assert "at every month from the 25th on" in text and "the first 12 months of origins only supply errors" in text
+    assert (
+        "at every month from the 25th on" in text
+        and "the first 12 months of origins only supply errors" in text
+    )
     assert " and ".join([", ".join(fc.BANDS[:-1]), fc.BANDS[-1]]) + " months ahead" in text
-    assert "lowest 80% interval score" in text and "starts and ceases" not in text.split("Children-in-care forecasts")[1][:40]
+    assert (
+        "lowest 80% interval score" in text
+        and "starts and ceases" not in text.split("Children-in-care forecasts")[1][:40]
+    )
     assert "Starts and ceases are not projected separately" in text
 
 

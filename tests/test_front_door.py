@@ -26,74 +26,206 @@ def _frame(rows: list[dict], dates: list[str]) -> pd.DataFrame:
 
 
 def make_tables() -> dict[str, pd.DataFrame]:
-    contacts = _frame([
-        # A: two contacts on 2 Jan (sources 6 and 2A) plus an exact repeat of the first (dropped)
-        {"child_id": "A", "contact_date": "2024-01-02", "contact_source": "6", "contact_decision_date": "2024-01-03"},
-        {"child_id": "A", "contact_date": "2024-01-02", "contact_source": "6", "contact_decision_date": "2024-01-03"},
-        {"child_id": "A", "contact_date": "2024-01-02", "contact_source": "2A", "contact_decision_date": "2024-01-05"},
-        {"child_id": "B", "contact_date": "2024-01-15", "contact_source": "3A", "contact_decision_date": None},
-        {"child_id": "C", "contact_date": "2024-02-01", "contact_source": "6", "contact_decision_date": "2024-02-02"},
-        # H: Thursday before Easter, decided on the Tuesday after: 1 working day (28 Mar; 29 Mar, 1 Apr holidays)
-        {"child_id": "H", "contact_date": "2024-03-28", "contact_source": "8", "contact_decision_date": "2024-04-02"},
-    ], ["contact_date", "contact_decision_date"])
-    referrals = _frame([
-        {"child_id": "A", "referral_date": "2024-01-20", "referral_source": "6", "referral_nfa": "N"},  # 18 days
-        {"child_id": "B", "referral_date": "2024-02-20", "referral_source": "3A", "referral_nfa": "Y"},  # 36 days
-        {"child_id": "C", "referral_date": "2024-02-01", "referral_source": "6", "referral_nfa": "N"},  # same day
-        {"child_id": "D", "referral_date": "2024-03-05", "referral_source": "2A", "referral_nfa": "N"},
-    ], ["referral_date"])
-    assessments = _frame([
-        # A: Mon 22 Jan -> Mon 25 Mar = 9 weeks = 45 wd (in time); from referral Sat 20 Jan also 45 wd
-        {"child_id": "A", "assessment_start_date": "2024-01-22", "assessment_authorised_date": "2024-03-25"},
-        # C: same day = 0 wd; referral the same day: 0 wd
-        {"child_id": "C", "assessment_start_date": "2024-02-01", "assessment_authorised_date": "2024-02-01"},
-        # D: Mon 25 Mar -> Fri 31 May: 49 weekdays less 4 bank holidays = 45 wd (in time; 49 without holidays)
-        #    from referral Tue 5 Mar: 63 weekdays less 4 holidays = 59 wd (late)
-        {"child_id": "D", "assessment_start_date": "2024-03-25", "assessment_authorised_date": "2024-05-31"},
-        # E: Tue 2 Jan -> Thu 28 Mar: Tue 2 Jan to Tue 26 Mar is 12 weeks = 60, plus 26 and 27 Mar = 62 wd
-        #    (no holidays before 29 Mar; late); no referral
-        {"child_id": "E", "assessment_start_date": "2024-01-02", "assessment_authorised_date": "2024-03-28"},
-        # X: authorised before it started: left out
-        {"child_id": "X", "assessment_start_date": "2024-04-01", "assessment_authorised_date": "2024-03-30"},
-    ], ["assessment_start_date", "assessment_authorised_date"])
-    s47 = _frame([
-        # A: Mon 25 Mar -> Wed 17 Apr: 17 weekdays less 2 holidays = 15 wd (in time)
-        {"child_id": "A", "s47_start_date": "2024-03-25", "icpc_date": "2024-04-17", "icpc_unnecessary": "N",
-         "icpc_resulted_in_plan": "Y"},
-        # B: Tue 2 Apr -> Wed 24 Apr: 16 wd (late)
-        {"child_id": "B", "s47_start_date": "2024-04-02", "icpc_date": "2024-04-24", "icpc_unnecessary": "N",
-         "icpc_resulted_in_plan": "Y"},
-        # C: ICPC dated before the s47 start: excluded
-        {"child_id": "C", "s47_start_date": "2024-05-10", "icpc_date": "2024-05-09", "icpc_unnecessary": "N",
-         "icpc_resulted_in_plan": "N"},
-        # D: ICPC deemed unnecessary
-        {"child_id": "D", "s47_start_date": "2024-05-13", "icpc_date": None, "icpc_unnecessary": "Y",
-         "icpc_resulted_in_plan": None},
-        # G: same day: 0 wd
-        {"child_id": "G", "s47_start_date": "2024-06-03", "icpc_date": "2024-06-03", "icpc_unnecessary": "N",
-         "icpc_resulted_in_plan": "N"},
-        # K: still pending (no ICPC, not deemed unnecessary)
-        {"child_id": "K", "s47_start_date": "2024-06-20", "icpc_date": None, "icpc_unnecessary": None,
-         "icpc_resulted_in_plan": None},
-    ], ["s47_start_date", "icpc_date"])
-    cp = _frame([
-        {"child_id": "A", "cp_start_date": "2024-04-17", "cp_end_date": None, "previous_cp_plans": 0},
-        {"child_id": "B", "cp_start_date": "2024-04-25", "cp_end_date": "2024-05-31", "previous_cp_plans": 2},
-        {"child_id": "F", "cp_start_date": "2023-11-01", "cp_end_date": "2024-02-29", "previous_cp_plans": 1},
-        {"child_id": "G", "cp_start_date": "2024-06-03", "cp_end_date": None, "previous_cp_plans": None},
-    ], ["cp_start_date", "cp_end_date"])
+    contacts = _frame(
+        [
+            # A: two contacts on 2 Jan (sources 6 and 2A) plus an exact repeat of the first (dropped)
+            {
+                "child_id": "A",
+                "contact_date": "2024-01-02",
+                "contact_source": "6",
+                "contact_decision_date": "2024-01-03",
+            },
+            {
+                "child_id": "A",
+                "contact_date": "2024-01-02",
+                "contact_source": "6",
+                "contact_decision_date": "2024-01-03",
+            },
+            {
+                "child_id": "A",
+                "contact_date": "2024-01-02",
+                "contact_source": "2A",
+                "contact_decision_date": "2024-01-05",
+            },
+            {
+                "child_id": "B",
+                "contact_date": "2024-01-15",
+                "contact_source": "3A",
+                "contact_decision_date": None,
+            },
+            {
+                "child_id": "C",
+                "contact_date": "2024-02-01",
+                "contact_source": "6",
+                "contact_decision_date": "2024-02-02",
+            },
+            # H: Thursday before Easter, decided on the Tuesday after: 1 working day (28 Mar; 29 Mar, 1 Apr holidays)
+            {
+                "child_id": "H",
+                "contact_date": "2024-03-28",
+                "contact_source": "8",
+                "contact_decision_date": "2024-04-02",
+            },
+        ],
+        ["contact_date", "contact_decision_date"],
+    )
+    referrals = _frame(
+        [
+            {
+                "child_id": "A",
+                "referral_date": "2024-01-20",
+                "referral_source": "6",
+                "referral_nfa": "N",
+            },  # 18 days
+            {
+                "child_id": "B",
+                "referral_date": "2024-02-20",
+                "referral_source": "3A",
+                "referral_nfa": "Y",
+            },  # 36 days
+            {
+                "child_id": "C",
+                "referral_date": "2024-02-01",
+                "referral_source": "6",
+                "referral_nfa": "N",
+            },  # same day
+            {"child_id": "D", "referral_date": "2024-03-05", "referral_source": "2A", "referral_nfa": "N"},
+        ],
+        ["referral_date"],
+    )
+    assessments = _frame(
+        [
+            # A: Mon 22 Jan -> Mon 25 Mar = 9 weeks = 45 wd (in time); from referral Sat 20 Jan also 45 wd
+            {
+                "child_id": "A",
+                "assessment_start_date": "2024-01-22",
+                "assessment_authorised_date": "2024-03-25",
+            },
+            # C: same day = 0 wd; referral the same day: 0 wd
+            {
+                "child_id": "C",
+                "assessment_start_date": "2024-02-01",
+                "assessment_authorised_date": "2024-02-01",
+            },
+            # D: Mon 25 Mar -> Fri 31 May: 49 weekdays less 4 bank holidays = 45 wd (in time; 49 without holidays)
+            #    from referral Tue 5 Mar: 63 weekdays less 4 holidays = 59 wd (late)
+            {
+                "child_id": "D",
+                "assessment_start_date": "2024-03-25",
+                "assessment_authorised_date": "2024-05-31",
+            },
+            # E: Tue 2 Jan -> Thu 28 Mar: Tue 2 Jan to Tue 26 Mar is 12 weeks = 60, plus 26 and 27 Mar = 62 wd
+            #    (no holidays before 29 Mar; late); no referral
+            {
+                "child_id": "E",
+                "assessment_start_date": "2024-01-02",
+                "assessment_authorised_date": "2024-03-28",
+            },
+            # X: authorised before it started: left out
+            {
+                "child_id": "X",
+                "assessment_start_date": "2024-04-01",
+                "assessment_authorised_date": "2024-03-30",
+            },
+        ],
+        ["assessment_start_date", "assessment_authorised_date"],
+    )
+    s47 = _frame(
+        [
+            # A: Mon 25 Mar -> Wed 17 Apr: 17 weekdays less 2 holidays = 15 wd (in time)
+            {
+                "child_id": "A",
+                "s47_start_date": "2024-03-25",
+                "icpc_date": "2024-04-17",
+                "icpc_unnecessary": "N",
+                "icpc_resulted_in_plan": "Y",
+            },
+            # B: Tue 2 Apr -> Wed 24 Apr: 16 wd (late)
+            {
+                "child_id": "B",
+                "s47_start_date": "2024-04-02",
+                "icpc_date": "2024-04-24",
+                "icpc_unnecessary": "N",
+                "icpc_resulted_in_plan": "Y",
+            },
+            # C: ICPC dated before the s47 start: excluded
+            {
+                "child_id": "C",
+                "s47_start_date": "2024-05-10",
+                "icpc_date": "2024-05-09",
+                "icpc_unnecessary": "N",
+                "icpc_resulted_in_plan": "N",
+            },
+            # D: ICPC deemed unnecessary
+            {
+                "child_id": "D",
+                "s47_start_date": "2024-05-13",
+                "icpc_date": None,
+                "icpc_unnecessary": "Y",
+                "icpc_resulted_in_plan": None,
+            },
+            # G: same day: 0 wd
+            {
+                "child_id": "G",
+                "s47_start_date": "2024-06-03",
+                "icpc_date": "2024-06-03",
+                "icpc_unnecessary": "N",
+                "icpc_resulted_in_plan": "N",
+            },
+            # K: still pending (no ICPC, not deemed unnecessary)
+            {
+                "child_id": "K",
+                "s47_start_date": "2024-06-20",
+                "icpc_date": None,
+                "icpc_unnecessary": None,
+                "icpc_resulted_in_plan": None,
+            },
+        ],
+        ["s47_start_date", "icpc_date"],
+    )
+    cp = _frame(
+        [
+            {"child_id": "A", "cp_start_date": "2024-04-17", "cp_end_date": None, "previous_cp_plans": 0},
+            {
+                "child_id": "B",
+                "cp_start_date": "2024-04-25",
+                "cp_end_date": "2024-05-31",
+                "previous_cp_plans": 2,
+            },
+            {
+                "child_id": "F",
+                "cp_start_date": "2023-11-01",
+                "cp_end_date": "2024-02-29",
+                "previous_cp_plans": 1,
+            },
+            {"child_id": "G", "cp_start_date": "2024-06-03", "cp_end_date": None, "previous_cp_plans": None},
+        ],
+        ["cp_start_date", "cp_end_date"],
+    )
     cp["previous_cp_plans"] = cp["previous_cp_plans"].astype("Int64")
-    eh = _frame([
-        {"child_id": "A", "eh_start_date": "2024-04-03", "eh_completion_date": "2024-05-01"},
-        {"child_id": "B", "eh_start_date": "2024-03-03", "eh_completion_date": None},
-        {"child_id": "C", "eh_start_date": "2024-05-03", "eh_completion_date": "2024-07-01"},
-    ], ["eh_start_date", "eh_completion_date"])
-    for df, cols in [(contacts, ["contact_source"]), (referrals, ["referral_source", "referral_nfa"]),
-                     (s47, ["icpc_unnecessary", "icpc_resulted_in_plan"])]:
+    eh = _frame(
+        [
+            {"child_id": "A", "eh_start_date": "2024-04-03", "eh_completion_date": "2024-05-01"},
+            {"child_id": "B", "eh_start_date": "2024-03-03", "eh_completion_date": None},
+            {"child_id": "C", "eh_start_date": "2024-05-03", "eh_completion_date": "2024-07-01"},
+        ],
+        ["eh_start_date", "eh_completion_date"],
+    )
+    for df, cols in [
+        (contacts, ["contact_source"]),
+        (referrals, ["referral_source", "referral_nfa"]),
+        (s47, ["icpc_unnecessary", "icpc_resulted_in_plan"]),
+    ]:
         for c in cols:
             df[c] = df[c].astype("category")
-    return {"contacts": contacts, "referrals": referrals, "assessments": assessments, "s47": s47,
-            "cp_plans": cp, "early_help": eh}
+    return {
+        "contacts": contacts,
+        "referrals": referrals,
+        "assessments": assessments,
+        "s47": s47,
+        "cp_plans": cp,
+        "early_help": eh,
+    }
 
 
 @pytest.fixture
@@ -268,8 +400,11 @@ def test_by_source_and_nfa():
 def test_early_help_counts_and_absent_list():
     tables = make_tables()
     # Apr-Jun: started A (3 Apr), C (3 May) = 2; completed A (1 May) = 1; open 30 Jun: B (no end), C (ends July) = 2
-    assert funnel.early_help(tables, T("2024-04-01"), T("2024-06-30")) == {"started": 2, "completed": 1,
-                                                                           "open_at_end": 2}
+    assert funnel.early_help(tables, T("2024-04-01"), T("2024-06-30")) == {
+        "started": 2,
+        "completed": 1,
+        "open_at_end": 2,
+    }
     del tables["early_help"]
     assert funnel.early_help(tables, T("2024-04-01"), T("2024-06-30")) is None
 
@@ -321,8 +456,12 @@ def test_dispersion_by_hand():
     # 12 months 100 80 120 120 80 100 (twice): a Poisson GLM with a log-linear trend fits 100 in every month
     # (the deviations sum to 0 and are balanced in time), Pearson chi-square = 8 x 20^2 / 100 = 32 on
     # 12 - 2 = 10 df -> phi = 3.2
-    frame = pd.DataFrame({"month": pd.date_range("2024-01-01", periods=12, freq="MS"),
-                          "value": [100, 80, 120, 120, 80, 100] * 2})
+    frame = pd.DataFrame(
+        {
+            "month": pd.date_range("2024-01-01", periods=12, freq="MS"),
+            "value": [100, 80, 120, 120, 80, 100] * 2,
+        }
+    )
     phi, df = fd_trends.dispersion(frame, "count", T("2024-12-31"))
     assert phi == pytest.approx(3.2) and df == 10
     # no extra variation (every month 100): phi is floored at 1
@@ -335,13 +474,25 @@ def test_quarter_comparison_year_ago_first_with_corrected_p_values():
     months = pd.date_range("2023-01-01", periods=24, freq="MS")
     base = [100, 80, 120, 120, 80, 100] * 4
     counts = pd.DataFrame({"month": months, "value": base})
-    counts.loc[21:, "value"] = [150, 150, 150]  # Oct-Dec 2024: 450 against 300 a year ago and 300 last quarter
+    counts.loc[21:, "value"] = [
+        150,
+        150,
+        150,
+    ]  # Oct-Dec 2024: 450 against 300 a year ago and 300 last quarter
     share = pd.DataFrame({"month": months, "numerator": [50] * 24, "denominator": [100] * 24})
     series = {"contacts": counts, "assessment_45wd": share}
-    q = fd_trends.quarter_comparison(series, {"contacts": "count", "assessment_45wd": "proportion"},
-                                     T("2024-12-31")).set_index("key")
-    assert list(q.columns[:7]) == ["measure", "kind", "this_period", "note", "this_quarter", "this_denominator",
-                                   "year_ago"]
+    q = fd_trends.quarter_comparison(
+        series, {"contacts": "count", "assessment_45wd": "proportion"}, T("2024-12-31")
+    ).set_index("key")
+    assert list(q.columns[:7]) == [
+        "measure",
+        "kind",
+        "this_period",
+        "note",
+        "this_quarter",
+        "this_denominator",
+        "year_ago",
+    ]
     assert q.loc["contacts", ["this_quarter", "year_ago", "last_quarter"]].tolist() == [450, 300, 300]
     phi, df = fd_trends.dispersion(counts, "count", T("2024-12-31"))
     assert q.loc["contacts", "dispersion"] == pytest.approx(phi) and q.loc["contacts", "df"] == df
@@ -351,8 +502,9 @@ def test_quarter_comparison_year_ago_first_with_corrected_p_values():
     p = q.loc["contacts", "p_vs_year_ago"]
     assert p < 0.05  # 450 vs 300 with phi about 3 (the fixture swings by 20 a month)
     assert q.loc["contacts", "p_vs_year_ago_adjusted"] == pytest.approx(min(1.0, 4 * p))
-    bh = fd_trends.quarter_comparison(series, {"contacts": "count", "assessment_45wd": "proportion"},
-                                      T("2024-12-31"), method="fdr_bh").set_index("key")
+    bh = fd_trends.quarter_comparison(
+        series, {"contacts": "count", "assessment_45wd": "proportion"}, T("2024-12-31"), method="fdr_bh"
+    ).set_index("key")
     # Benjamini-Hochberg: the smallest of 4 p-values (two equal smallest) x 4 / 2
     assert bh.loc["contacts", "p_vs_year_ago_adjusted"] == pytest.approx(2 * p)
     assert "Holm" in fd_trends.comparison_note(q) and "4 p-values" in fd_trends.comparison_note(q)
@@ -364,12 +516,17 @@ def test_quarter_comparison_labels_and_shortens_partial_quarters(series):
     # contact to referral: contacts count once their 30-day window closed (up to 31 May): June is left out of this
     # quarter and of the quarters compared -> April to May 2024 against January to February 2024
     assert q.loc["contact_referral_30d", "this_period"] == "April to May 2024"
-    assert q.loc["contact_referral_30d", "note"] == "June 2024 left out (not yet complete); same months compared"
+    assert (
+        q.loc["contact_referral_30d", "note"] == "June 2024 left out (not yet complete); same months compared"
+    )
     # decisions within 1 working day: complete to Thu 27 June (27 of 30 days): kept, labelled
     assert q.loc["contact_decision_1wd", "this_period"] == "1 April to 27 June 2024"
     assert q.loc["contact_decision_1wd", "note"] == "to 27 June only (later not yet complete)"
     # complete measures: the whole quarter, no note
-    assert q.loc["assessment_45wd", "this_period"] == "April to June 2024" and q.loc["assessment_45wd", "note"] == ""
+    assert (
+        q.loc["assessment_45wd", "this_period"] == "April to June 2024"
+        and q.loc["assessment_45wd", "note"] == ""
+    )
     # DfE's count: this quarter May D late (0/1), last quarter Feb C in time, Mar A and E late (1/3)
     assert q.loc["assessment_45wd", "this_quarter"] == 0.0
     assert q.loc["assessment_45wd", "last_quarter"] == pytest.approx(1 / 3)
@@ -405,8 +562,10 @@ def test_measure_charts_and_sentence():
     assert spc.period_signal(chart, T("2024-10-01"), T("2024-12-31"), True) == "special cause improvement"
     spec = front_door.MEASURES["assessment_45wd"]
     text = fd_trends.measure_sentence(spec, frame, chart, T("2024-12-31"))
-    assert text.startswith("90% of assessments were completed within 45 working days in October to December 2024, "
-                           "against 60% in October to December 2023 and 60% in July to September 2024.")
+    assert text.startswith(
+        "90% of assessments were completed within 45 working days in October to December 2024, "
+        "against 60% in October to December 2023 and 60% in July to September 2024."
+    )
     assert "October to December 2024 were above the upper control limit" in text
     assert "evidence of an improvement" in text
 
@@ -415,12 +574,14 @@ def test_measure_charts_use_change_dates_and_judge_only_complete_months(series):
     # change dates reach the chart (a new segment, its own baseline) - a documented option that must be used
     months = pd.date_range("2022-01-01", periods=36, freq="MS")
     frame = pd.DataFrame({"month": months, "value": [100.0, 120.0] * 18})
-    charts = fd_trends.measure_charts({"contacts": frame}, T("2024-12-31"), change_dates=["2023-01-01"],
-                                      seasonal="none")
+    charts = fd_trends.measure_charts(
+        {"contacts": frame}, T("2024-12-31"), change_dates=["2023-01-01"], seasonal="none"
+    )
     c = charts["contacts"]
     assert c.change_dates == (T("2023-01-01"),) and c.baseline_start == T("2023-01-01")
-    mapped = fd_trends.measure_charts({"contacts": frame}, T("2024-12-31"), change_dates={"referrals": ["2023-01-01"]},
-                                      seasonal="none")
+    mapped = fd_trends.measure_charts(
+        {"contacts": frame}, T("2024-12-31"), change_dates={"referrals": ["2023-01-01"]}, seasonal="none"
+    )
     assert mapped["contacts"].change_dates == ()
     # the hand fixture at 30 June: contacts to referral is complete to 31 May, so June is not judged
     charts = fd_trends.measure_charts(series, PERIOD_END)
@@ -438,8 +599,15 @@ def test_front_door_registry_measures():
     params = make_params(PERIOD_END, targets={"assessment_45wd": 0.85})
     res = compute_all(make_tables(), params)
     headline = [m.key for m in registry.all_measures() if m.chapter == "Front door" and m.headline]
-    assert headline == ["contacts", "referrals", "contact_decision_1wd", "assessment_45wd", "s47_icpc_15wd",
-                        "second_cp_plan", "cp_plans_open"]
+    assert headline == [
+        "contacts",
+        "referrals",
+        "contact_decision_1wd",
+        "assessment_45wd",
+        "s47_icpc_15wd",
+        "second_cp_plan",
+        "cp_plans_open",
+    ]
     a = res.quarter_row("assessment_45wd")
     assert a["kind"] == "proportion" and a["higher_is_better"] is True and a["target"] == 0.85
     assert list(res.series["assessment_45wd"].columns) == ["month", "numerator", "denominator", "value"]
@@ -452,5 +620,7 @@ def test_front_door_registry_measures():
     tables = make_tables()
     tables["contacts"] = tables["contacts"].assign(contact_decision_date=pd.NaT)
     res = compute_all(tables, params)
-    assert "Date of Contact Decision" in res.unavailable["contact_decision_1wd"].reason or \
-        "contact_decision_date" in res.unavailable["contact_decision_1wd"].reason
+    assert (
+        "Date of Contact Decision" in res.unavailable["contact_decision_1wd"].reason
+        or "contact_decision_date" in res.unavailable["contact_decision_1wd"].reason
+    )

@@ -21,11 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SYNTH = ROOT / "data" / "synthetic"
 PERIOD_END = pd.Timestamp("2024-12-31")
 
-pytestmark = pytest.mark.skipif(
-    not (SYNTH / "truth.json").exists() or not (SYNTH / "annex_a").exists(),
-    reason="the synthetic example extract (data/synthetic/annex_a, truth.json) has not been generated yet",
-)
-
 
 @pytest.fixture(scope="module")
 def truth() -> dict:
@@ -78,7 +73,7 @@ def test_null_series_show_no_special_cause(charts, truth):
         c = charts[key]
         outside = c[c["outside_limits"]]
         assert outside.empty, f"{key}: outside the limits in {list(outside.index.strftime('%Y-%m'))}"
-        recent = c.loc[PERIOD_END - pd.DateOffset(months=11) - pd.offsets.MonthBegin(1):]
+        recent = c.loc[PERIOD_END - pd.DateOffset(months=11) - pd.offsets.MonthBegin(1) :]
         assert not recent["special_cause"].any(), f"{key}: special cause in the last 12 months"
         start = pd.Timestamp("2024-10-01")
         assert spc.period_signal(c, start, PERIOD_END, higher_is_better=True) == "common cause variation"

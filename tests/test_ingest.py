@@ -20,7 +20,15 @@ def test_parse_dates_all_formats():
         dtype=object,
     )  # fmt: skip
     out, bad = parse_dates(s)
-    expected = ["2024-02-01", "2024-01-05", "2024-01-01", "2024-01-01", "2024-03-04", "2024-01-05", "2024-01-01"]
+    expected = [
+        "2024-02-01",
+        "2024-01-05",
+        "2024-01-01",
+        "2024-01-01",
+        "2024-03-04",
+        "2024-01-05",
+        "2024-01-01",
+    ]
     assert out.iloc[:7].tolist() == [pd.Timestamp(d) for d in expected]
     assert out.iloc[7:].isna().all()
     # Blank is not an error; text, an impossible day and a date before 1900 are.
@@ -34,7 +42,11 @@ def test_parse_dates_all_formats():
         (codes.SEX, ["b) Female", "Female", "F", " female "], "F"),
         (codes.SOURCE, ["q) 6: Police", "6: Police", "6", "Police"], "6"),
         (codes.SOURCE, ["p1) 5D: LA Services", "5D"], "5D"),
-        (codes.PLACEMENT_PROVIDER, ["PR4: Private provision", "PR4 - Private", "PR4", "f) PR4: Private provision"], "PR4"),
+        (
+            codes.PLACEMENT_PROVIDER,
+            ["PR4: Private provision", "PR4 - Private", "PR4", "f) PR4: Private provision"],
+            "PR4",
+        ),
         (codes.PRIMARY_NEED, ["N1 - Abuse or neglect", "N1", "Abuse or neglect", "abuse or NEGLECT"], "N1"),
         (codes.YES_NO, ["a) Yes", "Yes", "Y", "y"], "Y"),
         (codes.ETHNICITY, ["a) WBRI", "WBRI", "White British"], "WBRI"),
@@ -106,7 +118,8 @@ def _messy_workbook(path):
     cla_headers, cla_rows = list_rows(8, 1)
     # Curly apostrophe, doubled bracket and dropped "?" in list 8 headers.
     cla_headers = [
-        h.replace("Child's", "Child\u2019s").replace("(Y/N)", "(Y/N))").replace("child?", "child") for h in cla_headers
+        h.replace("Child's", "Child\u2019s").replace("(Y/N)", "(Y/N))").replace("child?", "child")
+        for h in cla_headers
     ]
     wb = write_xlsx(path, {"List_1": contacts, "list 3": referrals, "List 8 - Children in care": (cla_headers, cla_rows),
                            "Cover": (["Title"], [["Annex A"]])})  # fmt: skip
@@ -300,9 +313,19 @@ def test_order_evidence_tolerates_a_typo_in_fifty():
 
 
 def test_parse_dates_us_order_and_two_digit_years():
-    s = pd.Series(["01/02/2024", "12/31/2024", "3.4.24", "05-06-29", "05-06-30", "2024/07/08", "January 2, 2024"])
+    s = pd.Series(
+        ["01/02/2024", "12/31/2024", "3.4.24", "05-06-29", "05-06-30", "2024/07/08", "January 2, 2024"]
+    )
     out, bad = parse_dates(s, "mdy")
-    expected = ["2024-01-02", "2024-12-31", "2024-03-04", "2029-05-06", "1930-05-06", "2024-07-08", "2024-01-02"]
+    expected = [
+        "2024-01-02",
+        "2024-12-31",
+        "2024-03-04",
+        "2029-05-06",
+        "1930-05-06",
+        "2024-07-08",
+        "2024-01-02",
+    ]
     assert out.tolist() == [pd.Timestamp(d) for d in expected]
     assert not bad.any()
     uk, bad_uk = parse_dates(s, "dmy")
@@ -373,7 +396,9 @@ def test_dates_of_birth_after_any_event_and_implausible_values(tmp_path):
     rows[0][h.index("Date Started to be Looked After")] = dt.datetime(2010, 5, 1)
     rows[1][h.index("Age of Child (Years)")] = 250
     rows[2][h.index("Date of Last Health Assessment")] = dt.datetime(2031, 1, 1)
-    res = read_annex_a([write_xlsx(tmp_path / "a.xlsx", {"List 8": (h, rows)})], extract_date=pd.Timestamp("2025-01-01"))
+    res = read_annex_a(
+        [write_xlsx(tmp_path / "a.xlsx", {"List 8": (h, rows)})], extract_date=pd.Timestamp("2025-01-01")
+    )
     cla = res.tables["cla"]
     assert len(cla) == 3
     log = res.log.set_index(["row", "column"])["reason"]
@@ -391,7 +416,9 @@ def test_workbook_hidden_old_merged_and_sparse_rows(tmp_path):
     for i, r in enumerate(rows):
         r[team] = "North" if i == 0 else None
     h2, rows2 = list_rows(3, 5, first_day=50)
-    path = write_xlsx(tmp_path / "a.xlsx", {"List 3": (h, rows), "List 3 (old)": (h2, rows2), "Hidden 3": (h2, rows2)})
+    path = write_xlsx(
+        tmp_path / "a.xlsx", {"List 3": (h, rows), "List 3 (old)": (h2, rows2), "Hidden 3": (h2, rows2)}
+    )
     wb = openpyxl.load_workbook(path)
     wb["Hidden 3"].title = "List_3"
     wb["List_3"].sheet_state = "hidden"

@@ -75,7 +75,9 @@ def test_planted_step_is_recovered():
     assert (post["counterfactual"] > post["fitted"]).mean() > 0.9
     assert r.series.loc[r.series.month < STEP_DATE, "counterfactual"].isna().all()
     t = r.table()
-    assert {"rate_ratio", "ci_low", "ci_high", "cumulative_ratio", "autocorrelation", "ljung_box_p"} <= set(t.columns)
+    assert {"rate_ratio", "ci_low", "ci_high", "cumulative_ratio", "autocorrelation", "ljung_box_p"} <= set(
+        t.columns
+    )
     text = its.describe(r)
     assert "fewer" in text and "first month" in text and "Over all 36 months" in text
 
@@ -187,7 +189,9 @@ def test_synthetic_authority_planted_step_and_placebo():
     data = care_data(tables, params.period_end)
     flows = monthly_flows(data.episodes, params.period_end, data.start)
     step = truth["cla_starts_step"]
-    r = its.with_placebo(its.fit_its(flows, "starts", pd.Timestamp(step["date"]), name=step["name"]), flows, "starts")
+    r = its.with_placebo(
+        its.fit_its(flows, "starts", pd.Timestamp(step["date"]), name=step["name"]), flows, "starts"
+    )
     assert r.ci_low <= step["rate_ratio"] <= r.ci_high
     assert r.slope_ci_low <= step["slope_ratio"] <= r.slope_ci_high
     null = pd.Timestamp(truth["null_intervention_date"])

@@ -33,11 +33,24 @@ HEADER = "measure,month,numerator,denominator,value,team\n"
 
 
 def decl(kind: str, **kw) -> dict:
-    return {"label": kw.pop("label", "A measure"), "kind": kind, "definition": "Defined.", "source": "HR", **kw}
+    return {
+        "label": kw.pop("label", "A measure"),
+        "kind": kind,
+        "definition": "Defined.",
+        "source": "HR",
+        **kw,
+    }
 
 
 DECLARED = {
-    "agency_share": decl("proportion", label="Agency share", better="lower", target=0.15, on_date=True, england="sw_agency_rate"),
+    "agency_share": decl(
+        "proportion",
+        label="Agency share",
+        better="lower",
+        target=0.15,
+        on_date=True,
+        england="sw_agency_rate",
+    ),
     "audits_done": decl("count", label="Audits done"),
     "nqsw_in_post": decl("stock"),
     "turnover_per_100": decl("rate", better="lower"),
@@ -161,7 +174,11 @@ def test_months_after_the_period_end_are_left_for_later(tmp_path: Path) -> None:
     assert "1 row for months after the period end (January 2025 to January 2025)" in res.notes[0]
     assert res.log.empty
     acc = res.accounting.iloc[0]
-    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (19, 19, 0)  # kept for later quarters
+    assert (acc["rows_read"], acc["rows_kept"], acc["rows_excluded"]) == (
+        19,
+        19,
+        0,
+    )  # kept for later quarters
     assert len(res.tables["local_measures"]) == 18
     assert r.series["audits_done"]["month"].max() == pd.Timestamp("2024-12-01")
 
@@ -194,10 +211,15 @@ def test_xlsx_sheet(tmp_path: Path) -> None:
 
 def test_xlsx_error_names_the_sheet(tmp_path: Path) -> None:
     rows = [["agency_share", "2024-10", 10, 100], ["agency_share", "2024-11", "ten", 100]]
-    write_xlsx(tmp_path / "local.xlsx", {"local_measures": (["measure", "month", "numerator", "denominator"], rows)})
+    write_xlsx(
+        tmp_path / "local.xlsx", {"local_measures": (["measure", "month", "numerator", "denominator"], rows)}
+    )
     proc = run_cli("validate", str(tmp_path / "local.xlsx"))
     err = " ".join(proc.stderr.split())
-    assert proc.returncode == 2 and "sheet 'local_measures', row 3, column 'numerator': 'ten' is not a number" in err
+    assert (
+        proc.returncode == 2
+        and "sheet 'local_measures', row 3, column 'numerator': 'ten' is not a number" in err
+    )
 
 
 # ----------------------------------------------------------------------------- refused through the CLI
@@ -218,7 +240,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("line", "where", "what"), BAD, ids=[b[2][:20] for b in BAD])
-def test_malformed_file_exits_2_naming_file_row_and_column(tmp_path: Path, line: str, where: str, what: str) -> None:
+def test_malformed_file_exits_2_naming_file_row_and_column(
+    tmp_path: Path, line: str, where: str, what: str
+) -> None:
     params_file = setup(tmp_path, line)
     proc = run_cli("validate", str(tmp_path / "local.csv"), "--params", str(params_file))
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -278,7 +302,9 @@ def test_good_or_better_by_hand() -> None:
     months = pd.to_datetime(["2024-10-01", "2024-11-01"])
     grades = {"audit_outstanding": [1, 0], "audit_good": [3, 2], "audit_requires_improvement": [5, 6],
               "audit_inadequate": [1, np.nan]}  # fmt: skip
-    table = pd.concat([pd.DataFrame({"measure": k, "month": months, "team": "", "value": v}) for k, v in grades.items()])
+    table = pd.concat(
+        [pd.DataFrame({"measure": k, "month": months, "team": "", "value": v}) for k, v in grades.items()]
+    )
     got = good_or_better(table).set_index("month")
     assert got.loc["2024-10-01", "numerator"] == 4 and got.loc["2024-10-01", "denominator"] == 10
     assert np.isnan(got.loc["2024-11-01", "denominator"])  # a grade without a figure: month not counted
@@ -356,7 +382,10 @@ def test_notebooks_build_without_a_local_measures_file(tmp_path: Path) -> None:
 
 
 def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
-    body = GOOD + "agency_share,2024-12,1,3,,Tiny\nagency_share,2024-12,6,30,,Big\naudits_done,2024-12,,,2,Tiny\n"
+    body = (
+        GOOD
+        + "agency_share,2024-12,1,3,,Tiny\nagency_share,2024-12,6,30,,Big\naudits_done,2024-12,,,2,Tiny\n"
+    )
     ctx = read_all(load_params(setup(tmp_path, body)))
     ch = workforce.gather(ctx, compute_all(ctx.tables, ctx.params))
     teams = workforce.team_table(ch).set_index(["Measure", "Team"])["December 2024"]
@@ -364,10 +393,17 @@ def test_team_figures_follow_the_disclosure_minimum(tmp_path: Path) -> None:
     assert teams[(label, "Tiny")] == "not shown (fewer than 5)"  # 1 of 3 posts would describe one worker
     assert teams[(label, "Big")] == "20.0%"  # 6 / 30
     assert teams[(label, "Tiny")] == teams[(DECLARED["audits_done"]["label"], "Tiny")]  # a count of 2
-    assert ch.results.value("agency_share") == pytest.approx(14 / 100)  # the authority-wide rows, not the teams
+    assert ch.results.value("agency_share") == pytest.approx(
+        14 / 100
+    )  # the authority-wide rows, not the teams
     defs = workforce.definitions(ch).set_index("Measure")["Control chart"]
-    assert defs["Agency share"] == "XmR chart" and defs["Supervision"] == "p-chart"  # on a date; the month's events
-    assert (workforce.definitions(ch).set_index("Kind").loc["stock", "Control chart"]) == "none (a count on a date)"
+    assert (
+        defs["Agency share"] == "XmR chart" and defs["Supervision"] == "p-chart"
+    )  # on a date; the month's events
+    assert (
+        (workforce.definitions(ch).set_index("Kind").loc["stock", "Control chart"])
+        == "none (a count on a date)"
+    )
 
 
 def test_a_file_with_nothing_declared_says_so(tmp_path: Path) -> None:
@@ -407,8 +443,10 @@ def test_caseloads_and_workforce_linked_in_words(tmp_path: Path) -> None:
     ctx = read_all(load_params(setup(tmp_path, GOOD)))
     ch = workforce.gather(ctx, compute_all(ctx.tables, ctx.params))
     assert ch.caseloads is None  # this Annex A has only List 1: no allocated workers
-    assert workforce.caseload_link(ch) == ("At the end of December 2024 agency staff covered 14.0% of social work "
-                                           "posts and independent reviewing officers held 64.5 children each.")
+    assert workforce.caseload_link(ch) == (
+        "At the end of December 2024 agency staff covered 14.0% of social work "
+        "posts and independent reviewing officers held 64.5 children each."
+    )
 
 
 def test_summary_headline_table_carries_the_local_headline_measures(tmp_path: Path) -> None:
@@ -416,5 +454,8 @@ def test_summary_headline_table_carries_the_local_headline_measures(tmp_path: Pa
     ctx = read_all(p)
     table = summary.headline_table(compute_all(ctx.tables, p)).set_index("key")
     assert table.loc["agency_share", "this_quarter"] == pytest.approx(0.14)
-    assert table.loc["agency_share", "target"] == 0.15 and table.loc["agency_share", "chapter"] == workforce.CHAPTER
+    assert (
+        table.loc["agency_share", "target"] == 0.15
+        and table.loc["agency_share", "chapter"] == workforce.CHAPTER
+    )
     assert "nqsw_in_post" not in table.index  # declared headline: false

@@ -33,9 +33,16 @@ def test_notebook_contract(path: Path):
 def test_notebooks_are_thin(path: Path):
     """A notebook holds parameters, one build call, glue and prose: no logic (DESIGN.md)."""
     nb = nbformat.read(path, as_version=4)
-    lines = [ln for c in nb.cells if c.cell_type == "code" for ln in c.source.splitlines()
-             if ln.strip() and not ln.strip().startswith("#")]
+    lines = [
+        ln
+        for c in nb.cells
+        if c.cell_type == "code"
+        for ln in c.source.splitlines()
+        if ln.strip() and not ln.strip().startswith("#")
+    ]
     assert len(lines) <= 40, f"{len(lines)} lines of code"
     for ln in lines:
         words = ln.strip().split()
-        assert words[0] not in {"def", "class", "for", "while", "try:", "with"}, f"logic in the notebook: {ln!r}"
+        assert words[0] not in {"def", "class", "for", "while", "try:", "with"}, (
+            f"logic in the notebook: {ln!r}"
+        )

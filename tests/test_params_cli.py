@@ -38,7 +38,9 @@ def write(project: Path, text: str) -> Path:
 def run_cli(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cscbook.cli", "run", str(path), "--quiet"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -82,19 +84,33 @@ def test_missing_parameter_file(tmp_path: Path) -> None:
 def test_repository_parameter_files_are_valid(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1]
     q4 = load_params(root / "params" / "example.yaml")
-    assert q4.quarter == "2024-25-Q4" and q4.synthetic and q4.authority == "Westmere (synthetic example authority)"
+    assert (
+        q4.quarter == "2024-25-Q4"
+        and q4.synthetic
+        and q4.authority == "Westmere (synthetic example authority)"
+    )
     # the previous quarter's file differs only in its period end and its own extract (made by make synth-quarters)
     (tmp_path / "params").mkdir()
-    text = (root / "params" / "2024-25-Q3.yaml").read_text().replace("data/local/synthetic/2024-12-31/", f"{root}/data/synthetic/")
-    (tmp_path / "params" / "q3.yaml").write_text(text.replace("data/synthetic/local_measures", f"{root}/data/synthetic/local_measures"))
+    text = (
+        (root / "params" / "2024-25-Q3.yaml")
+        .read_text()
+        .replace("data/local/synthetic/2024-12-31/", f"{root}/data/synthetic/")
+    )
+    (tmp_path / "params" / "q3.yaml").write_text(
+        text.replace("data/synthetic/local_measures", f"{root}/data/synthetic/local_measures")
+    )
     q3 = load_params(tmp_path / "params" / "q3.yaml")
     assert q3.quarter == "2024-25-Q3" and q3.targets == q4.targets
 
 
 @pytest.mark.parametrize(
     ("date", "says"),
-    [("2024-02-30", "February 2024 has 29 days"), ("2025-02-30", "February 2025 has 28 days"),
-     ("2024-13-31", "There is no month 13"), ("2024-12-32", "December 2024 has 31 days")],
+    [
+        ("2024-02-30", "February 2024 has 29 days"),
+        ("2025-02-30", "February 2025 has 28 days"),
+        ("2024-13-31", "There is no month 13"),
+        ("2024-12-32", "December 2024 has 31 days"),
+    ],
 )
 def test_impossible_date_says_which_part_is_wrong(project: Path, date: str, says: str) -> None:
     res = run_cli(write(project, GOOD.replace("period_end: 2024-12-31", f"period_end: {date}")))
@@ -103,9 +119,11 @@ def test_impossible_date_says_which_part_is_wrong(project: Path, date: str, says
 
 
 def test_every_problem_in_a_parameter_file_is_reported_at_once(project: Path) -> None:
-    text = (GOOD.replace("population_0_17: 1000", "population_0_17: 1000\ncolour: blue")
-            .replace("period_end: 2024-12-31", "period_end: 2025-02-30")
-            .replace("annex_a: [data/annex_a]", "annex_a: [data/not_there]"))
+    text = (
+        GOOD.replace("population_0_17: 1000", "population_0_17: 1000\ncolour: blue")
+        .replace("period_end: 2024-12-31", "period_end: 2025-02-30")
+        .replace("annex_a: [data/annex_a]", "annex_a: [data/not_there]")
+    )
     res = run_cli(write(project, text))
     assert res.returncode == 2
     err = res.stderr.replace("\n", " ")
@@ -120,10 +138,23 @@ def test_duplicate_keys_are_refused_at_any_depth(project: Path) -> None:
     with pytest.raises(UserError, match=r"key 'period_end' is given twice \(lines 3 and 9\)"):
         load_params(write(project, GOOD + "period_end: 2025-03-31\n"))
     with pytest.raises(UserError, match="key 'assessment_45wd' is given twice"):
-        load_params(write(project, GOOD.replace("{assessment_45wd: 0.85}", "{assessment_45wd: 0.85, assessment_45wd: 0.9}")))
+        load_params(
+            write(
+                project,
+                GOOD.replace("{assessment_45wd: 0.85}", "{assessment_45wd: 0.85, assessment_45wd: 0.9}"),
+            )
+        )
     # The same key in two different mappings is not a duplicate.
-    assert load_params(write(project, GOOD.replace("description: test", "description: test}, {name: b, date: 2024-01-01"))
-                       ).interventions[1].name == "b"
+    assert (
+        load_params(
+            write(
+                project, GOOD.replace("description: test", "description: test}, {name: b, date: 2024-01-01")
+            )
+        )
+        .interventions[1]
+        .name
+        == "b"
+    )
 
 
 def test_non_utf8_file_and_utf8_bom(project: Path) -> None:

@@ -71,7 +71,9 @@ def _book(root: Path, rows: int = 0) -> Path:
         '<figcaption><p><span class="caption-number">Fig. 1 </span><span class="caption-text">Contacts each month.'
         f'</span><a class="headerlink" href="#">#</a></p></figcaption></figure>{table}</article></body></html>'
     )
-    (root / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: notebooks/01_front_door\n")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: index\nchapters:\n  - file: notebooks/01_front_door\n"
+    )
     return html
 
 
@@ -114,8 +116,10 @@ def test_committee_paper_cover_summary_and_key_figures(tmp_path: Path) -> None:
     assert "Period ending 31 December 2024" in cover and "20 January 2025" in cover
     assert "Protective marking" in cover and "SYNTHETIC DATA" in cover
     summary = texts[1]
-    assert summary.index("Key messages") < summary.index("Assessments improved to 81.2%.") < summary.index(
-        "Headline measures"
+    assert (
+        summary.index("Key messages")
+        < summary.index("Assessments improved to 81.2%.")
+        < summary.index("Headline measures")
     )
     assert "81.2%" in summary and "85.0%" in summary and "85.7%" in summary and "3,112" in summary
     assert "Contacts each month." in texts[2] and "The front door" in texts[2]

@@ -33,10 +33,20 @@ def test_toc_filter_drops_missing_chapters_and_empty_parts() -> None:
 
 
 def test_notebook_order_chapters_then_summary_then_appendices() -> None:
-    names = ["notebooks/91_provenance", "notebooks/00_summary", "notebooks/03_children_in_care",
-             "notebooks/90_data_quality", "notebooks/01_front_door"]
+    names = [
+        "notebooks/91_provenance",
+        "notebooks/00_summary",
+        "notebooks/03_children_in_care",
+        "notebooks/90_data_quality",
+        "notebooks/01_front_door",
+    ]
     assert [Path(n).name for n in pipeline.notebook_order(names)] == [
-        "01_front_door", "03_children_in_care", "00_summary", "90_data_quality", "91_provenance"]
+        "01_front_door",
+        "03_children_in_care",
+        "00_summary",
+        "90_data_quality",
+        "91_provenance",
+    ]
 
 
 def _params(tmp_path: Path, synthetic: bool = True):
@@ -105,7 +115,13 @@ LOG = pd.DataFrame(
     {
         "file": ["/x/contacts.csv"] * 4 + ["/x/episodes.csv"],
         "row": [2, 3, 4, 5, 9],
-        "reason": ["unparseable date", "unparseable date", "duplicate", "unmapped code", "overlapping episode"],
+        "reason": [
+            "unparseable date",
+            "unparseable date",
+            "duplicate",
+            "unmapped code",
+            "overlapping episode",
+        ],
         "severity": ["error", "error", "info", "warning", "warning"],
         "table": ["contacts"] * 4 + ["cla_episodes"],
         "child_id": ["C1", "C2", "C3", "C4", "C5"],
@@ -128,8 +144,13 @@ def test_issue_counts_are_counts_only() -> None:
 
 def test_row_accounting_totals_and_file_names() -> None:
     acc = pd.DataFrame(
-        {"table": ["contacts", "contacts", "referrals"], "file": ["/a/b/l1.csv", "/a/b/l1.csv", "/a/b/l3.csv"],
-         "rows_read": [10, 5, 7], "rows_kept": [9, 5, 7], "rows_excluded": [1, 0, 0]}
+        {
+            "table": ["contacts", "contacts", "referrals"],
+            "file": ["/a/b/l1.csv", "/a/b/l1.csv", "/a/b/l3.csv"],
+            "rows_read": [10, 5, 7],
+            "rows_kept": [9, 5, 7],
+            "rows_excluded": [1, 0, 0],
+        }
     )
     out = dq.row_accounting(acc)
     assert out["file"].tolist() == ["l1.csv", "l3.csv", ""]
@@ -153,9 +174,16 @@ def test_provenance_hashes_relative_paths_and_versions(tmp_path: Path) -> None:
 
 
 def test_notebook_phases_chapters_before_summary_and_appendices() -> None:
-    names = ["notebooks/91_provenance", "notebooks/00_summary", "notebooks/02_rereferrals", "notebooks/01_front_door"]
+    names = [
+        "notebooks/91_provenance",
+        "notebooks/00_summary",
+        "notebooks/02_rereferrals",
+        "notebooks/01_front_door",
+    ]
     assert pipeline.notebook_phases(names) == [
-        ["notebooks/01_front_door", "notebooks/02_rereferrals"], ["notebooks/00_summary", "notebooks/91_provenance"]]
+        ["notebooks/01_front_door", "notebooks/02_rereferrals"],
+        ["notebooks/00_summary", "notebooks/91_provenance"],
+    ]
     assert pipeline.notebook_phases(["notebooks/00_summary"]) == [["notebooks/00_summary"]]
 
 
@@ -164,7 +192,9 @@ def test_refresh_cleans_volatile_metadata_and_refuses_other_params(tmp_path: Pat
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("1")
-    cell.metadata.update({"execution": {"iopub.execute_input": "2025-01-01T00:00:00Z"}, "papermill": {}, "tags": ["x"]})
+    cell.metadata.update(
+        {"execution": {"iopub.execute_input": "2025-01-01T00:00:00Z"}, "papermill": {}, "tags": ["x"]}
+    )
     nb.cells = [cell]
     nb.metadata["papermill"] = {"duration": 1.0}
     rn.clean_metadata(nb)
@@ -179,12 +209,16 @@ def test_refresh_cleans_volatile_metadata_and_refuses_other_params(tmp_path: Pat
 
 def test_table_coverage_counts_rows_set_aside_after_the_period_end() -> None:
 
-
     # referrals: 10 kept over two files, 7 left after the period-end restriction -> 3 set aside
-    accounting = pd.DataFrame({
-        "table": ["referrals", "referrals", "contacts"], "file": ["a.csv", "b.csv", "c.csv"],
-        "rows_read": [6, 5, 4], "rows_kept": [5, 5, 4], "rows_excluded": [1, 0, 0],
-    })
+    accounting = pd.DataFrame(
+        {
+            "table": ["referrals", "referrals", "contacts"],
+            "file": ["a.csv", "b.csv", "c.csv"],
+            "rows_read": [6, 5, 4],
+            "rows_kept": [5, 5, 4],
+            "rows_excluded": [1, 0, 0],
+        }
+    )
     tables = {"referrals": pd.DataFrame({"x": range(7)}), "contacts": pd.DataFrame({"x": range(4)})}
     cov = dq.table_coverage(tables, accounting).set_index("table")
     assert cov.loc["referrals"].tolist() == [10, 3, 7]
@@ -219,7 +253,8 @@ def _snapshot(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".")
+        if p.is_file()
+        and not p.relative_to(folder).parts[0].startswith(".")
         and p.name not in ("timings.json", "book_build.log")
     }
 

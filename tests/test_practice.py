@@ -37,7 +37,12 @@ CLA_DATES = ("date_of_birth", "cla_start_date", "cla_end_date", "last_visit_date
 
 
 def cla(rows: list[dict]) -> pd.DataFrame:
-    base = {"date_of_birth": "2012-01-01", "cla_end_date": None, "allocated_team": "Team A", "permanence_plan": None}
+    base = {
+        "date_of_birth": "2012-01-01",
+        "cla_end_date": None,
+        "allocated_team": "Team A",
+        "permanence_plan": None,
+    }
     return frame([{**base, **r} for r in rows], CLA_DATES)
 
 
@@ -64,7 +69,14 @@ def test_visits_42nd_day_in_time_43rd_not():
         {"child_id": "G", "cla_start_date": "2024-06-03", "last_visit_date": "2024-05-01"},  # before coming into care
     ])  # fmt: skip
     status = pr.cla_visits(df, PE)
-    assert by_child(status, df) == {"A": True, "B": False, "C": False, "D": False, "E": True, "G": False}  # F left
+    assert by_child(status, df) == {
+        "A": True,
+        "B": False,
+        "C": False,
+        "D": False,
+        "E": True,
+        "G": False,
+    }  # F left
     assert by_child(status, df, "due") == {"A": True, "B": True, "C": True, "D": False, "E": True, "G": True}
     s = pr.summary(status)
     assert (s["met"], s["due"], s["not_yet_due"]) == (2, 5, 1)
@@ -97,8 +109,22 @@ def test_review_due_on_a_bank_holiday_weekend_moves_to_the_next_working_day():
         {"child_id": "R6", "cla_start_date": "2024-01-03", "latest_review_date": None},
     ])  # fmt: skip
     status = pr.cla_reviews(df, pe)
-    assert by_child(status, df) == {"R1": True, "R2": False, "R3": False, "R4": True, "R5": False, "R6": False}
-    assert by_child(status, df, "due") == {"R1": True, "R2": True, "R3": False, "R4": True, "R5": True, "R6": True}
+    assert by_child(status, df) == {
+        "R1": True,
+        "R2": False,
+        "R3": False,
+        "R4": True,
+        "R5": False,
+        "R6": False,
+    }
+    assert by_child(status, df, "due") == {
+        "R1": True,
+        "R2": True,
+        "R3": False,
+        "R4": True,
+        "R5": True,
+        "R6": True,
+    }
     assert counts(status) == (2, 5)
 
 
@@ -260,13 +286,19 @@ def test_practice_standards_parameters(tmp_path):
     assert params.practice_standards == DEFAULTS
     folder = tmp_path / "params"
     folder.mkdir()
-    text = (ROOT / "params" / "example.yaml").read_text().replace("data/synthetic", str(ROOT / "data" / "synthetic"))
+    text = (
+        (ROOT / "params" / "example.yaml")
+        .read_text()
+        .replace("data/synthetic", str(ROOT / "data" / "synthetic"))
+    )
     good = folder / "good.yaml"
     good.write_text(text.replace("cp_visit_wd: 10", "cp_visit_wd: 15"))
     assert load_params(good).practice_standards == DEFAULTS | {"cp_visit_wd": 15}
     bad = folder / "bad.yaml"
     bad.write_text(text.replace("cp_visit_wd: 10", "cp_visit_wd: 0\n  cla_visit_weeks: 6"))
-    with pytest.raises(UserError, match=r"practice_standards.cp_visit_wd.*practice_standards.cla_visit_weeks"):
+    with pytest.raises(
+        UserError, match=r"practice_standards.cp_visit_wd.*practice_standards.cla_visit_weeks"
+    ):
         load_params(bad)
 
 
@@ -294,7 +326,10 @@ def test_compute_all_snapshot_row_and_not_available_columns():
 
 def test_optional_columns_read_under_their_aliases(tmp_path):
     headers, rows = list_rows(3, 2)
-    aliases = {"Date of Strategy Discussion": "Strategy Meeting Date", "Date Child Seen": "Date Child First Seen"}
+    aliases = {
+        "Date of Strategy Discussion": "Strategy Meeting Date",
+        "Date Child Seen": "Date Child First Seen",
+    }
     folder = tmp_path / "annex_a"
     folder.mkdir()
     write_csv(folder / "List 3.csv", [aliases.get(h, h) for h in headers], rows)
@@ -355,8 +390,14 @@ def test_chapter_builds_with_each_optional_column_absent(example, column, tmp_pa
 def test_chapter_builds_without_lists_6_to_9(example, tmp_path):
     tables = {k: v for k, v in example.tables.items() if k not in ("cin", "cp_plans", "cla", "care_leavers")}
     ch, chapter = _chapter(example, tables, tmp_path)
-    assert set(ch.available["key"]) == {"strategy_discussion_1wd", "referral_visit_5wd", "referral_visit_10wd"}
-    assert "Annex A List 8 (children in care)" in ch.summary.set_index("key").loc["cla_visits_in_time", "note"]
+    assert set(ch.available["key"]) == {
+        "strategy_discussion_1wd",
+        "referral_visit_5wd",
+        "referral_visit_10wd",
+    }
+    assert (
+        "Annex A List 8 (children in care)" in ch.summary.set_index("key").loc["cla_visits_in_time", "note"]
+    )
     assert chapter.team_display(ch, ["cla_visits_in_time"]).empty
     nothing = {k: v for k, v in tables.items() if k != "referrals"}
     ch, chapter = _chapter(example, nothing, tmp_path)
@@ -414,4 +455,7 @@ def test_trend_message_starts_with_this_quarter_then_compares():
     ch = chapter.PracticeChapter(params, None, pd.DataFrame([row]))
     assert "the trend starts with this quarter" in chapter.trend_message(ch)
     ch = chapter.PracticeChapter(params, None, pd.DataFrame([{**row, "last_quarter": 70.0}]))
-    assert chapter.trend_message(ch) == "Compared with earlier quarters: children in care visited 77% (70% last quarter)."
+    assert (
+        chapter.trend_message(ch)
+        == "Compared with earlier quarters: children in care visited 77% (70% last quarter)."
+    )

@@ -92,7 +92,9 @@ def test_finds_the_team_behind_and_no_difference_where_none_was_planted(quarters
 
 
 def test_recovers_the_planted_improvement(quarters):
-    before, after = (_rates(quarters[d], "cla_reviews_in_time")["others"] for d in ("2024-09-30", "2024-12-31"))
+    before, after = (
+        _rates(quarters[d], "cla_reviews_in_time")["others"] for d in ("2024-09-30", "2024-12-31")
+    )
     truth = planted.truth()["improving_by_quarter_end"]["cla_reviews"]
     assert _inside(*before, truth["2024-09-30"]) and _inside(*after, truth["2024-12-31"])
     assert wilson(*after)[0][0] > wilson(*before)[1][0]  # the 95% intervals do not overlap

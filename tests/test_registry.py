@@ -26,9 +26,18 @@ def months(start: str, n: int) -> pd.DatetimeIndex:
 
 def toy(key: str, series: pd.DataFrame | NotAvailable, kind: str = "proportion", **kw) -> Measure:
     kw.setdefault("higher_is_better", True)
-    return Measure(key=key, label=kw.pop("label", f"Toy {key}"), definition="A toy measure for tests.",
-                   source="tests", needs=(), kind=kind, compute=lambda tables, params: series,
-                   chapter="Toys", headline=kw.pop("headline", True), **kw)  # type: ignore[arg-type]
+    return Measure(
+        key=key,
+        label=kw.pop("label", f"Toy {key}"),
+        definition="A toy measure for tests.",
+        source="tests",
+        needs=(),
+        kind=kind,
+        compute=lambda tables, params: series,
+        chapter="Toys",
+        headline=kw.pop("headline", True),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -56,10 +65,14 @@ def values(v: list[float], start: str = "2024-07-01") -> pd.DataFrame:
 def test_period_value_by_kind() -> None:
     # Jul-Sep: 7+7+7 / 30 = 0.7; Oct-Dec: 8+9+10 / 30 = 0.9
     p = proportion([7, 7, 7, 8, 9, 10], [10] * 6)
-    assert period_value(p, "proportion", END.replace(day=1) - pd.DateOffset(months=2), END)["value"] == pytest.approx(0.9)
+    assert period_value(p, "proportion", END.replace(day=1) - pd.DateOffset(months=2), END)[
+        "value"
+    ] == pytest.approx(0.9)
     c = values([1, 2, 3, 10, 20, 30])
     assert period_value(c, "count", pd.Timestamp("2024-10-01"), END)["value"] == 60
-    assert np.isnan(period_value(values([20, 30], "2024-11-01"), "count", pd.Timestamp("2024-10-01"), END)["value"])
+    assert np.isnan(
+        period_value(values([20, 30], "2024-11-01"), "count", pd.Timestamp("2024-10-01"), END)["value"]
+    )
     s = values([500, 510, 520, 515, 505, 498])
     assert period_value(s, "stock", pd.Timestamp("2024-10-01"), END)["value"] == 498  # December's value
     assert period_value(s, "rate", pd.Timestamp("2024-07-01"), pd.Timestamp("2024-09-30"))["value"] == 520
@@ -88,7 +101,9 @@ def test_quarter_rows_interval_target_and_signal(register) -> None:
     register(toy("toy_stock", values(stable + [200], "2023-06-01"), kind="stock", higher_is_better=False))
     res = compute_all({}, make_params(END, targets={"toy_p": 0.85}))
     row = res.quarter_row("toy_p")
-    assert (row["value"], row["numerator"], row["denominator"], row["target"]) == pytest.approx((0.9, 27, 30, 0.85))
+    assert (row["value"], row["numerator"], row["denominator"], row["target"]) == pytest.approx(
+        (0.9, 27, 30, 0.85)
+    )
     assert row["ci_low"] < 0.9 < row["ci_high"]  # Wilson 95%
     assert row["direction"] == "improving" and res.value("toy_p", "last") == pytest.approx(0.7)
     # mean moving range about 4: limits about 100 +/- 11; December's 200 is far outside
@@ -137,9 +152,17 @@ def test_history_gives_snapshots_last_quarter_and_notes_revisions(tmp_path, regi
     register(toy("toy_snap", proportion([40], [100], "2024-12-01"), snapshot=True))
     register(toy("toy_flow", proportion([80, 80, 80, 90, 90, 90], [100] * 6)))
     hist_file = tmp_path / "history.parquet"
-    q2 = pd.DataFrame({"period_end": [pd.Timestamp("2024-09-30")] * 2, "key": ["toy_snap", "toy_flow"],
-                       "label": ["s", "f"], "kind": ["proportion"] * 2, "value": [0.35, 0.79],
-                       "numerator": [35, 237], "denominator": [100, 300]})
+    q2 = pd.DataFrame(
+        {
+            "period_end": [pd.Timestamp("2024-09-30")] * 2,
+            "key": ["toy_snap", "toy_flow"],
+            "label": ["s", "f"],
+            "kind": ["proportion"] * 2,
+            "value": [0.35, 0.79],
+            "numerator": [35, 237],
+            "denominator": [100, 300],
+        }
+    )
     record_quarter(hist_file, "Test authority", "2024-25-Q2", q2)
     params = make_params(END, project_root=tmp_path, history=hist_file)
     ctx = Context(params, {}, pd.DataFrame(), pd.DataFrame())
@@ -150,14 +173,17 @@ def test_history_gives_snapshots_last_quarter_and_notes_revisions(tmp_path, regi
     assert table.loc["toy_snap", "direction"] == "improving"
     # the flow's last quarter is this extract's (80.0%), and the published 79.0% is footnoted
     assert table.loc["toy_flow", "last_quarter"] == pytest.approx(0.80)
-    assert table.loc["toy_flow", "footnote"] == ("last quarter was published as 79.0%; 80.0% on this extract after "
-                                                 "late recording")
+    assert table.loc["toy_flow", "footnote"] == (
+        "last quarter was published as 79.0%; 80.0% on this extract after late recording"
+    )
     # recording Q3 adds it; re-recording Q3 replaces it; another authority's history is refused
     record_history(params, results)
     record_history(params, results)
     hist = read_history(hist_file, "Test authority")
     assert sorted(set(hist["quarter"])) == ["2024-25-Q2", "2024-25-Q3"]
-    assert (hist["quarter"] == "2024-25-Q3").sum() == len(hist[hist["quarter"] == "2024-25-Q3"]["key"].unique())
+    assert (hist["quarter"] == "2024-25-Q3").sum() == len(
+        hist[hist["quarter"] == "2024-25-Q3"]["key"].unique()
+    )
     assert not hist["key"].isin(["child_id"]).any() and "child_id" not in hist.columns
     with pytest.raises(UserError, match="belongs to 'Test authority'"):
         read_history(hist_file, "Another council")

@@ -298,7 +298,9 @@ def test_methods_page_says_what_the_code_does():
     from cscbook.measures.rereferral_model import FDR
 
     text = " ".join((Path(__file__).resolve().parents[1] / "methods.md").read_text().split())
-    assert FDR == 0.05 and "Benjamini-Hochberg adjusted p-value over all the model's terms is below 0.05" in text
+    assert (
+        FDR == 0.05 and "Benjamini-Hochberg adjusted p-value over all the model's terms is below 0.05" in text
+    )
     assert "characteristics recorded at referral" not in text
     assert "The team is not in the model" in text and "team" not in COVARIATES
     assert "only in a sensitivity analysis" in text and MEDIATOR not in COVARIATES

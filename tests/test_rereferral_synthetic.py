@@ -44,7 +44,9 @@ def _truth(path: Path = TRUTH) -> dict:
     return json.loads(path.read_text())["rereferral"]
 
 
-NO_TRUTH = "data/synthetic/truth.json has no 'rereferral' section yet (the synthetic authority is being built)"
+NO_TRUTH = (
+    "data/synthetic/truth.json has no 'rereferral' section yet (the synthetic authority is being built)"
+)
 
 
 def _example_tables() -> tuple[dict[str, pd.DataFrame], pd.Timestamp]:
@@ -84,15 +86,13 @@ def _main_terms(truth: dict) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def example_fit():
-    if not _has_truth():
-        pytest.skip(NO_TRUTH)
+    assert _has_truth(), NO_TRUTH
     tables, period_end = _example_tables()
     return _fit_at(tables, period_end), _truth()
 
 
 def test_truth_follows_the_contract():
-    if not _has_truth():
-        pytest.skip(NO_TRUTH)
+    assert _has_truth(), NO_TRUTH
     _check_truth_contract(_truth())
 
 

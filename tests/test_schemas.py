@@ -28,7 +28,9 @@ def test_ssda903_outputs_validate(tmp_path):
     write_csv(tmp_path / "header_2024.csv", HEADER_HEADERS, [["A", "1", "01/01/2010", "WBRI", "", "", ""]])
     write_csv(tmp_path / "episodes_2024.csv", EPISODE_HEADERS, [episode("A", "01/01/2024", "01/02/2024", "X1"),
                                                                  episode("A", "01/02/2024", rne="P")])  # fmt: skip
-    write_csv(tmp_path / "uasc_2024.csv", ["CHILD", "SEX", "DOB", "DUC"], [["A", "1", "01/01/2010", "01/01/2028"]])
+    write_csv(
+        tmp_path / "uasc_2024.csv", ["CHILD", "SEX", "DOB", "DUC"], [["A", "1", "01/01/2010", "01/01/2028"]]
+    )
     res = read_ssda903([tmp_path])
     assert set(res.tables) == {"cla_header", "cla_episodes", "cla_uasc"}
     for name, df in res.tables.items():
@@ -62,7 +64,9 @@ def test_context_refuses_a_malformed_cache(tmp_path):
     from cscbook.data.context import data_dir, load_context, read_all, save_context
 
     write_xlsx(tmp_path / "annex.xlsx", {"List 3": list_rows(3), "Notes": (["x"], [[1]])})
-    (tmp_path / "q.yaml").write_text("authority: T\nperiod_end: 2024-12-31\nannex_a: [annex.xlsx]\npopulation_0_17: 9\n")
+    (tmp_path / "q.yaml").write_text(
+        "authority: T\nperiod_end: 2024-12-31\nannex_a: [annex.xlsx]\npopulation_0_17: 9\n"
+    )
     params = load_params(tmp_path / "q.yaml")
     ctx = read_all(params)
     save_context(ctx)

@@ -70,7 +70,9 @@ def _sw() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "child_id": [r[0] for r in SW_ROWS],
-            "sw_id": pd.Series([r[1] for r in SW_ROWS], dtype="str").where(pd.Series([r[1] for r in SW_ROWS]).notna()),
+            "sw_id": pd.Series([r[1] for r in SW_ROWS], dtype="str").where(
+                pd.Series([r[1] for r in SW_ROWS]).notna()
+            ),
             "sw_decom": pd.to_datetime([r[2] for r in SW_ROWS]),
             "sw_dec": pd.to_datetime([r[3] for r in SW_ROWS]),
             "sw_reason": "MANAGE",
@@ -89,7 +91,13 @@ def test_workers_per_child():
     assert n.to_dict() == {"A": 1, "B": 2, "C": 3, "F": 0, "G": 2, "H": 3}
     # with no episode lacking an SW_ID (G's removed): the others unchanged
     named = _sw().loc[lambda d: d["child_id"] != "G"]
-    assert workers_per_child(named, pd.Series(list("ABCFH")), ON).to_dict() == {"A": 1, "B": 2, "C": 3, "F": 0, "H": 3}
+    assert workers_per_child(named, pd.Series(list("ABCFH")), ON).to_dict() == {
+        "A": 1,
+        "B": 2,
+        "C": 3,
+        "F": 0,
+        "H": 3,
+    }
 
 
 def test_counts_on_31_march():

@@ -217,8 +217,9 @@ def test_plot_spc_draws_and_colours_points():
     num = pd.Series([60] * 6 + [80, 40], index=months(8))
     chart = spc.p_chart(num, pd.Series([100] * 8, index=months(8)), baseline=6)
     assert spc_plots.point_colours(chart, True) == [NEUTRAL] * 6 + [IMPROVEMENT, CONCERN]
-    fig = spc_plots.plot_spc(chart, "Assessments on time", "% of assessments", target=0.85,
-                       higher_is_better=True, percent=True)
+    fig = spc_plots.plot_spc(
+        chart, "Assessments on time", "% of assessments", target=0.85, higher_is_better=True, percent=True
+    )
     ax = fig.axes[0]
     assert ax.get_title() == "Assessments on time"
     assert ax.get_ylabel() == "% of assessments"

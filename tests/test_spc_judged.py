@@ -34,7 +34,7 @@ def test_limits_come_from_the_baseline_only_never_the_months_judged():
     assert c.frame["centre"].tolist() == pytest.approx([12.0] * 15)
     assert c.frame["ucl"].iloc[0] == pytest.approx(22.64) and c.frame["lcl"].iloc[0] == pytest.approx(1.36)
     assert c.n_baseline == 12 and (c.baseline_start, c.baseline_end) == (T("2019-04-01"), T("2020-03-01"))
-    assert not c.frame.loc[T("2020-04-01"):, "baseline"].any()
+    assert not c.frame.loc[T("2020-04-01") :, "baseline"].any()
     flags = c.flagged()
     assert flags["month"].tolist() == [T("2020-04-01")]
     assert flags["rules"].tolist() == [("outside_limits",)] and flags["direction"].tolist() == [1]
@@ -64,7 +64,9 @@ def test_limits_recalculated_only_at_change_dates():
     c = spc.control_chart(values, seasonal="none", change_dates=["2020-06-01"])
     assert c.change_dates == (T("2020-06-01"),)
     assert c.frame["segment"].tolist() == [0] * 14 + [1] * 17
-    assert c.frame["centre"].iloc[0] == pytest.approx(12.0) and c.frame["centre"].iloc[-1] == pytest.approx(22.0)
+    assert c.frame["centre"].iloc[0] == pytest.approx(12.0) and c.frame["centre"].iloc[-1] == pytest.approx(
+        22.0
+    )
     assert c.frame["ucl"].iloc[-1] == pytest.approx(32.64)
     assert c.baseline_start == T("2020-06-01") and c.n_baseline == 14
     assert c.flagged()["month"].tolist() == [T("2021-10-01")]
@@ -161,7 +163,9 @@ def test_stock_has_a_trend_and_no_signal():
     assert c.false_alarm_rate == 0.0
     assert c.trend_per_month == pytest.approx(2.0)
     assert c.frame["trend_line"].iloc[-1] == pytest.approx(558.0)
-    assert c.frame["trend_line"].iloc[:18].isna().all() and c.frame["trend_line"].iloc[18:].notna().all()  # last 12
+    assert (
+        c.frame["trend_line"].iloc[:18].isna().all() and c.frame["trend_line"].iloc[18:].notna().all()
+    )  # last 12
     assert c.frame["centre"].isna().all()
     frame = pd.DataFrame({"month": months(30), "value": values.to_numpy()})
     assert spc.judge_monthly(frame, "stock").chart_type == "stock"
@@ -205,7 +209,9 @@ def _stationary_share(rng, n: int = 69):
 def _seasonal_count(rng, shift: float = 0.0, seasonal: str = "auto", n: int = 69):
     idx = months(n)
     mu = 850 * SEASON[idx.month - 1] * np.where(idx >= T("2024-06-01"), 1 + shift, 1.0)
-    return spc.control_chart(pd.Series(rng.poisson(mu).astype(float), index=idx), seasonal=seasonal, lower_bound=0)
+    return spc.control_chart(
+        pd.Series(rng.poisson(mu).astype(float), index=idx), seasonal=seasonal, lower_bound=0
+    )
 
 
 def test_stationary_counts_flag_at_the_stated_rate():
@@ -286,6 +292,10 @@ def test_methods_appendix_states_the_settings_the_code_uses():
     assert spc.DISPERSION_ALPHA == 0.05 and "sigma_z is above 1 and that test has p < 0.05" in text
     assert spc.FALSE_ALARM_REPS == 4000 and "4,000 seeded simulations" in text
     assert spc.TREND_MONTHS == 12 and "trend over the last 12 months" in text
-    assert (spc.RUN_LENGTH, spc.TREND_LENGTH) == (7, 6) and "run of 7 or more" in text and "trend of 6" in text
-    assert "recalculated from that month" not in text  # the old claim: limits are recalculated only at change dates
+    assert (
+        (spc.RUN_LENGTH, spc.TREND_LENGTH) == (7, 6) and "run of 7 or more" in text and "trend of 6" in text
+    )
+    assert (
+        "recalculated from that month" not in text
+    )  # the old claim: limits are recalculated only at change dates
     assert "recalculated only at change dates" in text

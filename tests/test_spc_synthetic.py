@@ -18,11 +18,6 @@ SYNTH = ROOT / "data" / "synthetic"
 PERIOD_END = pd.Timestamp("2024-12-31")
 QUARTER_ENDS = [pd.Timestamp(d) for d in ("2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31")]
 
-pytestmark = pytest.mark.skipif(
-    not (SYNTH / "truth.json").exists() or not (SYNTH / "annex_a").exists(),
-    reason="the synthetic example extract (data/synthetic/annex_a, truth.json) has not been generated yet",
-)
-
 
 @pytest.fixture(scope="module")
 def truth() -> dict:

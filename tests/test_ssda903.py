@@ -30,7 +30,11 @@ def two_years(tmp_path: Path) -> Path:
     for y in ("2023-24", "2024-25"):
         (tmp_path / y).mkdir()
     write_csv(tmp_path / "2023-24" / "header.csv", HEADER_HEADERS, [_header_row("A"), _header_row("B", "2")])
-    write_csv(tmp_path / "2024-25" / "header.csv", HEADER_HEADERS, [_header_row("A"), _header_row("C", "9", ethnic="XX")])
+    write_csv(
+        tmp_path / "2024-25" / "header.csv",
+        HEADER_HEADERS,
+        [_header_row("A"), _header_row("C", "9", ethnic="XX")],
+    )
     write_csv(
         tmp_path / "2023-24" / "episodes.csv",
         EPISODE_HEADERS,
@@ -141,7 +145,9 @@ SW_HEADERS = ["CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"]
 
 def _reasons(res, reason: str) -> list[tuple[str, int, str]]:
     log = res.log[res.log["reason"] == reason]
-    return sorted(zip(log["file"].map(lambda f: Path(f).name), log["row"].astype(int), log["severity"], strict=True))
+    return sorted(
+        zip(log["file"].map(lambda f: Path(f).name), log["row"].astype(int), log["severity"], strict=True)
+    )
 
 
 def test_empty_and_auxiliary_files_are_noted_not_refused(tmp_path):
@@ -149,10 +155,16 @@ def test_empty_and_auxiliary_files_are_noted_not_refused(tmp_path):
     write_csv(tmp_path / "episodes_2024-25.csv", EPISODE_HEADERS, [episode("A", "01/05/2024")])
     (tmp_path / "ad1_2024-25.csv").write_text("\n")  # an AD1 holding only a newline
     write_csv(tmp_path / "uasc_2024-25.csv", ["CHILD", "SEX", "DOB", "DUC"], [])  # header row only
-    write_csv(tmp_path / "missing_2024-25.csv", ["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
-              [["A", "01/02/2010", "M", "01/06/2024", "02/06/2024"], ["A", "01/02/2010", "A", "01/07/2024", ""]])
-    write_csv(tmp_path / "reviews_2024-25.csv", ["CHILD", "DOB", "REVIEW", "REVIEW_CODE"],
-              [["A", "01/02/2010", "01/06/2024", "PN1"]])
+    write_csv(
+        tmp_path / "missing_2024-25.csv",
+        ["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
+        [["A", "01/02/2010", "M", "01/06/2024", "02/06/2024"], ["A", "01/02/2010", "A", "01/07/2024", ""]],
+    )
+    write_csv(
+        tmp_path / "reviews_2024-25.csv",
+        ["CHILD", "DOB", "REVIEW", "REVIEW_CODE"],
+        [["A", "01/02/2010", "01/06/2024", "PN1"]],
+    )
     res = read_ssda903([tmp_path])
     assert set(res.tables) == {"cla_header", "cla_episodes"} and res.missing == []
     notes = "\n".join(res.notes)
@@ -176,16 +188,28 @@ def test_social_worker_episodes_table(tmp_path):
         ["A", "01/02/2010", "SW4", "01/06/2024", "", "XXXXX"],  # row 3: unknown reason, kept
         ["C", "01/02/2010", "SW5", "01/08/2024", "01/07/2024", "MANAGE"],  # row 4: ends before it starts
     ])  # fmt: skip
-    write_csv(tmp_path / "sw_episodes_2022-23.csv", SW_HEADERS, [["D", "01/02/2010", "SW6", "01/05/2022", "", "MANAGE"]])
+    write_csv(
+        tmp_path / "sw_episodes_2022-23.csv",
+        SW_HEADERS,
+        [["D", "01/02/2010", "SW6", "01/05/2022", "", "MANAGE"]],
+    )
     res = read_ssda903([tmp_path])
     sw = res.tables["social_worker_episodes"]
-    assert sw[["child_id", "sw_id"]].values.tolist() == [["A", "SW1"], ["A", "SW2"], ["A", "SW4"], ["D", "SW6"]]
+    assert sw[["child_id", "sw_id"]].values.tolist() == [
+        ["A", "SW1"],
+        ["A", "SW2"],
+        ["A", "SW4"],
+        ["D", "SW6"],
+    ]
     assert sw.loc[1, "sw_dec"] == T("2024-06-01") and pd.isna(sw.loc[2, "sw_reason"])
     assert _reasons(res, "superseded by a later collection year") == [("sw_episodes_2023-24.csv", 3, "info")]
     assert _reasons(res, "unparseable date") == [("sw_episodes_2023-24.csv", 4, "error")]
     assert _reasons(res, "impossible chronology") == [("sw_episodes_2024-25.csv", 4, "error")]
     assert _reasons(res, "unmapped code") == [("sw_episodes_2024-25.csv", 3, "warning")]
-    assert any("DfE collects social worker episodes from 2023-24, but this file is for 2022-23" in n for n in res.notes)
+    assert any(
+        "DfE collects social worker episodes from 2023-24, but this file is for 2022-23" in n
+        for n in res.notes
+    )
     acc = res.accounting.set_index("table").loc["social_worker_episodes"]
     assert acc["rows_read"].sum() == 7 and acc["rows_kept"].sum() == 4 and acc["rows_excluded"].sum() == 3
 
@@ -194,7 +218,9 @@ def test_year_from_name_and_contents(tmp_path):
     # named 2022-23 but its dates run into 2023-24: read as 2023-24, so it supersedes the real 2022-23 file
     (tmp_path / "a").mkdir()
     write_csv(tmp_path / "a" / "episodes_2022-23.csv", EPISODE_HEADERS, [episode("A", "01/05/2022")])
-    write_csv(tmp_path / "episodes_2022-23.csv", EPISODE_HEADERS, [episode("A", "01/05/2022", "01/06/2023", "E4A")])
+    write_csv(
+        tmp_path / "episodes_2022-23.csv", EPISODE_HEADERS, [episode("A", "01/05/2022", "01/06/2023", "E4A")]
+    )
     write_csv(tmp_path / "episodes.csv", EPISODE_HEADERS, [episode("B", "01/05/2024")])  # no year in the name
     # named 2025-26, nothing later than 2023-24: kept as 2025-26, with a note
     write_csv(tmp_path / "episodes_2025-26.csv", EPISODE_HEADERS, [episode("C", "01/05/2023")])
@@ -208,14 +234,20 @@ def test_year_from_name_and_contents(tmp_path):
     ep = res.tables["cla_episodes"].set_index("child_id")
     assert ep.loc["A", "episode_end"] == T("2023-06-01")
     assert _reasons(res, "superseded by a later collection year") == [("episodes_2022-23.csv", 2, "info")]
-    assert res.log.loc[res.log["reason"] == "superseded by a later collection year", "file"].iloc[0].endswith(
-        "a/episodes_2022-23.csv")
+    assert (
+        res.log.loc[res.log["reason"] == "superseded by a later collection year", "file"]
+        .iloc[0]
+        .endswith("a/episodes_2022-23.csv")
+    )
 
 
 def test_codes_by_collection_year(tmp_path):
     write_csv(tmp_path / "header_2022-23.csv", HEADER_HEADERS, [_header_row("A", "M"), _header_row("B", "2")])
-    write_csv(tmp_path / "header_2024-25.csv", HEADER_HEADERS,
-              [_header_row("C", "1"), _header_row("D", "F"), _header_row("E", "U"), _header_row("F", "9")])
+    write_csv(
+        tmp_path / "header_2024-25.csv",
+        HEADER_HEADERS,
+        [_header_row("C", "1"), _header_row("D", "F"), _header_row("E", "U"), _header_row("F", "9")],
+    )
     write_csv(tmp_path / "episodes_2023-24.csv", EPISODE_HEADERS, [
         episode("A", "01/05/2023", place="K3"),  # row 2: K3 only from 2024-25
         episode("B", "01/05/2023", "01/09/2023", "E8", place="P2"),  # row 3: P2 ended before 28/10/2023
@@ -262,7 +294,8 @@ def test_header_episode_cross_checks_flag_and_keep(tmp_path):
     assert _reasons(res, "REC on an open episode") == [("episodes_2024-25.csv", 2, "warning")]
     assert len(res.tables["cla_episodes"]) == 4 and len(res.tables["cla_header"]) == 3  # nothing dropped
     assert res.log.loc[res.log["reason"] == "date of birth after DECOM", "value"].iloc[0] == (
-        "DOB 01/06/2024 after DECOM 01/05/2024")
+        "DOB 01/06/2024 after DECOM 01/05/2024"
+    )
 
 
 def test_file_kinds_of_every_ssda903_file():
@@ -273,7 +306,8 @@ def test_file_kinds_of_every_ssda903_file():
     assert file_kind(["CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"]) == "oc3"
     assert file_kind(["CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"]) == "prev_perm"
     assert file_kind(["CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"]) == (
-        "placed_for_adoption")
+        "placed_for_adoption"
+    )
     assert file_kind(["CHILD", "DOB", "DOLO_START", "DOLO_END"]) == "deprivation_of_liberty"
 
 

@@ -25,8 +25,13 @@ PERIOD_END = "2024-12-31"
 
 def write_params(proj: Path, annex_a: list[Path], ssda903: list[Path], population: int = 53_000) -> Path:
     (proj / "params").mkdir(parents=True, exist_ok=True)
-    params = {"authority": "Subset test authority", "synthetic": True, "period_end": PERIOD_END,
-              "population_0_17": population, "targets": {"rereferral_12m": 0.22, "assessment_45wd": 0.85}}
+    params = {
+        "authority": "Subset test authority",
+        "synthetic": True,
+        "period_end": PERIOD_END,
+        "population_0_17": population,
+        "targets": {"rereferral_12m": 0.22, "assessment_45wd": 0.85},
+    }
     if annex_a:
         params["annex_a"] = [str(p) for p in annex_a]
     if ssda903:
@@ -61,16 +66,38 @@ def recent_only(df: pd.DataFrame) -> pd.DataFrame:
 
 def tiny(proj: Path) -> tuple[list[Path], list[Path], int]:
     out = proj / "tiny"
-    res = subprocess.run([sys.executable, "-m", "cscbook.cli", "synth", "--out", str(out), "--seed", "11",
-                          "--scale", "0.02", "--as-at", "2025-03-31"], capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cscbook.cli",
+            "synth",
+            "--out",
+            str(out),
+            "--seed",
+            "11",
+            "--scale",
+            "0.02",
+            "--as-at",
+            "2025-03-31",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     return [out / "annex_a"], [out / "ssda903"], 1_060
 
 
 def build(proj: Path, params: Path) -> Path:
     env = {**os.environ, "CSCBOOK_STRICT": "1", "CSCBOOK_HISTORY": "none"}
-    res = subprocess.run([sys.executable, "-m", "cscbook.cli", "run", "--quiet", str(params)], capture_output=True,
-                         text=True, timeout=900, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "cscbook.cli", "run", "--quiet", str(params)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "Traceback" not in res.stderr
     return proj / "reports" / "2024-25-Q3" / "_build" / "html"

@@ -41,7 +41,8 @@ def earlier(tmp_path_factory) -> Path:
 
 def _lists(folder: Path) -> dict[int, pd.DataFrame]:
     return {
-        n: pd.read_csv(folder / "annex_a" / f"List {n}.csv", dtype=str, keep_default_na=False) for n in range(1, 10)
+        n: pd.read_csv(folder / "annex_a" / f"List {n}.csv", dtype=str, keep_default_na=False)
+        for n in range(1, 10)
     }
 
 
@@ -94,7 +95,11 @@ def test_coded_values_use_template_spellings():
             if c.codelist is None or c.kind != "code":
                 continue
             values = set(df[c.header]) - {""}
-            assert values <= set(c.codelist.template.values()), (n, c.header, values - set(c.codelist.template.values()))
+            assert values <= set(c.codelist.template.values()), (
+                n,
+                c.header,
+                values - set(c.codelist.template.values()),
+            )
     assert "q) 6: Police" in set(lists[3]["Referral Source"])
 
 
@@ -179,12 +184,19 @@ def test_care_leavers_eet():
 def test_planted_front_door_changes_and_null_series():
     lists = _lists(EXAMPLE)
     a = lists[4]
-    a["s"], a["a"] = _d(a["Continuous Assessment Start Date"]), _d(a["Continuous Assessment Date of Authorisation"])
+    a["s"], a["a"] = (
+        _d(a["Continuous Assessment Start Date"]),
+        _d(a["Continuous Assessment Date of Authorisation"]),
+    )
     a = a[a["a"].notna()]
     a["ok"] = working_days_between(a["s"], a["a"]).to_numpy() <= 45
     by_month = a.groupby(a["a"].dt.to_period("M"))["ok"].mean()
-    assert by_month[pd.Period("2023-07", "M"):pd.Period("2024-06", "M")].mean() == pytest.approx(0.64, abs=0.04)
-    assert by_month[pd.Period("2024-09", "M"):pd.Period("2025-03", "M")].mean() == pytest.approx(0.83, abs=0.04)
+    assert by_month[pd.Period("2023-07", "M") : pd.Period("2024-06", "M")].mean() == pytest.approx(
+        0.64, abs=0.04
+    )
+    assert by_month[pd.Period("2024-09", "M") : pd.Period("2025-03", "M")].mean() == pytest.approx(
+        0.83, abs=0.04
+    )
     ref = lists[3]
     months = _d(ref["Date of Referral"]).dt.to_period("M").value_counts()
     assert months[pd.Period("2024-01", "M")] > 400 and months[pd.Period("2024-09", "M")] < 340
@@ -248,7 +260,9 @@ def test_no_event_before_birth_or_after_eighteen():
 def test_plans_follow_conferences_and_care_follows_journeys():
     lists = _lists(EXAMPLE)
     s47, cp = lists[5], lists[7]
-    held = s47[s47["Did the Initial Child Protection Conference Result in a Child Protection Plan"] == "a) Yes"]
+    held = s47[
+        s47["Did the Initial Child Protection Conference Result in a Child Protection Plan"] == "a) Yes"
+    ]
     conf = set(zip(held["Child Unique ID"], held["Date of Initial Child Protection Conference"], strict=True))
     late = cp[_d(cp["Child Protection Plan Start Date"]) >= pd.Timestamp("2019-06-01")]
     plans = set(zip(late["Child Unique ID"], late["Child Protection Plan Start Date"], strict=True))
@@ -303,7 +317,10 @@ def test_ssda903_files_by_collection_year():
         # supported accommodation (H5) has an Ofsted URN from 28 October 2023, none before
         h5 = eps[eps["PLACE"] == "H5"]
         registered = _d(h5["DECOM"]) >= pd.Timestamp("2023-10-28")
-        assert h5.loc[registered, "URN"].str.match(r"^SC\d{6}$").all() and (h5.loc[~registered, "URN"] == "XXXXXXX").all()
+        assert (
+            h5.loc[registered, "URN"].str.match(r"^SC\d{6}$").all()
+            and (h5.loc[~registered, "URN"] == "XXXXXXX").all()
+        )
         # full postcodes, all fictional: Westmere's WM area does not exist; elsewhere a Z unit
         for col in ("HOME_POST", "PL_POST"):
             assert eps[col].str.match(POSTCODE).all(), (y, col)
@@ -338,7 +355,9 @@ def test_social_workers_realistic_and_without_trend():
     res = read_ssda903([EXAMPLE / "ssda903"])
     shares = []
     for d, t in truth.items():
-        c = social_worker_counts(res.tables["social_worker_episodes"], res.tables["cla_episodes"], pd.Timestamp(d))
+        c = social_worker_counts(
+            res.tables["social_worker_episodes"], res.tables["cla_episodes"], pd.Timestamp(d)
+        )
         assert (c.denominator, c.three_or_more, c.exactly_one) == (t["children_in_care"], t["three_or_more"],
                                                                    t["exactly_one"]), d  # fmt: skip
         assert 0.08 <= c.share_three_or_more <= 0.22 and 0.4 <= c.share_exactly_one <= 0.65, d

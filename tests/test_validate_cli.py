@@ -43,21 +43,34 @@ def _bad_file(tmp_path: Path, case: str) -> tuple[Path, list[str]]:
         h, rows = list_rows(3, 2)
         h = ["Referral Dat" if x == "Date of Referral" else x for x in h]
         return write_xlsx(tmp_path / "a.xlsx", {"List 3": (h, rows)}), [
-            "sheet 'List 3'", "no column 'Date of Referral'", "closest header found is 'Referral Dat'"]
+            "sheet 'List 3'",
+            "no column 'Date of Referral'",
+            "closest header found is 'Referral Dat'",
+        ]
     if case == "duplicated_headers":
         h, rows = list_rows(1, 2)
         h = [*h, "Gender"]
         rows = [[*r, "M"] for r in rows]
-        return write_xlsx(tmp_path / "a.xlsx", {"List 1": (h, rows)}), ["sheet 'List 1'", "duplicated headers",
-                                                                         "'Gender'"]
+        return write_xlsx(tmp_path / "a.xlsx", {"List 1": (h, rows)}), [
+            "sheet 'List 1'",
+            "duplicated headers",
+            "'Gender'",
+        ]
     if case == "text_dates":
         h, rows = list_rows(4, 3)
         for r in rows:
             r[h.index("Continuous Assessment Start Date")] = "see notes"
         return write_xlsx(tmp_path / "a.xlsx", {"List 4": (h, rows)}), [
-            "sheet 'List 4'", "'Continuous Assessment Start Date'", "row 2", "see notes"]
+            "sheet 'List 4'",
+            "'Continuous Assessment Start Date'",
+            "row 2",
+            "see notes",
+        ]
     if case == "no_list_sheets":
-        return write_xlsx(tmp_path / "a.xlsx", {"Sheet1": (["a"], [[1]])}), ["no Annex A list sheets", "Sheet1"]
+        return write_xlsx(tmp_path / "a.xlsx", {"Sheet1": (["a"], [[1]])}), [
+            "no Annex A list sheets",
+            "Sheet1",
+        ]
     if case == "empty_csv":
         path = tmp_path / "List 1.csv"
         path.write_bytes(b"")

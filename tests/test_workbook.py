@@ -68,7 +68,9 @@ def test_percent_cells_by_kind_and_by_column() -> None:
 def test_tables_workbook_index_formats_and_frozen_header(tmp_path: Path) -> None:
     tables = tmp_path / "tables"
     tables.mkdir()
-    pd.DataFrame({"month": ["2024-10-01"], "contacts": [12]}).to_csv(tables / "front_door_contacts.csv", index=False)
+    pd.DataFrame({"month": ["2024-10-01"], "contacts": [12]}).to_csv(
+        tables / "front_door_contacts.csv", index=False
+    )
     pd.DataFrame({
         "key": ["contacts", "contact_decision_1wd"], "kind": ["count", "proportion"],
         "this_quarter": [3112, 0.849886], "this_numerator": [None, 2610],
@@ -79,7 +81,12 @@ def test_tables_workbook_index_formats_and_frozen_header(tmp_path: Path) -> None
     out = workbook.tables_workbook(tables, tmp_path / "tables.xlsx")
     assert out == tmp_path / "tables.xlsx" and not (tmp_path / "tables.xlsx.tmp").exists()
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Index", "CIC forecast backtest", "Front door contacts", "Summary headline measures"]
+    assert wb.sheetnames == [
+        "Index",
+        "CIC forecast backtest",
+        "Front door contacts",
+        "Summary headline measures",
+    ]
     index = wb["Index"]
     assert [c.value for c in index[1]] == ["Sheet", "Title", "CSV file", "Rows", "Columns"]
     rows = [[c.value for c in r] for r in index.iter_rows(min_row=2)]

@@ -13,18 +13,26 @@ from cscbook.config.errors import UserError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cscbook", description="Children's services quarterly improvement book.")
+    parser = argparse.ArgumentParser(
+        prog="cscbook", description="Children's services quarterly improvement book."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="Read Annex A and/or SSDA903 files and print a data-quality summary.")
-    v.add_argument("paths", nargs="+", help="Annex A workbooks (.xlsx), folders of CSVs, or SSDA903 CSV files/folders")
+    v.add_argument(
+        "paths", nargs="+", help="Annex A workbooks (.xlsx), folders of CSVs, or SSDA903 CSV files/folders"
+    )
     v.add_argument("--params", help="check local measures files against this parameter file's declarations")
-    v.add_argument("--log", help="write the full data-quality log (it names child identifiers) to this CSV file")
+    v.add_argument(
+        "--log", help="write the full data-quality log (it names child identifiers) to this CSV file"
+    )
 
     s = sub.add_parser("synth", help="Generate the synthetic example authority's extracts.")
     s.add_argument("--out", default="data/synthetic", help="output folder (default data/synthetic)")
     s.add_argument("--seed", type=int, default=20250331)
-    s.add_argument("--scale", type=float, default=1.0, help="multiplies the population (1 = example authority)")
+    s.add_argument(
+        "--scale", type=float, default=1.0, help="multiplies the population (1 = example authority)"
+    )
     s.add_argument("--as-at", default="2025-03-31", help="extract date: later events do not exist yet")
     s.add_argument("--xlsx", action="store_true", help="also write Annex A as one xlsx workbook")
 

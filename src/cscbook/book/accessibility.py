@@ -43,9 +43,13 @@ axe.run(document, {resultTypes: ['violations']})
 
 def axe_script(path: str | Path | None = None) -> str:
     """The text of axe-core's ``axe.min.js`` (``CSCBOOK_AXE`` or ``node_modules/axe-core``)."""
-    path = Path(path or os.environ.get("CSCBOOK_AXE") or REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js")
+    path = Path(
+        path or os.environ.get("CSCBOOK_AXE") or REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    )
     if not path.is_file():
-        raise UserError(f"axe-core is not installed ({path} is missing): run `npm ci` in {REPO_ROOT} (make test does).")
+        raise UserError(
+            f"axe-core is not installed ({path} is missing): run `npm ci` in {REPO_ROOT} (make test does)."
+        )
     return path.read_text(encoding="utf-8")
 
 
@@ -91,7 +95,9 @@ def book_pages(html_dir: Path) -> list[Path]:
     return sorted(p for p in Path(html_dir).rglob("*.html") if "_static" not in p.parts)
 
 
-def audit(html_dir: Path, widths: tuple[int, ...] = WIDTHS, axe_path: str | Path | None = None) -> pd.DataFrame:
+def audit(
+    html_dir: Path, widths: tuple[int, ...] = WIDTHS, axe_path: str | Path | None = None
+) -> pd.DataFrame:
     """axe-core violations of every page at every width: one row per page, width and rule.
 
     Columns: page (relative path), width (px), rule (axe rule id), impact (minor, moderate,

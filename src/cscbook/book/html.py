@@ -36,7 +36,9 @@ def _text(tag: Tag) -> str:
     parts = []
     for s in tag.find_all(string=True):
         if any(
-            p.get("aria-hidden") == "true" or "headerlink" in (p.get("class") or []) or p.name in ("script", "style")
+            p.get("aria-hidden") == "true"
+            or "headerlink" in (p.get("class") or [])
+            or p.name in ("script", "style")
             for p in s.parents
             if isinstance(p, Tag)
         ):

@@ -132,7 +132,11 @@ def _runs(tag: Tag | NavigableString, strong: bool = False, emph: bool = False) 
     if isinstance(tag, NavigableString):
         text = _SPACE.sub(" ", str(tag))
         return [{"text": text, "strong": strong, "emph": emph}] if text.strip() or text == " " else []
-    if not isinstance(tag, Tag) or tag.name in ("script", "style") or "headerlink" in (tag.get("class") or []):
+    if (
+        not isinstance(tag, Tag)
+        or tag.name in ("script", "style")
+        or "headerlink" in (tag.get("class") or [])
+    ):
         return []
     if tag.get("aria-hidden") == "true":
         return []
@@ -217,11 +221,17 @@ def page_blocks(html_page: Path) -> list[dict[str, Any]]:
                 title = child.find(class_="admonition-title")
                 if title is not None:
                     title.extract()
-                blocks.append({"type": "note", "title": _plain(title) if title else "Note", "runs": _runs(child)})
+                blocks.append(
+                    {"type": "note", "title": _plain(title) if title else "Note", "runs": _runs(child)}
+                )
             elif name == "pre":
-                blocks.append({"type": "para", "runs": [{"text": child.get_text(), "strong": False, "emph": False}]})
+                blocks.append(
+                    {"type": "para", "runs": [{"text": child.get_text(), "strong": False, "emph": False}]}
+                )
             elif name == "div" and "math" in classes:
-                blocks.append({"type": "para", "runs": [{"text": _plain(child), "strong": False, "emph": True}]})
+                blocks.append(
+                    {"type": "para", "runs": [{"text": _plain(child), "strong": False, "emph": True}]}
+                )
             else:
                 walk(child)
 
@@ -272,7 +282,8 @@ def _document(params: Params, kind: str, blocks: list[dict[str, Any]], built: dt
         "date": f"{built:%-d %B %Y}",
         "marking": params.protective_marking,
         "synthetic": bool(params.synthetic),
-        "title": "Children's services quarterly improvement report" if kind == "paper"
+        "title": "Children's services quarterly improvement report"
+        if kind == "paper"
         else "Children's services quarterly improvement book",
         "blocks": blocks,
     }
@@ -331,7 +342,16 @@ def paper_blocks(params: Params, pages: list[tuple[str, Path]]) -> list[dict[str
         blocks.append({"type": "para", "runs": [{"text": "No headline table was produced this quarter.",
                                                   "strong": False, "emph": False}]})  # fmt: skip
     else:
-        header = ["Measure", "This quarter", "Last quarter", "A year ago", "Target", "England", "Direction", "Signal"]
+        header = [
+            "Measure",
+            "This quarter",
+            "Last quarter",
+            "A year ago",
+            "Target",
+            "England",
+            "Direction",
+            "Signal",
+        ]
         blocks.append({"type": "table", "caption": "Headline measures", "header": [header],
                        "body": headline_rows(head), "columns": len(header), "widths": "headline"})  # fmt: skip
     figures = key_figures(pages)
@@ -348,7 +368,9 @@ def write_pdfs(params: Params, html_dir: Path, built: dt.datetime | None = None)
     toc_path = Path(html_dir).parents[1] / "_toc.yml"
     from cscbook.book.pipeline import source_root
 
-    toc = yaml.safe_load((toc_path if toc_path.is_file() else source_root(params) / "_toc.yml").read_text("utf-8"))
+    toc = yaml.safe_load(
+        (toc_path if toc_path.is_file() else source_root(params) / "_toc.yml").read_text("utf-8")
+    )
     pages = book_pages(html_dir, toc)
     paper, book = pdf_paths(params)
     typeset(_document(params, "paper", paper_blocks(params, pages), built), paper)

@@ -371,7 +371,9 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
         def exists(page: str) -> bool:
             return (work / f"{page}.md").is_file() or (work / f"{page}.ipynb").is_file()
 
-        (work / "_toc.yml").write_text(yaml.safe_dump(filter_toc(toc, exists), sort_keys=False), encoding="utf-8")
+        (work / "_toc.yml").write_text(
+            yaml.safe_dump(filter_toc(toc, exists), sort_keys=False), encoding="utf-8"
+        )
         base = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
         (work / "_config.yml").write_text(
             yaml.safe_dump(book_config(base, params), sort_keys=False, allow_unicode=True), encoding="utf-8"

@@ -43,13 +43,18 @@ def refresh(path: Path, timeout: int = 600) -> float:
             raise UserError(f"{path.name} carries papermill's injected-parameters cell; delete it and rerun.")
     t0 = time.perf_counter()
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", record_timing=False,
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
         client.execute()
     except Exception as exc:
-        raise UserError(f"{path.name} failed while refreshing: {type(exc).__name__}: {str(exc)[-600:]}") from None
+        raise UserError(
+            f"{path.name} failed while refreshing: {type(exc).__name__}: {str(exc)[-600:]}"
+        ) from None
     clean_metadata(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - t0
@@ -67,7 +72,9 @@ def check_portable(path: Path, root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cscbook.book.refresh_notebooks", description=__doc__)
     parser.add_argument("params", nargs="?", default="params/example.yaml")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="refresh only these notebooks (e.g. 00_summary)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="refresh only these notebooks (e.g. 00_summary)"
+    )
     args = parser.parse_args(argv)
     saved_history = os.environ.get("CSCBOOK_HISTORY")
     os.environ["CSCBOOK_HISTORY"] = "none"  # reference outputs never depend on a local measures history

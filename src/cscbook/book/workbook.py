@@ -39,7 +39,7 @@ def _split(name: str) -> tuple[str, str, str]:
     """(short prefix, chapter title, rest of the name) for a table name."""
     for prefix, (short, chapter) in PREFIXES.items():
         if name.startswith(prefix):
-            return short, chapter, name[len(prefix):]
+            return short, chapter, name[len(prefix) :]
     return "", "", name
 
 
@@ -59,7 +59,10 @@ def sheet_names(names: list[str], reserved: tuple[str, ...] = (INDEX_SHEET,)) ->
     out = []
     for name in names:
         short, _, rest = _split(name)
-        text = _BAD_SHEET_CHARS.sub("-", " ".join(p for p in (short, rest.replace("_", " ").strip()) if p)) or "table"
+        text = (
+            _BAD_SHEET_CHARS.sub("-", " ".join(p for p in (short, rest.replace("_", " ").strip()) if p))
+            or "table"
+        )
         if len(text) > SHEET_MAX:
             words, kept = text.split(" "), ""
             for w in words:
@@ -92,7 +95,9 @@ def percent_cells(df: pd.DataFrame) -> pd.DataFrame:
     (same prefix) when those lie in 0-1 too. Columns in 0-100 (``*_pct``, ``percent``) are left.
     """
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not _NOT_FRACTION.search(str(c))]
+    numeric = [
+        c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not _NOT_FRACTION.search(str(c))
+    ]
     if "kind" in df.columns:
         rows = df["kind"].astype("string").eq("proportion").fillna(False).to_numpy()
         for c in numeric:
@@ -106,7 +111,9 @@ def percent_cells(df: pd.DataFrame) -> pd.DataFrame:
         if m is None or not _in_unit_interval(df[c]):
             continue
         prefix = m.group("prefix")
-        if any(f == f"{prefix}_rate" or (not prefix and f in ("rate", "survival", "value")) for f in fractions):
+        if any(
+            f == f"{prefix}_rate" or (not prefix and f in ("rate", "survival", "value")) for f in fractions
+        ):
             mask[c] = True
     return mask
 

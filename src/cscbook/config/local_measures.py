@@ -98,7 +98,9 @@ def parse_local_measures(raw: Any, root: Path, bad: Any) -> LocalMeasures:
                 "Declare all four audit grades (as counts) or none.")  # fmt: skip
     for g in grades:
         if specs[g].kind != "count":
-            bad.add(f"local_measures.measures.{g}", f"is a {specs[g].kind}", "Declare audit grades as counts.")
+            bad.add(
+                f"local_measures.measures.{g}", f"is a {specs[g].kind}", "Declare audit grades as counts."
+            )
     return LocalMeasures(path, str(sheet) if sheet not in (None, "") else None, specs)
 
 
@@ -109,7 +111,11 @@ def _spec(key: str, decl: Any, bad: Any) -> LocalMeasureSpec | None:
         return None
     ok = True
     if not key.replace("_", "").isalnum() or key != key.lower():
-        bad.add(where, "is not a measure key", "Use lower-case letters, digits and underscores, e.g. agency_share.")
+        bad.add(
+            where,
+            "is not a measure key",
+            "Use lower-case letters, digits and underscores, e.g. agency_share.",
+        )
         ok = False
     if key == AUDIT_GOOD_OR_BETTER:
         bad.add(where, "is computed by the book from the four audit grades", "Declare the grades instead.")
@@ -119,7 +125,11 @@ def _spec(key: str, decl: Any, bad: Any) -> LocalMeasureSpec | None:
         ok = False
     for k in _REQUIRED:
         if decl.get(k) in (None, ""):
-            bad.add(f"{where}.{k}", "is missing", "Every local measure needs a label, kind, definition and source.")
+            bad.add(
+                f"{where}.{k}",
+                "is missing",
+                "Every local measure needs a label, kind, definition and source.",
+            )
             ok = False
     kind = decl.get("kind")
     if kind not in (None, "") and kind not in LOCAL_KINDS:
@@ -132,7 +142,9 @@ def _spec(key: str, decl: Any, bad: Any) -> LocalMeasureSpec | None:
     target = decl.get("target")
     if target is not None:
         if not isinstance(target, int | float) or isinstance(target, bool):
-            bad.add(f"{where}.target", "must be a number", "Write proportions as 0.85, other measures as numbers.")
+            bad.add(
+                f"{where}.target", "must be a number", "Write proportions as 0.85, other measures as numbers."
+            )
             ok = False
         elif kind == "proportion" and not 0 <= target <= 1:
             bad.add(f"{where}.target", f"is {target}, not a proportion between 0 and 1", "Write 85% as 0.85.")

@@ -160,6 +160,7 @@ def resolve_path(path: Path, what: str) -> Path:
             "Replace the link with the real file or folder, or fix the link's target."
         ) from None
 
+
 _PROPORTION_TARGETS = {k for k in TARGET_KEYS if k not in ("cla_rate_per_10k", "caseload_per_worker")}
 _INTERVENTION_KEYS = {"name", "date", "description"}
 
@@ -198,7 +199,9 @@ def load_params(path: str | Path) -> Params:
     """Read and validate a quarter's YAML parameters; raise one UserError naming every bad key."""
     path = resolve_path(Path(path), "parameter file")
     if path.is_dir():
-        raise UserError(f"Parameter file {path} is a folder. Give the path of a YAML file in it, e.g. params/example.yaml.")
+        raise UserError(
+            f"Parameter file {path} is a folder. Give the path of a YAML file in it, e.g. params/example.yaml."
+        )
     if not path.is_file():
         raise UserError(f"Parameter file {path} does not exist. Give the path of a YAML file in params/.")
     try:
@@ -219,16 +222,22 @@ def load_params(path: str | Path) -> Params:
             "you do not mean."
         ) from None
     except yaml.YAMLError as exc:
-        raise UserError(f"Parameter file {path} is not valid YAML ({exc}). Check indentation and colons.") from None
+        raise UserError(
+            f"Parameter file {path} is not valid YAML ({exc}). Check indentation and colons."
+        ) from None
     if not isinstance(raw, dict):
-        raise UserError(f"Parameter file {path} must be a mapping of keys to values (see params/example.yaml).")
+        raise UserError(
+            f"Parameter file {path} must be a mapping of keys to values (see params/example.yaml)."
+        )
     bad = _Problems(path)
     for key in list(raw):
         if key not in _ALLOWED:
             bad.add(key, "is not a known parameter", f"Allowed keys: {', '.join(sorted(_ALLOWED))}.")
             del raw[key]
-        elif raw[key] is not None and not isinstance(raw[key], _ALLOWED[key]) or (
-            _ALLOWED[key] is int and isinstance(raw[key], bool)
+        elif (
+            raw[key] is not None
+            and not isinstance(raw[key], _ALLOWED[key])
+            or (_ALLOWED[key] is int and isinstance(raw[key], bool))
         ):
             bad.add(key, f"has the wrong type ({type(raw[key]).__name__})", "See params/example.yaml.")
             raw[key] = None
@@ -247,8 +256,11 @@ def load_params(path: str | Path) -> Params:
             bad.add("period_end", f"is not a date ({raw['period_end']!r})", _date_fix(raw["period_end"]))
     if period_end is not None:
         if (period_end.month, period_end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
-            bad.add("period_end", f"is {period_end:%Y-%m-%d}, not a quarter end",
-                    "Use 30 June, 30 September, 31 December or 31 March.")
+            bad.add(
+                "period_end",
+                f"is {period_end:%Y-%m-%d}, not a quarter end",
+                "Use 30 June, 30 September, 31 December or 31 March.",
+            )
         elif period_end.year < 2015 or period_end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
             bad.add("period_end", f"is {period_end:%Y-%m-%d}, an impossible date", "Check the year.")
     if raw.get("population_0_17") is not None and raw["population_0_17"] <= 0:
@@ -282,11 +294,17 @@ def load_params(path: str | Path) -> Params:
     interventions = []
     for i, item in enumerate(raw.get("interventions") or []):
         if not isinstance(item, dict) or "name" not in item or "date" not in item:
-            bad.add(f"interventions[{i}]", "needs a name and a date", "e.g. {name: edge_of_care, date: 2023-04-01}.")
+            bad.add(
+                f"interventions[{i}]",
+                "needs a name and a date",
+                "e.g. {name: edge_of_care, date: 2023-04-01}.",
+            )
             continue
         extra = sorted(set(item) - _INTERVENTION_KEYS)
         if extra:
-            bad.add(f"interventions[{i}].{extra[0]}", "is not a known setting", "Use name, date and description.")
+            bad.add(
+                f"interventions[{i}].{extra[0]}", "is not a known setting", "Use name, date and description."
+            )
         try:
             when = pd.Timestamp(item["date"])
         except (ValueError, TypeError):
@@ -316,7 +334,11 @@ def load_params(path: str | Path) -> Params:
     if raw.get("commentary"):
         commentary = resolve_path(root / raw["commentary"], "commentary file")
         if not commentary.is_file():
-            bad.add("commentary", f"names {raw['commentary']}, which does not exist", "Write it or remove the key.")
+            bad.add(
+                "commentary",
+                f"names {raw['commentary']}, which does not exist",
+                "Write it or remove the key.",
+            )
 
     local = parse_local_measures(raw.get("local_measures"), root, bad)
     targets.update({k: s.target for k, s in local.measures.items() if s.target is not None})

@@ -74,4 +74,8 @@ def financial_year(dates: pd.Series) -> pd.Series:
     """Financial year (April to March) label of each date: 2024-05-01 -> '2024-25'."""
     d = pd.to_datetime(dates)
     y = d.dt.year - (d.dt.month < 4).astype(int)
-    return y.astype("Int64").astype("string") + "-" + ((y + 1) % 100).astype("Int64").astype("string").str.zfill(2)
+    return (
+        y.astype("Int64").astype("string")
+        + "-"
+        + ((y + 1) % 100).astype("Int64").astype("string").str.zfill(2)
+    )

@@ -70,13 +70,31 @@ _ALLOCATION = (
     Column("Allocated Worker", "allocated_worker", "str", required=False, aliases=("Worker",)),
 )
 # Optional columns real systems export for the practice standards (not in Ofsted's template).
-_PLAN = Column("Date of Latest Plan", "latest_plan_date", "date", required=False, extra=True,
-               aliases=("Latest Plan Date", "Date of Last Plan", "Plan Date", "Date Plan Last Updated"))
+_PLAN = Column(
+    "Date of Latest Plan",
+    "latest_plan_date",
+    "date",
+    required=False,
+    extra=True,
+    aliases=("Latest Plan Date", "Date of Last Plan", "Plan Date", "Date Plan Last Updated"),
+)
 _FRONT_DOOR_DATES = (
-    Column("Date of Strategy Discussion", "strategy_discussion_date", "date", required=False, extra=True,
-           aliases=("Strategy Discussion Date", "Date of Strategy Meeting", "Strategy Meeting Date")),
-    Column("Date Child Seen", "child_seen_date", "date", required=False, extra=True,
-           aliases=("Date Child First Seen", "Date First Seen", "Child Seen Date", "Date of First Visit")),
+    Column(
+        "Date of Strategy Discussion",
+        "strategy_discussion_date",
+        "date",
+        required=False,
+        extra=True,
+        aliases=("Strategy Discussion Date", "Date of Strategy Meeting", "Strategy Meeting Date"),
+    ),
+    Column(
+        "Date Child Seen",
+        "child_seen_date",
+        "date",
+        required=False,
+        extra=True,
+        aliases=("Date Child First Seen", "Date First Seen", "Child Seen Date", "Date of First Visit"),
+    ),
 )
 
 LISTS: dict[int, AnnexAList] = {
@@ -87,7 +105,13 @@ LISTS: dict[int, AnnexAList] = {
         _person(disability=False)
         + (
             Column("Date of Contact", "contact_date", "date", aliases=("Contact Date",)),
-            Column("Contact Source", "contact_source", "code", codes.SOURCE, aliases=("Source of Contact", "Source")),
+            Column(
+                "Contact Source",
+                "contact_source",
+                "code",
+                codes.SOURCE,
+                aliases=("Source of Contact", "Source"),
+            ),
             Column(
                 "Date of Contact Decision",
                 "contact_decision_date",
@@ -133,7 +157,9 @@ LISTS: dict[int, AnnexAList] = {
         _person(disability=False)
         + (
             Column("Date of Referral", "referral_date", "date", aliases=("Referral Date",)),
-            Column("Referral Source", "referral_source", "code", codes.SOURCE, aliases=("Source of Referral",)),
+            Column(
+                "Referral Source", "referral_source", "code", codes.SOURCE, aliases=("Source of Referral",)
+            ),
             Column("Referral NFA?", "referral_nfa", "code", codes.YES_NO, aliases=("Referral NFA", "NFA")),
             Column(
                 "Number of Referrals in Last 12 Months",
@@ -178,7 +204,11 @@ LISTS: dict[int, AnnexAList] = {
                 "Continuous Assessment Date of Authorisation",
                 "assessment_authorised_date",
                 "date",
-                aliases=("Assessment Authorisation Date", "Assessment Date of Authorisation", "Date of Authorisation"),
+                aliases=(
+                    "Assessment Authorisation Date",
+                    "Assessment Date of Authorisation",
+                    "Date of Authorisation",
+                ),
             ),
             Column(
                 "Was the child assessed as requiring LA children's social care support?",
@@ -209,7 +239,9 @@ LISTS: dict[int, AnnexAList] = {
                 codes.YES_NO,
                 required=False,
             ),
-            Column("Date of Initial Child Protection Conference", "icpc_date", "date", aliases=("ICPC Date",)),
+            Column(
+                "Date of Initial Child Protection Conference", "icpc_date", "date", aliases=("ICPC Date",)
+            ),
             Column(
                 "Did the Initial Child Protection Conference Result in a Child Protection Plan",
                 "icpc_resulted_in_plan",
@@ -217,7 +249,9 @@ LISTS: dict[int, AnnexAList] = {
                 codes.YES_NO,
                 required=False,
             ),
-            Column("Number of Section 47 Enquiries in the last 12 months", "s47_last_12m", "int", required=False),
+            Column(
+                "Number of Section 47 Enquiries in the last 12 months", "s47_last_12m", "int", required=False
+            ),
             Column("Number of ICPCs in the last 12 months", "icpcs_last_12m", "int", required=False),
         )
         + _ALLOCATION,
@@ -229,7 +263,9 @@ LISTS: dict[int, AnnexAList] = {
         _person()
         + (
             Column("CIN Start Date", "cin_start_date", "date"),
-            Column("Primary Need Code", "primary_need", "code", codes.PRIMARY_NEED, aliases=("Primary Need",)),
+            Column(
+                "Primary Need Code", "primary_need", "code", codes.PRIMARY_NEED, aliases=("Primary Need",)
+            ),
             Column("Date Child Was Last Seen", "last_seen_date", "date", required=False),
             Column("CIN Closure Date", "cin_closure_date", "date", aliases=("CIN End Date",)),
             Column("Reason for Closure", "closure_reason", "code", codes.CIN_CLOSURE_REASON, required=False),
@@ -244,9 +280,15 @@ LISTS: dict[int, AnnexAList] = {
         "Child protection plans",
         _person()
         + (
-            Column("Child Protection Plan Start Date", "cp_start_date", "date", aliases=("CP Plan Start Date",)),
-            Column("Initial Category of Abuse", "initial_category", "code", codes.ABUSE_CATEGORY, required=False),
-            Column("Latest Category of Abuse", "latest_category", "code", codes.ABUSE_CATEGORY, required=False),
+            Column(
+                "Child Protection Plan Start Date", "cp_start_date", "date", aliases=("CP Plan Start Date",)
+            ),
+            Column(
+                "Initial Category of Abuse", "initial_category", "code", codes.ABUSE_CATEGORY, required=False
+            ),
+            Column(
+                "Latest Category of Abuse", "latest_category", "code", codes.ABUSE_CATEGORY, required=False
+            ),
             Column("Date of the Last Statutory Visit", "last_visit_date", "date", required=False),
             Column("Was the Child Seen Alone?", "seen_alone", "code", codes.YES_NO_UNKNOWN, required=False),
             Column("Date of latest review conference", "latest_review_date", "date", required=False),
@@ -285,8 +327,15 @@ LISTS: dict[int, AnnexAList] = {
         )
         + _person()[5:]
         + (
-            Column("Date Started to be Looked After", "cla_start_date", "date", aliases=("Date Started to be Looked After",)),
-            Column("Child's Category of Need", "category_of_need", "code", codes.PRIMARY_NEED, required=False),
+            Column(
+                "Date Started to be Looked After",
+                "cla_start_date",
+                "date",
+                aliases=("Date Started to be Looked After",),
+            ),
+            Column(
+                "Child's Category of Need", "category_of_need", "code", codes.PRIMARY_NEED, required=False
+            ),
             Column(
                 "Is this a second or subsequent period of being a Looked After Child within the last 12 months (Y/N)",
                 "second_period_12m",
@@ -308,7 +357,9 @@ LISTS: dict[int, AnnexAList] = {
             Column("Date of Last IRO Visit / Contact to the Child", "last_iro_date", "date", required=False),
             Column("Date of Last Health Assessment", "last_health_date", "date", required=False),
             Column("Date of Last Dental Check", "last_dental_date", "date", required=False),
-            Column("Number of Placements in the Last 12 months", "placements_last_12m", "int", required=False),
+            Column(
+                "Number of Placements in the Last 12 months", "placements_last_12m", "int", required=False
+            ),
             Column("Date Ceased to be Looked After", "cla_end_date", "date"),
             Column(
                 "Reason Ceased to be Looked After",
@@ -319,10 +370,14 @@ LISTS: dict[int, AnnexAList] = {
             ),
             Column("Start Date of Most Recent Placement", "placement_start_date", "date", required=False),
             Column("Placement Type", "placement_type", "code", codes.PLACEMENT_TYPE),
-            Column("Placement Provider", "placement_provider", "code", codes.PLACEMENT_PROVIDER, required=False),
+            Column(
+                "Placement Provider", "placement_provider", "code", codes.PLACEMENT_PROVIDER, required=False
+            ),
             Column("Placement Postcode", "placement_postcode", "str", required=False),
             Column("URN of Placement", "placement_urn", "str", required=False),
-            Column("Placement Location", "placement_location", "code", codes.PLACEMENT_LOCATION, required=False),
+            Column(
+                "Placement Location", "placement_location", "code", codes.PLACEMENT_LOCATION, required=False
+            ),
             Column("LA of Placement", "la_of_placement", "str", required=False),
             Column(
                 "Number of Episodes the Child has been 'Missing' from their Placement in the last 12 months",
@@ -358,12 +413,20 @@ LISTS: dict[int, AnnexAList] = {
         + _ALLOCATION
         + (
             Column("Allocated Personal Advisor", "personal_advisor", "str", required=False),
-            Column("Eligibility Category", "eligibility", "code", codes.CARE_LEAVER_ELIGIBILITY, required=False),
+            Column(
+                "Eligibility Category", "eligibility", "code", codes.CARE_LEAVER_ELIGIBILITY, required=False
+            ),
             Column("Latest Pathway Plan Review Date", "pathway_review_date", "date", required=False),
             Column("LA in Touch", "in_touch", "code", codes.IN_TOUCH),
             Column("Latest Date of Contact", "latest_contact_date", "date", required=False),
             Column("Type of Accommodation", "accommodation", "code", codes.ACCOMMODATION, required=False),
-            Column("Suitability of Accommodation", "accommodation_suitability", "code", codes.SUITABILITY, required=False),
+            Column(
+                "Suitability of Accommodation",
+                "accommodation_suitability",
+                "code",
+                codes.SUITABILITY,
+                required=False,
+            ),
             Column("Activity Status", "activity", "code", codes.ACTIVITY, required=False),
         ),
     ),

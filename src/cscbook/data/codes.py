@@ -289,7 +289,9 @@ PLACEMENT_GROUP = {
     "P1": "Placed with parents",
     **{c: "Independent and supported living" for c in ("H5", "K3", "P2", "P3")},
     **{c: "Placed for adoption" for c in ("A3", "A4", "A5", "A6")},
-    **{c: "Other" for c in ("R2", "R3", "R5", "T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14")},
+    **{
+        c: "Other" for c in ("R2", "R3", "R5", "T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14")
+    },
 }
 
 PLACEMENT_PROVIDER = _make(
@@ -496,6 +498,7 @@ SW_REASON = _make(
 def ssda903_year_label(year: int) -> str:
     """'2023-24' for the collection year ending 31 March 2024."""
     return f"{year - 1}-{year % 100:02d}"
+
 
 ALL_CODE_LISTS: dict[str, CodeList] = {
     c.name: c

@@ -67,8 +67,11 @@ def read_all(params: Params) -> Context:
         logs.append(res.log)
         accounts.append(res.accounting)
     tables = restrict_tables(tables, params.period_end)
-    check_tables(tables, "read from the extracts", "This is a fault in cscbook's reader, not in your extract: "
-                 "report it with the message above.")
+    check_tables(
+        tables,
+        "read from the extracts",
+        "This is a fault in cscbook's reader, not in your extract: report it with the message above.",
+    )
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()
     acc = pd.concat(accounts, ignore_index=True) if accounts else pd.DataFrame()
     return Context(params, tables, log, acc, notes)
@@ -93,7 +96,11 @@ def check_tables(tables: dict[str, pd.DataFrame], origin: str, fix: str) -> None
         try:
             schema.validate(df)
         except pandera.errors.SchemaError as exc:
-            column = f", column '{exc.schema.name}'" if getattr(exc.schema, "name", None) not in (None, name) else ""
+            column = (
+                f", column '{exc.schema.name}'"
+                if getattr(exc.schema, "name", None) not in (None, name)
+                else ""
+            )
             detail = " ".join(str(exc).split())
             detail = detail if len(detail) <= 300 else detail[:297] + "..."
             raise UserError(
@@ -133,15 +140,23 @@ def load_context(params_file: str | Path) -> Context:
     src = data_dir(params)
     stamp = src / "_accounting.parquet"
     saved = src / "_fingerprint.json"
-    if saved.exists() and stamp.exists() and json.loads(saved.read_text()).get("fingerprint") == fingerprint(params):
+    if (
+        saved.exists()
+        and stamp.exists()
+        and json.loads(saved.read_text()).get("fingerprint") == fingerprint(params)
+    ):
         tables = {
             p.stem: pd.read_parquet(p) for p in sorted(src.glob("*.parquet")) if not p.stem.startswith("_")
         }
         check_tables(
-            tables, f"saved in {src}", f"The saved copy is damaged or was written by another cscbook version: "
-            f"delete the folder {src} (it is rebuilt from the extracts) and run again."
+            tables,
+            f"saved in {src}",
+            f"The saved copy is damaged or was written by another cscbook version: "
+            f"delete the folder {src} (it is rebuilt from the extracts) and run again.",
         )
         notes_file = src / "_read_notes.json"
         notes = json.loads(notes_file.read_text()) if notes_file.exists() else []
-        return Context(params, tables, pd.read_parquet(src / "_dq_log.parquet"), pd.read_parquet(stamp), notes)
+        return Context(
+            params, tables, pd.read_parquet(src / "_dq_log.parquet"), pd.read_parquet(stamp), notes
+        )
     return read_all(params)

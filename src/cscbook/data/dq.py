@@ -124,7 +124,9 @@ def concat_logs(logs: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(["table", "file", "sheet", "row", "column"], kind="stable").reset_index(drop=True)
 
 
-def accounting(table: str, read: pd.DataFrame, kept: pd.DataFrame, files: list[str] | None = None) -> pd.DataFrame:
+def accounting(
+    table: str, read: pd.DataFrame, kept: pd.DataFrame, files: list[str] | None = None
+) -> pd.DataFrame:
     """Rows read, kept and excluded per source file, from the provenance columns.
 
     ``files`` lists every source file, so that a file with no data rows still gets a line of zeros.

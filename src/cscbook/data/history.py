@@ -21,7 +21,17 @@ import pandas as pd
 
 from cscbook.config.errors import UserError
 
-HISTORY_COLUMNS = ["authority", "quarter", "period_end", "key", "label", "kind", "value", "numerator", "denominator"]
+HISTORY_COLUMNS = [
+    "authority",
+    "quarter",
+    "period_end",
+    "key",
+    "label",
+    "kind",
+    "value",
+    "numerator",
+    "denominator",
+]
 
 
 def empty_history() -> pd.DataFrame:
@@ -70,7 +80,9 @@ def record_quarter(path: Path, authority: str, quarter: str, rows: pd.DataFrame)
     hist = read_history(path, authority)
     new = rows.assign(authority=authority, quarter=quarter)[HISTORY_COLUMNS]
     kept = hist[hist["quarter"] != quarter]
-    out = pd.concat([df for df in (kept, new) if not df.empty], ignore_index=True) if len(kept) else new.copy()
+    out = (
+        pd.concat([df for df in (kept, new) if not df.empty], ignore_index=True) if len(kept) else new.copy()
+    )
     out["period_end"] = pd.to_datetime(out["period_end"]).astype("datetime64[ns]")
     for c in ("value", "numerator", "denominator"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")

@@ -213,7 +213,11 @@ def parse_dates(text: pd.Series, order: str = DMY) -> tuple[pd.Series, pd.Series
             short = frame.loc[ok, cols[0]].str.len() == 2
             year = year.where(~short, year + np.where(year < TWO_DIGIT_PIVOT, 2000, 1900))
             parts = pd.DataFrame(
-                {"year": year, "month": frame.loc[ok, cols[1]].astype(int), "day": frame.loc[ok, cols[2]].astype(int)}
+                {
+                    "year": year,
+                    "month": frame.loc[ok, cols[1]].astype(int),
+                    "day": frame.loc[ok, cols[2]].astype(int),
+                }
             )
             parsed.loc[ok] = pd.to_datetime(parts, errors="coerce").astype("datetime64[ns]")
     serial = u.str.fullmatch(r"\d{5}(?:\.\d+)?") & parsed.isna()
@@ -225,7 +229,16 @@ def parse_dates(text: pd.Series, order: str = DMY) -> tuple[pd.Series, pd.Series
         )
     rest = parsed.isna() & u.str.contains(r"[A-Za-z]", regex=True) & u.str.contains(r"\d{4}", regex=True)
     if rest.any():
-        for fmt in ("%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%d-%B-%Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y"):
+        for fmt in (
+            "%d %B %Y",
+            "%d %b %Y",
+            "%d-%b-%Y",
+            "%d-%B-%Y",
+            "%B %d, %Y",
+            "%b %d, %Y",
+            "%B %d %Y",
+            "%b %d %Y",
+        ):
             todo = parsed.isna() & rest
             if not todo.any():
                 break
@@ -384,7 +397,9 @@ def decode_text(data: bytes, path: Path) -> tuple[str, list[str]]:
         crlf = text.count("\r\n")
         lone_cr = text.count("\r") - crlf
         if lone_cr:
-            kind = "mixed (CR, CRLF and LF)" if crlf or text.count("\n") > crlf else "CR only (old Mac format)"
+            kind = (
+                "mixed (CR, CRLF and LF)" if crlf or text.count("\n") > crlf else "CR only (old Mac format)"
+            )
             notes.append(f"{path}: line endings are {kind}; each was read as a line break.")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text, notes
@@ -395,8 +410,10 @@ def read_text_file(path: Path) -> tuple[str, list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UserError(f"The file {path} could not be read ({exc.strerror or exc}). Check that it exists and "
-                        "that you may read it.") from None
+        raise UserError(
+            f"The file {path} could not be read ({exc.strerror or exc}). Check that it exists and "
+            "that you may read it."
+        ) from None
     if not data.strip():
         raise UserError(f"The file {path} is empty. Export the list again with its header row and data.")
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or data[:5] == b"%PDF-":
@@ -437,7 +454,9 @@ def _csv_header(text: str, path: Path, number: int | None) -> tuple[str, int, li
             _, sep, h = best
             notes = [] if sep == "," else [f"{path}: read as {_DELIMITERS[sep]}-delimited (not comma)."]
             if h:
-                notes.append(f"{path}: the header is on line {h + 1}; the {h} line(s) above it (a title) were skipped.")
+                notes.append(
+                    f"{path}: the header is on line {h + 1}; the {h} line(s) above it (a title) were skipped."
+                )
             return sep, h, notes
     sep, notes = _delimiter(text, path)
     return sep, 0, notes
@@ -483,7 +502,15 @@ def _open_workbook(path: Path):
 
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError, ValueError, zlib.error) as exc:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        EOFError,
+        ValueError,
+        zlib.error,
+    ) as exc:
         raise UserError(
             f"The workbook {path} could not be opened ({type(exc).__name__}: {exc}). It may be truncated, "
             "corrupt, password-protected or not an .xlsx file. Open it in Excel, save it again as "
@@ -509,7 +536,9 @@ def _col_letter(index: int) -> str:
 
 
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
-_FORMULA_NO_VALUE = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
+_FORMULA_NO_VALUE = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>'
+)
 
 
 def sheet_xml_extras(xml: bytes) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int]]]:
@@ -540,7 +569,9 @@ def _sheet_rows(ws) -> tuple[list[tuple], list[int]]:
     return rows, numbers
 
 
-def _fill_merged(body: pd.DataFrame, numbers: np.ndarray, merges, header: list[str], where: str, n: int) -> list[str]:
+def _fill_merged(
+    body: pd.DataFrame, numbers: np.ndarray, merges, header: list[str], where: str, n: int
+) -> list[str]:
     """Fill each merged block's value down its first column (in place); one warning note per block."""
     notes = []
     pos = {num: i for i, num in enumerate(numbers.tolist())}
@@ -582,7 +613,9 @@ def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tupl
                 continue
             found += 1
             if n not in wanted:
-                notes.append(f"{path}: sheet '{ws.title}' (List {n}) is not used by the book and was skipped.")
+                notes.append(
+                    f"{path}: sheet '{ws.title}' (List {n}) is not used by the book and was skipped."
+                )
                 continue
             if getattr(ws, "sheet_state", "visible") != "visible":
                 notes.append(
@@ -603,11 +636,15 @@ def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tupl
             h = _header_row(rows[:10], annexa_spec.LISTS[n])
             header = ["" if v is None else str(v).strip() for v in rows[h]]
             width = len(header)
-            body = pd.DataFrame([tuple(r[:width]) + (None,) * (width - len(r)) for r in rows[h + 1 :]], dtype=object)
+            body = pd.DataFrame(
+                [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows[h + 1 :]], dtype=object
+            )
             row_numbers = np.asarray(numbers[h + 1 :], dtype="int64")
             where = f"{path}, sheet '{ws.title}'"
             if h:
-                notes.append(f"{where}: the header is on row {numbers[h]}; the row(s) above it (a title) were skipped.")
+                notes.append(
+                    f"{where}: the header is on row {numbers[h]}; the row(s) above it (a title) were skipped."
+                )
             worksheet_path = getattr(ws, "_worksheet_path", None)
             if worksheet_path and not body.empty:
                 merges, formulas = sheet_xml_extras(archive.read(worksheet_path.lstrip("/")))
@@ -633,7 +670,9 @@ def read_workbook_sources(path: Path, lists: Iterable[int] = LISTS_READ) -> tupl
         wb.close()
         archive.close()
     if not names:
-        raise UserError(f"The workbook {path} has no sheets. Give the Annex A workbook with sheets List 1 to List 11.")
+        raise UserError(
+            f"The workbook {path} has no sheets. Give the Annex A workbook with sheets List 1 to List 11."
+        )
     if found == 0:
         raise UserError(
             f"The workbook {path} has no Annex A list sheets (its sheets are: {', '.join(names)}). Annex A "
@@ -713,7 +752,9 @@ def map_source(src: Source, number: int) -> tuple[pd.DataFrame, list[str]]:
             "accepted variants) and run again."
         )
     if ignored:
-        notes.append(f"{where}: List {number} columns not in the template were ignored: {', '.join(ignored)}.")
+        notes.append(
+            f"{where}: List {number} columns not in the template were ignored: {', '.join(ignored)}."
+        )
     n = len(src.data)
     frame = pd.DataFrame(index=pd.RangeIndex(n))
     for col in lst.columns:
@@ -742,7 +783,9 @@ def _where_group(file: str, sheet: str) -> str:
     return f"file {file}, sheet '{sheet}'" if sheet else f"file {file}"
 
 
-def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tuple[str, str, str], str], list[str]]:
+def date_orders(
+    raw: pd.DataFrame, lst: annexa_spec.AnnexAList
+) -> tuple[dict[tuple[str, str, str], str], list[str]]:
     """The day/month order of every date column of every file/sheet, and notes.
 
     A column whose values only make sense month-first (a second number above 12) is US
@@ -794,7 +837,11 @@ def date_orders(raw: pd.DataFrame, lst: annexa_spec.AnnexAList) -> tuple[dict[tu
                         undecided.append(f"'{c.header}'")
             orders[(file, sheet, c.name)] = order
             if order == MDY and grp[c.name].notna().any():
-                how = "its values only make sense that way" if ev.order == MDY else "the sheet's other dates are"
+                how = (
+                    "its values only make sense that way"
+                    if ev.order == MDY
+                    else "the sheet's other dates are"
+                )
                 notes.append(
                     f"{where}: column '{c.header}' is in US order (month/day/year) and was read as such "
                     f"({how}). Check the export settings."
@@ -886,7 +933,9 @@ def _chronology(lst: annexa_spec.AnnexAList) -> list[tuple[str, str, str]]:
     dates = [c.name for c in lst.columns if c.kind == "date"]
     if "date_of_birth" in dates:
         pairs += [
-            ("date_of_birth", c, dq.WARNING) for c in dates if c != "date_of_birth" and ("date_of_birth", c) not in have
+            ("date_of_birth", c, dq.WARNING)
+            for c in dates
+            if c != "date_of_birth" and ("date_of_birth", c) not in have
         ]
     return pairs
 
@@ -907,7 +956,11 @@ def clean_list(
     lst = annexa_spec.LISTS[number]
     table = lst.table
     notes = notes if notes is not None else []
-    latest = pd.Timestamp(extract_date).normalize() if extract_date is not None else pd.Timestamp.today().normalize()
+    latest = (
+        pd.Timestamp(extract_date).normalize()
+        if extract_date is not None
+        else pd.Timestamp.today().normalize()
+    )
     logs: list[pd.DataFrame] = []
     out = pd.DataFrame(index=raw.index)
     error = pd.Series(False, index=raw.index)
@@ -922,17 +975,25 @@ def clean_list(
             if col.required:
                 all_text_check(raw, col.name, col.header, parsed, bad)
             sev = dq.ERROR if col.name == key else dq.WARNING
-            logs.append(dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table))
+            logs.append(
+                dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table)
+            )
             limit = latest + pd.Timedelta(days=DOB_FUTURE_DAYS) if col.name == "date_of_birth" else latest
             odd = (parsed < EARLIEST_DATE) | (parsed > limit)
             if odd.any():
-                text = (
-                    values.astype("str") + np.where(parsed < EARLIEST_DATE, " (before 1990)",
-                                                    f" (after the extract date {latest:%Y-%m-%d})")
+                text = values.astype("str") + np.where(
+                    parsed < EARLIEST_DATE, " (before 1990)", f" (after the extract date {latest:%Y-%m-%d})"
                 )
                 logs.append(
-                    dq.issues(raw, odd, column=col.name, reason=dq.IMPLAUSIBLE_DATE, severity=sev, table=table,
-                              values=text)
+                    dq.issues(
+                        raw,
+                        odd,
+                        column=col.name,
+                        reason=dq.IMPLAUSIBLE_DATE,
+                        severity=sev,
+                        table=table,
+                        values=text,
+                    )
                 )
                 parsed = parsed.where(~odd)
             if sev == dq.ERROR:
@@ -941,17 +1002,23 @@ def clean_list(
         elif col.kind == "code":
             mapped, bad = map_codes(values, col.codelist)
             logs.append(
-                dq.issues(raw, bad, column=col.name, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table)
+                dq.issues(
+                    raw, bad, column=col.name, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table
+                )
             )
             out[col.name] = mapped
         elif col.name in AGE_COLUMNS:
             ages, bad, fractional = parse_ages(values)
             logs.append(
-                dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_NUMBER, severity=dq.WARNING, table=table)
+                dq.issues(
+                    raw, bad, column=col.name, reason=dq.UNPARSEABLE_NUMBER, severity=dq.WARNING, table=table
+                )
             )
             odd = ((ages < AGE_RANGE[0]) | (ages > AGE_RANGE[1])).fillna(False).astype(bool)
             logs.append(
-                dq.issues(raw, odd, column=col.name, reason=dq.IMPLAUSIBLE_VALUE, severity=dq.WARNING, table=table)
+                dq.issues(
+                    raw, odd, column=col.name, reason=dq.IMPLAUSIBLE_VALUE, severity=dq.WARNING, table=table
+                )
             )
             ages = ages.mask(odd)
             if fractional.any():
@@ -964,7 +1031,9 @@ def clean_list(
         elif col.kind == "int":
             ints, bad = parse_ints(values)
             logs.append(
-                dq.issues(raw, bad, column=col.name, reason=dq.UNPARSEABLE_NUMBER, severity=dq.WARNING, table=table)
+                dq.issues(
+                    raw, bad, column=col.name, reason=dq.UNPARSEABLE_NUMBER, severity=dq.WARNING, table=table
+                )
             )
             out[col.name] = ints
         else:
@@ -982,7 +1051,9 @@ def clean_list(
         if name is None:
             continue
         miss = raw[name].isna()
-        logs.append(dq.issues(raw, miss, column=name, reason=dq.MISSING_REQUIRED, severity=dq.ERROR, table=table))
+        logs.append(
+            dq.issues(raw, miss, column=name, reason=dq.MISSING_REQUIRED, severity=dq.ERROR, table=table)
+        )
         error |= miss
 
     for early, late, sev in _chronology(lst):
@@ -990,11 +1061,18 @@ def clean_list(
         if not bad.any():
             continue
         text = (
-            late + " " + out[late].dt.strftime("%Y-%m-%d").fillna("") + " before " + early + " "
+            late
+            + " "
+            + out[late].dt.strftime("%Y-%m-%d").fillna("")
+            + " before "
+            + early
+            + " "
             + out[early].dt.strftime("%Y-%m-%d").fillna("")
         )
         logs.append(
-            dq.issues(raw, bad, column=late, reason=dq.IMPOSSIBLE_CHRONOLOGY, severity=sev, table=table, values=text)
+            dq.issues(
+                raw, bad, column=late, reason=dq.IMPOSSIBLE_CHRONOLOGY, severity=sev, table=table, values=text
+            )
         )
         if sev == dq.ERROR:
             error |= bad
@@ -1004,7 +1082,12 @@ def clean_list(
     dup = kept.duplicated(subset=cols, keep="first")
     logs.append(
         dq.issues(
-            raw.loc[kept.index], dup, column="", reason=dq.DUPLICATE, severity=dq.INFO, table=table,
+            raw.loc[kept.index],
+            dup,
+            column="",
+            reason=dq.DUPLICATE,
+            severity=dq.INFO,
+            table=table,
             values=pd.Series("exact repeat of an earlier row", index=kept.index),
         )
     )
@@ -1019,9 +1102,13 @@ def all_text_check(raw: pd.DataFrame, name: str, header: str, parsed: pd.Series,
     """UserError when a required date column of a sheet/file holds no date and text in most rows."""
     if raw.empty:
         return
-    stats = pd.DataFrame(
-        {"_file": raw["_file"], "_sheet": raw["_sheet"], "bad": bad, "ok": parsed.notna(), "n": 1}
-    ).groupby(["_file", "_sheet"], sort=True)[["bad", "ok", "n"]].sum()
+    stats = (
+        pd.DataFrame(
+            {"_file": raw["_file"], "_sheet": raw["_sheet"], "bad": bad, "ok": parsed.notna(), "n": 1}
+        )
+        .groupby(["_file", "_sheet"], sort=True)[["bad", "ok", "n"]]
+        .sum()
+    )
     hit = stats[(stats["ok"] == 0) & (stats["bad"] > 0) & (stats["bad"] * 2 >= stats["n"])]
     if hit.empty:
         return
@@ -1045,10 +1132,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         path = Path(p)
         if path.is_symlink() and not path.exists():
             resolve_path(path, "path")  # a loop: UserError
-            raise UserError(f"The path {path} is a symbolic link to {path.readlink()}, which does not exist. "
-                            "Fix the link or give the real file or folder.")
+            raise UserError(
+                f"The path {path} is a symbolic link to {path.readlink()}, which does not exist. "
+                "Fix the link or give the real file or folder."
+            )
         if not path.exists():
-            raise UserError(f"The path {path} does not exist. Check the file or folder name (and the params file).")
+            raise UserError(
+                f"The path {path} does not exist. Check the file or folder name (and the params file)."
+            )
         if path.is_dir():
             files += sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "~$")))
         else:
@@ -1153,4 +1244,3 @@ def read_annex_a(paths: list[str | Path], extract_date: pd.Timestamp | None = No
         accounts.append(acc)
     missing = [f"List {n} ({annexa_spec.LISTS[n].table})" for n in LISTS_READ if n not in by_list]
     return dq.ReadResult(tables, dq.concat_logs(logs), dq.concat_accounting(accounts), notes, missing)
-

@@ -73,7 +73,9 @@ def _read_raw(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
         text, _ = read_text_file(path)
         sep, _ = _delimiter(text, path)
         try:
-            raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
+            raw = pd.read_csv(
+                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False
+            )
         except pd.errors.ParserError as exc:
             raise UserError(f"The local measures file {path} is not a readable CSV ({exc}). Save it again as "
                             "'CSV (comma delimited)'.") from None  # fmt: skip
@@ -98,7 +100,9 @@ def _read_raw(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
             raise UserError(f"The sheet '{name}' of {path} is empty. Put the header row and data in it.")
         header = [str(h) for h in rows[0]]
         return pd.DataFrame(rows[1:], columns=header, dtype=str), name
-    raise UserError(f"The local measures file {path} is not a CSV or .xlsx file. Save it as CSV (see {_TEMPLATE}).")
+    raise UserError(
+        f"The local measures file {path} is not a CSV or .xlsx file. Save it as CSV (see {_TEMPLATE})."
+    )
 
 
 def parse_month(text: pd.Series) -> pd.Series:
@@ -167,7 +171,9 @@ def read_local_measures(
         need = missing or ["value (or numerator and denominator)"]
         raise UserError(f"Local measures file {path} has no column {' or '.join(repr(c) for c in need)} in its "
                         f"header row (it has {', '.join(map(str, raw.columns))}). Use the headers of {_TEMPLATE}.")  # fmt: skip
-    df = pd.DataFrame({c: (raw[headers[c]] if c in headers else "") for c in ["measure", "month", "team", *NUMBERS]})
+    df = pd.DataFrame(
+        {c: (raw[headers[c]] if c in headers else "") for c in ["measure", "month", "team", *NUMBERS]}
+    )
     df = df.fillna("").astype(str).apply(lambda col: col.str.strip())
     df["_file"], df["_sheet"], df["_row"] = str(path), sheet_name, np.arange(2, len(df) + 2)
     logs = [_unused_columns(path, sheet_name, [c for n, c in headers.items() if n and n not in COLUMNS])]
@@ -233,7 +239,11 @@ def read_local_measures(
     if dup.any():
         d = df[dup].sort_values("_row")
         r = d.iloc[0]
-        other = int(d[(d["measure"] == r["measure"]) & (d["month"] == r["month"]) & (d["team"] == r["team"])]["_row"].iloc[1])
+        other = int(
+            d[(d["measure"] == r["measure"]) & (d["month"] == r["month"]) & (d["team"] == r["team"])][
+                "_row"
+            ].iloc[1]
+        )
         team = f", team '{r['team']}'" if r["team"] else ""
         raise _fail(path, sheet_name, int(r["_row"]), "measure",
                     f"rows {int(r['_row'])} and {other} both give {r['measure']} for {r['month']:%B %Y}{team}",
@@ -281,7 +291,9 @@ def gaps(table: pd.DataFrame, declared: list[str] | None) -> list[str]:
     present = set(table["measure"])
     for key in declared or []:
         if key not in present:
-            notes.append(f"Measure '{key}' is declared in the parameters but has no rows in the local measures file.")
+            notes.append(
+                f"Measure '{key}' is declared in the parameters but has no rows in the local measures file."
+            )
     for (measure, team), part in table.groupby(["measure", "team"], sort=True):
         months = pd.DatetimeIndex(part["month"])
         span = pd.date_range(months.min(), months.max(), freq="MS")
@@ -342,7 +354,9 @@ def validate_files(files: list[Path], params_file: str | None) -> list[tuple[str
         sheet = local_sheet(f) or None
         if params is None:
             res = read_local_measures(f, sheet=sheet)
-            res.notes.append("Measures not checked against their declarations: add --params params/<quarter>.yaml.")
+            res.notes.append(
+                "Measures not checked against their declarations: add --params params/<quarter>.yaml."
+            )
         else:
             declared = {k: s.kind for k, s in params.local_measures.measures.items()}
             res = read_local_measures(f, declared, params.period_end, params.local_measures.sheet or sheet)

@@ -28,7 +28,9 @@ def _dtype(kind: str, codelist: codes.CodeList | None):
     return "str"
 
 
-_NS = pa.Check(lambda s: str(s.dtype) == "datetime64[ns]", element_wise=False, error="dates must be datetime64[ns]")
+_NS = pa.Check(
+    lambda s: str(s.dtype) == "datetime64[ns]", element_wise=False, error="dates must be datetime64[ns]"
+)
 
 
 def _column(kind: str, codelist: codes.CodeList | None, nullable: bool) -> pa.Column:
@@ -39,8 +41,7 @@ def _column(kind: str, codelist: codes.CodeList | None, nullable: bool) -> pa.Co
 def _annex_a_schema(lst: annexa_spec.AnnexAList) -> pa.DataFrameSchema:
     key = KEY_DATE[lst.table]
     cols = {
-        c.name: _column(c.kind, c.codelist, nullable=c.name not in ("child_id", key))
-        for c in lst.columns
+        c.name: _column(c.kind, c.codelist, nullable=c.name not in ("child_id", key)) for c in lst.columns
     }
     return pa.DataFrameSchema(cols, strict=True, ordered=True, name=lst.table)
 

@@ -108,7 +108,10 @@ SPECS = {"cla_episodes": EPISODE_COLUMNS, "cla_header": HEADER_COLUMNS, "cla_uas
 KEYS = {"cla_episodes": ["child_id", "episode_start"], "cla_header": ["child_id"], "cla_uasc": ["child_id"],
         "social_worker_episodes": ["child_id", "sw_decom"]}  # fmt: skip
 # table -> (start, end) date columns: both excluded when unparseable, and end before start
-CHRONOLOGY = {"cla_episodes": ("episode_start", "episode_end"), "social_worker_episodes": ("sw_decom", "sw_dec")}
+CHRONOLOGY = {
+    "cla_episodes": ("episode_start", "episode_end"),
+    "social_worker_episodes": ("sw_decom", "sw_dec"),
+}
 OPTIONAL_TABLES = {"cla_uasc", "social_worker_episodes"}
 LABELS = {"cla_episodes": "episodes", "cla_header": "header", "cla_uasc": "UASC",
           "social_worker_episodes": "social worker episodes"}  # fmt: skip
@@ -215,7 +218,9 @@ def _frame(src, table: str, year: int, seq: int) -> pd.DataFrame:
     missing = [dfe for dfe, _, _, req in spec.values() if req and dfe not in positions]
     if missing:
         known = {dfe for dfe, *_ in spec.values()}
-        close = difflib.get_close_matches(missing[0], [k for k in positions if k not in known], n=1, cutoff=0.5)
+        close = difflib.get_close_matches(
+            missing[0], [k for k in positions if k not in known], n=1, cutoff=0.5
+        )
         hint = f" The closest column found is '{src.header[positions[close[0]]]}'." if close else ""
         raise UserError(
             f"The SSDA903 {table.replace('cla_', '')} file {src.file} has no column {missing[0]}, which the "
@@ -282,17 +287,29 @@ def _convert(raw: pd.DataFrame, table: str) -> tuple[pd.DataFrame, pd.Series, li
                 all_text_check(raw, name, dfe, parsed, bad)
             fatal = name in fatal_dates
             sev = dq.ERROR if fatal else dq.WARNING
-            logs.append(dq.issues(raw, bad, column=dfe, values=v, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table))
+            logs.append(
+                dq.issues(
+                    raw, bad, column=dfe, values=v, reason=dq.UNPARSEABLE_DATE, severity=sev, table=table
+                )
+            )
             if fatal:
                 error |= bad
             out[name] = parsed
         elif kind == "code":
             mapped, bad = map_codes(v, codelist)
-            logs.append(dq.issues(raw, bad, column=dfe, values=v, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table))
+            logs.append(
+                dq.issues(
+                    raw, bad, column=dfe, values=v, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table
+                )
+            )
             out[name] = mapped
         elif kind == "sex":
             mapped, bad, other = _sex(v, raw["_year"])
-            logs.append(dq.issues(raw, bad, column=dfe, values=v, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table))
+            logs.append(
+                dq.issues(
+                    raw, bad, column=dfe, values=v, reason=dq.UNMAPPED_CODE, severity=dq.WARNING, table=table
+                )
+            )
             label = raw["_year"].map(lambda y: codes.ssda903_year_label(int(y)) if y else "")
             logs.append(dq.issues(raw, other, column=dfe, values=v.astype("str") + " in a " + label + " file",
                                   reason=OTHER_YEAR_CODE, severity=dq.WARNING, table=table))  # fmt: skip
@@ -308,20 +325,39 @@ def _convert(raw: pd.DataFrame, table: str) -> tuple[pd.DataFrame, pd.Series, li
     for name in KEYS[table]:
         miss = raw[name].isna()
         logs.append(
-            dq.issues(raw, miss, column=spec[name][0], values=raw[name], reason=dq.MISSING_REQUIRED,
-                      severity=dq.ERROR, table=table)
+            dq.issues(
+                raw,
+                miss,
+                column=spec[name][0],
+                values=raw[name],
+                reason=dq.MISSING_REQUIRED,
+                severity=dq.ERROR,
+                table=table,
+            )
         )
         error |= miss
     if table in CHRONOLOGY:
         start, end = CHRONOLOGY[table]
         bad = (out[end] < out[start]).fillna(False)
         text = (
-            spec[end][0] + " " + out[end].dt.strftime("%d/%m/%Y").fillna("") + " before " + spec[start][0] + " "
+            spec[end][0]
+            + " "
+            + out[end].dt.strftime("%d/%m/%Y").fillna("")
+            + " before "
+            + spec[start][0]
+            + " "
             + out[start].dt.strftime("%d/%m/%Y").fillna("")
         )
         logs.append(
-            dq.issues(raw, bad, column=spec[end][0], values=text, reason=dq.IMPOSSIBLE_CHRONOLOGY,
-                      severity=dq.ERROR, table=table)
+            dq.issues(
+                raw,
+                bad,
+                column=spec[end][0],
+                values=text,
+                reason=dq.IMPOSSIBLE_CHRONOLOGY,
+                severity=dq.ERROR,
+                table=table,
+            )
         )
         error |= bad
     return out, error, logs
@@ -346,25 +382,49 @@ def _resolve_versions(
     d = d.set_index("_idx")
     kept_rows = typed.loc[d["_kept_idx"].to_numpy(), cols].reset_index(drop=True)
     drop_rows = typed.loc[d.index, cols].reset_index(drop=True)
-    same = (kept_rows.astype("object").fillna("<NA>").astype(str) == drop_rows.astype("object").fillna("<NA>").astype(str)).all(axis=1)
+    same = (
+        kept_rows.astype("object").fillna("<NA>").astype(str)
+        == drop_rows.astype("object").fillna("<NA>").astype(str)
+    ).all(axis=1)
     same.index = d.index
     year_dropped = raw.loc[d.index, "_year"]
     year_kept = pd.Series(raw.loc[d["_kept_idx"].to_numpy(), "_year"].to_numpy(), index=d.index)
     kept_where = (
-        raw.loc[d["_kept_idx"].to_numpy(), "_file"].astype(str).to_numpy() + " row "
+        raw.loc[d["_kept_idx"].to_numpy(), "_file"].astype(str).to_numpy()
+        + " row "
         + raw.loc[d["_kept_idx"].to_numpy(), "_row"].astype(str).to_numpy()
     )
     kept_where = pd.Series(kept_where, index=d.index)
     r = raw.loc[d.index]
     key_col = SPECS[table][keys[-1]][0]
     logs = [
-        dq.issues(r, same, column=key_col, values="same as " + kept_where, reason=dq.DUPLICATE,
-                  severity=dq.INFO, table=table),
-        dq.issues(r, ~same & (year_dropped < year_kept), column=key_col, values="later version: " + kept_where,
-                  reason=dq.SUPERSEDED, severity=dq.INFO, table=table),
-        dq.issues(r, ~same & (year_dropped >= year_kept), column=key_col,
-                  values="conflicting version in the same collection year; kept " + kept_where,
-                  reason=dq.DUPLICATE, severity=dq.ERROR, table=table),
+        dq.issues(
+            r,
+            same,
+            column=key_col,
+            values="same as " + kept_where,
+            reason=dq.DUPLICATE,
+            severity=dq.INFO,
+            table=table,
+        ),
+        dq.issues(
+            r,
+            ~same & (year_dropped < year_kept),
+            column=key_col,
+            values="later version: " + kept_where,
+            reason=dq.SUPERSEDED,
+            severity=dq.INFO,
+            table=table,
+        ),
+        dq.issues(
+            r,
+            ~same & (year_dropped >= year_kept),
+            column=key_col,
+            values="conflicting version in the same collection year; kept " + kept_where,
+            reason=dq.DUPLICATE,
+            severity=dq.ERROR,
+            table=table,
+        ),
     ]
     return kept.index, logs
 
@@ -375,11 +435,21 @@ def _resolve_overlaps(ep: pd.DataFrame, raw: pd.DataFrame) -> tuple[pd.DataFrame
     next_start = ep.groupby("child_id", sort=False)["episode_start"].shift(-1)
     overlap = next_start.notna() & (ep["episode_end"].isna() | (ep["episode_end"] > next_start))
     text = (
-        "ended at next DECOM " + next_start.dt.strftime("%d/%m/%Y").fillna("") + " (DEC was "
-        + ep["episode_end"].dt.strftime("%d/%m/%Y").fillna("blank") + ")"
+        "ended at next DECOM "
+        + next_start.dt.strftime("%d/%m/%Y").fillna("")
+        + " (DEC was "
+        + ep["episode_end"].dt.strftime("%d/%m/%Y").fillna("blank")
+        + ")"
     )
-    log = dq.issues(raw.loc[ep.index], overlap, column="DEC", values=text, reason=dq.OVERLAPPING_EPISODE,
-                    severity=dq.WARNING, table="cla_episodes")
+    log = dq.issues(
+        raw.loc[ep.index],
+        overlap,
+        column="DEC",
+        values=text,
+        reason=dq.OVERLAPPING_EPISODE,
+        severity=dq.WARNING,
+        table="cla_episodes",
+    )
     ep = ep.copy()
     ep.loc[overlap, "episode_end"] = next_start[overlap]
     fill_x1 = overlap & ep["reason_episode_ceased"].isna()
@@ -387,8 +457,9 @@ def _resolve_overlaps(ep: pd.DataFrame, raw: pd.DataFrame) -> tuple[pd.DataFrame
     return ep, log
 
 
-def _cross_checks(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame],
-                  kept_raw: dict[str, pd.Index]) -> list[pd.DataFrame]:
+def _cross_checks(
+    tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame], kept_raw: dict[str, pd.Index]
+) -> list[pd.DataFrame]:
     """Header-episode cross-checks (module docstring), as warnings on the rows concerned."""
     if "cla_episodes" not in tables or "cla_header" not in tables:
         return []
@@ -409,12 +480,29 @@ def _cross_checks(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame]
     dob_text = ("DOB " + dob.dt.strftime("%d/%m/%Y").fillna("") + " after DECOM "
                 + ep["episode_start"].dt.strftime("%d/%m/%Y").fillna(""))  # fmt: skip
     return [
-        dq.issues(ep_raw, no_header & first_of_child, column="CHILD", reason=NO_HEADER, severity=dq.WARNING,
-                  table="cla_episodes"),
-        dq.issues(hd_raw, no_eps, column="CHILD", reason=NO_EPISODES, severity=dq.WARNING, table="cla_header"),
-        dq.issues(ep_raw, after, column="DECOM", values=dob_text, reason=DOB_AFTER_DECOM, severity=dq.WARNING,
-                  table="cla_episodes"),
-        dq.issues(ep_raw, rec_open, column="REC", reason=REC_ON_OPEN, severity=dq.WARNING, table="cla_episodes"),
+        dq.issues(
+            ep_raw,
+            no_header & first_of_child,
+            column="CHILD",
+            reason=NO_HEADER,
+            severity=dq.WARNING,
+            table="cla_episodes",
+        ),
+        dq.issues(
+            hd_raw, no_eps, column="CHILD", reason=NO_EPISODES, severity=dq.WARNING, table="cla_header"
+        ),
+        dq.issues(
+            ep_raw,
+            after,
+            column="DECOM",
+            values=dob_text,
+            reason=DOB_AFTER_DECOM,
+            severity=dq.WARNING,
+            table="cla_episodes",
+        ),
+        dq.issues(
+            ep_raw, rec_open, column="REC", reason=REC_ON_OPEN, severity=dq.WARNING, table="cla_episodes"
+        ),
     ]
 
 
@@ -437,7 +525,9 @@ def _file_year(f: Path, src, kind: str, notes: list[str]) -> int:
         )
         return named
     if not named and found:
-        notes.append(f"{f}: no collection year in its name or folder; {codes.ssda903_year_label(found)} from its dates.")
+        notes.append(
+            f"{f}: no collection year in its name or folder; {codes.ssda903_year_label(found)} from its dates."
+        )
         return found
     if not named:
         notes.append(f"{f}: no collection year in its name or folder; treated as the earliest year.")
@@ -479,7 +569,9 @@ def read_ssda903(paths: list[str | Path]) -> dq.ReadResult:
         n_files += 1
         notes += more
         if kind in AUXILIARY:
-            notes.append(f"{f}: SSDA903 {AUXILIARY[kind][0]} file ({len(src.data)} rows); not used by the book.")
+            notes.append(
+                f"{f}: SSDA903 {AUXILIARY[kind][0]} file ({len(src.data)} rows); not used by the book."
+            )
             continue
         if src.data.empty or src.data.isna().all(axis=None):
             notes.append(f"{f}: SSDA903 {LABELS[kind]} file with a header row only (no rows); skipped.")

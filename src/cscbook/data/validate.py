@@ -56,7 +56,9 @@ def classify(paths: list[str | Path]) -> tuple[list[Path], list[Path], list[str]
                 annex.append(f)
                 found += 1
             elif suffix == ".csv":
-                if is_blank_file(f) and (is_dir or list_number(f.stem) is None):  # e.g. an SSDA903 AD1 holding a newline
+                if is_blank_file(f) and (
+                    is_dir or list_number(f.stem) is None
+                ):  # e.g. an SSDA903 AD1 holding a newline
                     notes.append(f"{f}: empty (no header row, no rows); skipped.")
                 elif file_kind(csv_columns(f)) is not None:
                     ssda.append(f)
@@ -103,7 +105,10 @@ def _summary_lines(res: dq.ReadResult) -> list[str]:
         )
         if not t_log.empty:
             top = (
-                t_log.groupby(["reason", "column", "severity"]).size().sort_values(ascending=False, kind="stable").head(3)
+                t_log.groupby(["reason", "column", "severity"])
+                .size()
+                .sort_values(ascending=False, kind="stable")
+                .head(3)
             )
             for (reason, column, severity), n in top.items():
                 where = f" in {_header(table, column)}" if column else ""
@@ -168,7 +173,9 @@ def main(args) -> int:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log.to_csv(log_path, index=False)
         except OSError as exc:
-            raise UserError(f"The log file {log_path} could not be written ({exc}). Choose another path.") from None
+            raise UserError(
+                f"The log file {log_path} could not be written ({exc}). Choose another path."
+            ) from None
         out.append(f"Full log written to {log_path} (it names child identifiers: keep it internal).")
     elif len(log):
         out.append("To see every issue with its file, sheet, row and value, run again with --log issues.csv.")

@@ -29,14 +29,24 @@ def care_leaver_outcomes(cl: pd.DataFrame, period_end: pd.Timestamp, min_cell: i
     With ``min_cell``, counts (and their complements among those in touch) of 1 to
     ``min_cell - 1`` are suppressed with their percentages.
     """
-    dob_age = age_years(cl["date_of_birth"], period_end) if "date_of_birth" in cl else pd.Series(pd.NA, index=cl.index)
+    dob_age = (
+        age_years(cl["date_of_birth"], period_end)
+        if "date_of_birth" in cl
+        else pd.Series(pd.NA, index=cl.index)
+    )
     age = dob_age.astype("Float64")
     if "age_years" in cl:
         age = age.fillna(cl["age_years"].astype("Float64"))
     group = pd.Series(pd.NA, index=cl.index, dtype="string")
-    group = group.mask(age.between(17, 18).fillna(False), "17-18").mask(age.between(19, 21).fillna(False), "19-21")
+    group = group.mask(age.between(17, 18).fillna(False), "17-18").mask(
+        age.between(19, 21).fillna(False), "19-21"
+    )
     in_touch = as_string(cl["in_touch"]).eq("YES").fillna(False)
-    eet = in_touch & as_string(cl["activity"]).isin(codes.EET_ACTIVITY).fillna(False) if "activity" in cl else None
+    eet = (
+        in_touch & as_string(cl["activity"]).isin(codes.EET_ACTIVITY).fillna(False)
+        if "activity" in cl
+        else None
+    )
     suit = (
         in_touch & as_string(cl["accommodation_suitability"]).eq("SUITABLE").fillna(False)
         if "accommodation_suitability" in cl
@@ -59,7 +69,9 @@ def care_leaver_outcomes(cl: pd.DataFrame, period_end: pd.Timestamp, min_cell: i
                 k = int(g[col].astype(bool).sum())
                 row[col], row[f"{col}_pct"] = k, round(100 * k / len(g), 1) if len(g) else np.nan
                 row[f"{col}_pct_in_touch"] = round(100 * k / n_touch, 1) if n_touch else np.nan
-        row["england_eet_pct"] = round(100 * england, 0) if (england is not None and ag == "19-21") else np.nan
+        row["england_eet_pct"] = (
+            round(100 * england, 0) if (england is not None and ag == "19-21") else np.nan
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
     if min_cell:

@@ -83,15 +83,28 @@ def open_cases(tables: dict[str, pd.DataFrame], on_date) -> pd.DataFrame:
         df = tables.get(table)
         if df is None or df.empty:
             continue
-        df = df.reindex(columns=list(dict.fromkeys(["child_id", "allocated_team", "allocated_worker",
-                                                    "date_of_birth", *[c for c in (start, end) if c]])))
+        df = df.reindex(
+            columns=list(
+                dict.fromkeys(
+                    [
+                        "child_id",
+                        "allocated_team",
+                        "allocated_worker",
+                        "date_of_birth",
+                        *[c for c in (start, end) if c],
+                    ]
+                )
+            )
+        )
         is_open = _open_rows(df, start, end, on_date)
         if table == "care_leavers":
             is_open &= age_in_years(df["date_of_birth"], on_date).fillna(0) <= CARE_LEAVER_MAX_AGE
         rows = df.loc[is_open, ["child_id", "allocated_team", "allocated_worker"]]
         parts.append(rows.assign(case_type=case_type, _rank=rank))
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="bool" if c in CASE_TYPES else "string") for c in OPEN_COLUMNS})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="bool" if c in CASE_TYPES else "string") for c in OPEN_COLUMNS}
+        )
     cases = pd.concat(parts, ignore_index=True)
     for c in ["child_id", "allocated_team", "allocated_worker"]:
         cases[c] = _text(cases[c])
@@ -103,11 +116,15 @@ def open_cases(tables: dict[str, pd.DataFrame], on_date) -> pd.DataFrame:
     flags = pd.get_dummies(cases["case_type"]).reindex(columns=list(CASE_TYPES), fill_value=False)
     keyed = pd.concat([cases, flags], axis=1).sort_values(["child_id", "allocated_worker", "_rank"])
     keys = ["child_id", "allocated_worker"]
-    out = keyed.groupby(keys, dropna=False, sort=True).agg(
-        allocated_team=("allocated_team", "first"),
-        case_type=("case_type", "first"),
-        **{t: (t, "max") for t in CASE_TYPES},
-    ).reset_index()
+    out = (
+        keyed.groupby(keys, dropna=False, sort=True)
+        .agg(
+            allocated_team=("allocated_team", "first"),
+            case_type=("case_type", "first"),
+            **{t: (t, "max") for t in CASE_TYPES},
+        )
+        .reset_index()
+    )
 
     teams = worker_teams(out)
     worker_team = out["allocated_worker"].map(teams)
@@ -121,7 +138,10 @@ def worker_teams(cases: pd.DataFrame) -> pd.Series:
     allocated = cases[cases["allocated_worker"].notna()]
     counts = (
         allocated.assign(allocated_team=allocated["allocated_team"].fillna(NO_TEAM))
-        .groupby(["allocated_worker", "allocated_team"]).size().rename("n").reset_index()
+        .groupby(["allocated_worker", "allocated_team"])
+        .size()
+        .rename("n")
+        .reset_index()
     )
     counts = counts.sort_values(["allocated_worker", "n", "allocated_team"], ascending=[True, False, True])
     return counts.drop_duplicates("allocated_worker").set_index("allocated_worker")["allocated_team"]
@@ -130,9 +150,7 @@ def worker_teams(cases: pd.DataFrame) -> pd.Series:
 def worker_caseloads(cases: pd.DataFrame) -> pd.DataFrame:
     """Per allocated worker: team and caseload (children). Record-level: never for output."""
     allocated = cases[cases["allocated_worker"].notna()]
-    return (
-        allocated.groupby(["allocated_team", "allocated_worker"]).size().rename("caseload").reset_index()
-    )
+    return allocated.groupby(["allocated_team", "allocated_worker"]).size().rename("caseload").reset_index()
 
 
 def _summary(per_worker: pd.DataFrame, cases: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -199,9 +217,13 @@ def caseloads(cases: pd.DataFrame) -> pd.DataFrame:
     size = per_worker.groupby("allocated_team")["allocated_worker"].nunique().rename("workers")
     small = small_teams(size)
     if small:
-        cases = cases.assign(allocated_team=cases["allocated_team"].mask(cases["allocated_team"].isin(small), OTHER_TEAMS))
+        cases = cases.assign(
+            allocated_team=cases["allocated_team"].mask(cases["allocated_team"].isin(small), OTHER_TEAMS)
+        )
         per_worker = per_worker.assign(
-            allocated_team=per_worker["allocated_team"].mask(per_worker["allocated_team"].isin(small), OTHER_TEAMS)
+            allocated_team=per_worker["allocated_team"].mask(
+                per_worker["allocated_team"].isin(small), OTHER_TEAMS
+            )
         )
     teams = _summary(per_worker, cases, ["allocated_team"]).rename(columns={"allocated_team": "team"})
     teams = teams.assign(_other=teams["team"].eq(OTHER_TEAMS)).sort_values(["_other", "team"], kind="stable")
@@ -235,6 +257,10 @@ def has_allocation(tables: dict[str, pd.DataFrame]) -> bool:
     """True when any list that defines an open case records an allocated worker."""
     for table in SOURCES:
         df = tables.get(table)
-        if df is not None and "allocated_worker" in df.columns and _text(df["allocated_worker"]).notna().any():
+        if (
+            df is not None
+            and "allocated_worker" in df.columns
+            and _text(df["allocated_worker"]).notna().any()
+        ):
             return True
     return False

@@ -50,7 +50,9 @@ def snapshot(e: pd.DataFrame, on: pd.Timestamp) -> pd.DataFrame:
         {
             "age_band": age_band(cur["date_of_birth"], on) if "date_of_birth" in cur else pd.NA,
             "sex": as_string(cur["sex"]) if "sex" in cur else pd.NA,
-            "legal_status": cur["legal_status"].map(lambda c: f"{c}: {codes.LEGAL_STATUS.labels.get(c, c)}", na_action="ignore"),
+            "legal_status": cur["legal_status"].map(
+                lambda c: f"{c}: {codes.LEGAL_STATUS.labels.get(c, c)}", na_action="ignore"
+            ),
             "placement_group": cur["placement_type"].map(codes.PLACEMENT_GROUP),
             "provider_group": cur["placement_provider"].map(codes.PROVIDER_GROUP),
             "location": as_string(cur["location"]).map(LOCATION_LABELS),
@@ -124,7 +126,9 @@ def who_table(snap: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     )[["characteristic", "category", "children", "percent"]]  # fmt: skip
 
 
-def who_over_time(e: pd.DataFrame, snap: pd.DataFrame, dates: list[pd.Timestamp], min_cell: int) -> pd.DataFrame:
+def who_over_time(
+    e: pd.DataFrame, snap: pd.DataFrame, dates: list[pd.Timestamp], min_cell: int
+) -> pd.DataFrame:
     """date, category, children, percent, characteristic at each date for ``OVER_TIME`` (those known in ``snap``)."""
     return pd.concat(
         [breakdowns_over_time(e, dates, col, min_cell).assign(characteristic=BREAKDOWNS[col])

@@ -31,7 +31,13 @@ EPISODE_COLUMNS = [
     "child_id", "episode_start", "episode_end", "reason_new_episode", "legal_status",
     "placement_type", "placement_provider", "reason_episode_ceased",
 ]  # fmt: skip
-CODED_COLUMNS = ("reason_new_episode", "legal_status", "placement_type", "placement_provider", "reason_episode_ceased")
+CODED_COLUMNS = (
+    "reason_new_episode",
+    "legal_status",
+    "placement_type",
+    "placement_provider",
+    "reason_episode_ceased",
+)
 
 
 def as_string(s: pd.Series) -> pd.Series:
@@ -85,7 +91,9 @@ def prepare_episodes(
         h = header.drop_duplicates("child_id", keep="last").copy()
         h["child_id"] = h["child_id"].astype("string")
         keep = [c for c in ("child_id", "date_of_birth", "sex") if c in h]
-        e = e.drop(columns=[c for c in keep if c != "child_id" and c in e]).merge(h[keep], on="child_id", how="left")
+        e = e.drop(columns=[c for c in keep if c != "child_id" and c in e]).merge(
+            h[keep], on="child_id", how="left"
+        )
     if "date_of_birth" not in e:
         e["date_of_birth"] = pd.NaT
     if uasc is not None and "child_id" in uasc:
@@ -145,7 +153,11 @@ def placement_location(home_postcode: pd.Series, placement_postcode: pd.Series) 
     placement field in the canonical table): a postcode area is larger than most authorities.
     """
     home, place = postcode_area(home_postcode), postcode_area(placement_postcode)
-    out = pd.Series(np.where(home.eq(place).fillna(False).to_numpy(dtype=bool), "IN", "OUT"), index=home.index, dtype="string")
+    out = pd.Series(
+        np.where(home.eq(place).fillna(False).to_numpy(dtype=bool), "IN", "OUT"),
+        index=home.index,
+        dtype="string",
+    )
     return out.mask(home.isna() | place.isna())
 
 

@@ -38,7 +38,9 @@ def in_care_on(e: pd.DataFrame, dates: pd.DatetimeIndex | list) -> pd.Series:
     return pd.Series(per_child.sum(axis=0).to_numpy(dtype="int64"), index=pd.DatetimeIndex(dates))
 
 
-def monthly_flows(e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp | None = None) -> pd.DataFrame:
+def monthly_flows(
+    e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Month by month: month (first day), in_care (at month end), starts, ceases.
 
     Months run from ``start`` (default ``coverage_start``) to the period end.

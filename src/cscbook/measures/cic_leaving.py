@@ -16,7 +16,9 @@ from cscbook.measures.cic_flows import financial_year
 from cscbook.methods.survival import step_at
 
 
-def reasons_ceased(e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp, min_cell: int) -> pd.DataFrame:
+def reasons_ceased(
+    e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp, min_cell: int
+) -> pd.DataFrame:
     """Ceases by financial year and reason group (codes.REASON_CEASED_GROUP), plus the 12 months to the period end.
 
     Columns: period, reason, children, percent. Small counts suppressed.
@@ -27,7 +29,9 @@ def reasons_ceased(e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestam
     year = financial_year(c["episode_end"])
     last12 = c["episode_end"] > period_end - pd.DateOffset(years=1)
     frames = [pd.DataFrame({"period": year, "reason": reason})]
-    frames.append(pd.DataFrame({"period": "12 months to " + f"{period_end:%d %b %Y}", "reason": reason[last12]}))
+    frames.append(
+        pd.DataFrame({"period": "12 months to " + f"{period_end:%d %b %Y}", "reason": reason[last12]})
+    )
     long = pd.concat(frames, ignore_index=True)
     # Keep only complete financial years (after the coverage start) and the 12-month window.
     complete = {
@@ -41,7 +45,9 @@ def reasons_ceased(e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestam
     full = pd.MultiIndex.from_product([table["period"].unique(), order], names=["period", "reason"])
     table = table.set_index(["period", "reason"]).reindex(full, fill_value=0).reset_index()
     table = table.loc[~((table["reason"] == NOT_KNOWN) & (table["children"] == 0))]
-    table["percent"] = (100 * table["children"] / table.groupby("period")["children"].transform("sum")).round(0)
+    table["percent"] = (100 * table["children"] / table.groupby("period")["children"].transform("sum")).round(
+        0
+    )
     return suppress_breakdown(table.reset_index(drop=True), "children", "period", min_cell)
 
 

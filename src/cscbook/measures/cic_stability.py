@@ -78,7 +78,9 @@ def stability_on(e: pd.DataFrame, on: pd.Timestamp) -> dict:
     year_start = on - pd.DateOffset(years=1) + pd.Timedelta(days=1)
     current = counted_children(e, on)
     pl = placements(e, on)
-    in_year = pl.loc[(pl["placement_start"] <= on) & (pl["placement_end"].isna() | (pl["placement_end"] >= year_start))]
+    in_year = pl.loc[
+        (pl["placement_start"] <= on) & (pl["placement_end"].isna() | (pl["placement_end"] >= year_start))
+    ]
     n_pl = in_year.groupby("child_id").size()
     n_cur = n_pl.reindex(current["child_id"]).fillna(0)
     short_n = len(current)
@@ -86,7 +88,11 @@ def stability_on(e: pd.DataFrame, on: pd.Timestamp) -> dict:
 
     cur_pl = pl.loc[pl["placement_end"].isna()].drop_duplicates("child_id", keep="last").set_index("child_id")
     cur_pl = cur_pl.reindex(current["child_id"])
-    age = age_years(current["date_of_birth"], on).to_numpy() if "date_of_birth" in current else np.full(len(current), np.nan)
+    age = (
+        age_years(current["date_of_birth"], on).to_numpy()
+        if "date_of_birth" in current
+        else np.full(len(current), np.nan)
+    )
     age_known = ~pd.isna(age)
     under16 = pd.Series(age, dtype="Float64").lt(16).fillna(False).to_numpy(dtype=bool)
     long_care = (cur_pl["period_start"] <= on - pd.DateOffset(months=30)).to_numpy()
@@ -128,7 +134,9 @@ def stability_list8(e: pd.DataFrame, on: pd.Timestamp) -> dict:
     return res
 
 
-def stability_table(e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp, source: str) -> pd.DataFrame:
+def stability_table(
+    e: pd.DataFrame, period_end: pd.Timestamp, start: pd.Timestamp, source: str
+) -> pd.DataFrame:
     """Stability at each 31 March whose year is covered by the data, and for the 12 months to the period end."""
     if source == "list8":
         return pd.DataFrame([stability_list8(e, period_end)])

@@ -121,7 +121,11 @@ def direction(this: float | None, previous: float | None, higher_is_better: bool
     if this is None or previous is None or pd.isna(this) or pd.isna(previous):
         return "not known"
     diff = this - previous
-    small = abs(diff) < NO_CHANGE_PROPORTION if kind == "proportion" else abs(diff) <= NO_CHANGE_RELATIVE * abs(previous)
+    small = (
+        abs(diff) < NO_CHANGE_PROPORTION
+        if kind == "proportion"
+        else abs(diff) <= NO_CHANGE_RELATIVE * abs(previous)
+    )
     if small:
         return "no change"
     if higher_is_better is None:
@@ -146,12 +150,16 @@ def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartR
     if df.empty or df["month"].max() < q.months[0]:
         return None
     default = "p" if measure.kind == "proportion" else "xmr" if measure.kind == "count" else None
-    kind = {"p": "proportion", "xmr": "count", None: "stock"}[default if measure.chart == "auto" else measure.chart]
+    kind = {"p": "proportion", "xmr": "count", None: "stock"}[
+        default if measure.chart == "auto" else measure.chart
+    ]
     if kind == "stock":
         return spc.judge_monthly(df, kind, judged=(q.start, q.end))
     # a month with no denominator, or a gap (no figure), takes no part
     df = df[df["denominator"] > 0] if kind == "proportion" else df[df["value"].notna()]
-    return spc.judge_monthly(df, kind, judged=(q.start, q.end), change_dates=list(params.chart_changes.get(measure.key, ())))
+    return spc.judge_monthly(
+        df, kind, judged=(q.start, q.end), change_dates=list(params.chart_changes.get(measure.key, ()))
+    )
 
 
 def signal(measure: Measure, chart: spc.ChartResult | None) -> tuple[str, str, float]:
@@ -176,7 +184,11 @@ def _check_series(measure: Measure, monthly: pd.DataFrame) -> pd.DataFrame:
     for c in need[1:]:
         out[c] = pd.to_numeric(out[c]).astype("float64")
     if measure.kind == "proportion":
-        out["value"] = np.where(out["denominator"] > 0, out["numerator"] / out["denominator"].where(out["denominator"] > 0), np.nan)
+        out["value"] = np.where(
+            out["denominator"] > 0,
+            out["numerator"] / out["denominator"].where(out["denominator"] > 0),
+            np.nan,
+        )
     return out.sort_values("month").reset_index(drop=True)
 
 
@@ -190,9 +202,19 @@ def _interval(kind: str, value: float, num: float, den: float) -> tuple[float, f
     return np.nan, np.nan
 
 
-def _rows(measure: Measure, monthly: pd.DataFrame, params: Params, chart: spc.ChartResult | None) -> list[dict]:
-    base = {"key": measure.key, "label": measure.label, "chapter": measure.chapter, "kind": measure.kind,
-            "unit": measure.unit, "higher_is_better": measure.higher_is_better, "available": True, "note": ""}
+def _rows(
+    measure: Measure, monthly: pd.DataFrame, params: Params, chart: spc.ChartResult | None
+) -> list[dict]:
+    base = {
+        "key": measure.key,
+        "label": measure.label,
+        "chapter": measure.chapter,
+        "kind": measure.kind,
+        "unit": measure.unit,
+        "higher_is_better": measure.higher_is_better,
+        "available": True,
+        "note": "",
+    }
     target = params.targets.get(measure.target_key) if measure.target_key else None
     end = params.period_end
     rows: list[dict] = []
@@ -268,7 +290,16 @@ def compute_all(
             out.charts[key] = chart
         rows.extend(_rows(m, monthly, params, chart))
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    for c in ["value", "numerator", "denominator", "ci_low", "ci_high", "target", "england", "false_alarm_rate"]:
+    for c in [
+        "value",
+        "numerator",
+        "denominator",
+        "ci_low",
+        "ci_high",
+        "target",
+        "england",
+        "false_alarm_rate",
+    ]:
         table[c] = pd.to_numeric(table[c], errors="coerce").astype("float64")
     for c in ["period_start", "period_end"]:
         table[c] = pd.to_datetime(table[c]).astype("datetime64[ns]")

@@ -54,7 +54,9 @@ class MeasureSpec:
     higher_is_better: bool | None = None
     target_key: str | None = None
     england_key: str | None = None
-    phrase: str = ""  # follows the number in a sentence: "of assessments were completed within 45 working days"
+    phrase: str = (
+        ""  # follows the number in a sentence: "of assessments were completed within 45 working days"
+    )
 
 
 MEASURES: dict[str, MeasureSpec] = {
@@ -121,13 +123,20 @@ def extract_months(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
     """Months from the first month of the extract (earliest contact or referral) to the period end."""
     firsts = [
         d.min()
-        for d in (_dates(tables.get("contacts"), "contact_date"), _dates(tables.get("referrals"), "referral_date"))
+        for d in (
+            _dates(tables.get("contacts"), "contact_date"),
+            _dates(tables.get("referrals"), "referral_date"),
+        )
         if d.notna().any()
     ]
     if not firsts:
         return pd.DatetimeIndex([], name="month")
-    return pd.date_range(month_of(pd.Series([min(firsts)])).iloc[0], month_of(pd.Series([period_end])).iloc[0],
-                         freq="MS", name="month")
+    return pd.date_range(
+        month_of(pd.Series([min(firsts)])).iloc[0],
+        month_of(pd.Series([period_end])).iloc[0],
+        freq="MS",
+        name="month",
+    )
 
 
 def dedup_contacts(contacts: pd.DataFrame | None) -> pd.DataFrame:
@@ -139,7 +148,9 @@ def dedup_contacts(contacts: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def contacts_with_referral(
-    contacts: pd.DataFrame, referrals: pd.DataFrame | None, period_end: pd.Timestamp | None = None,
+    contacts: pd.DataFrame,
+    referrals: pd.DataFrame | None,
+    period_end: pd.Timestamp | None = None,
     window_days: int = CONTACT_REFERRAL_WINDOW_DAYS,
 ) -> pd.DataFrame:
     """Add ``referred`` (a referral of the same child 0-30 calendar days after the contact) and
@@ -150,11 +161,20 @@ def contacts_with_referral(
     out["window_complete"] = (_dates(out, "contact_date") + pd.Timedelta(days=window_days)) <= end
     if out.empty or referrals is None or referrals.empty:
         return out
-    left = pd.DataFrame({"pos": np.arange(len(out)), "child_id": _ids(out), "date": _dates(out, "contact_date")})
+    left = pd.DataFrame(
+        {"pos": np.arange(len(out)), "child_id": _ids(out), "date": _dates(out, "contact_date")}
+    )
     right = pd.DataFrame({"child_id": _ids(referrals), "referral_date": _dates(referrals, "referral_date")})
     right = right.dropna().sort_values("referral_date")
-    m = pd.merge_asof(left.sort_values("date"), right, left_on="date", right_on="referral_date", by="child_id",
-                      direction="forward", tolerance=pd.Timedelta(days=window_days))
+    m = pd.merge_asof(
+        left.sort_values("date"),
+        right,
+        left_on="date",
+        right_on="referral_date",
+        by="child_id",
+        direction="forward",
+        tolerance=pd.Timedelta(days=window_days),
+    )
     hit = m.loc[m["referral_date"].notna(), "pos"].to_numpy()
     out.loc[out.index[hit], "referred"] = True
     return out
@@ -164,13 +184,20 @@ def link_latest_referral(events: pd.DataFrame, date_column: str, referrals: pd.D
     """Date of the latest referral of the same child on or before each event's ``date_column`` (NaT if none)."""
     if events.empty or referrals is None or referrals.empty:
         return pd.Series(pd.NaT, index=events.index, dtype="datetime64[ns]")
-    left = pd.DataFrame({"pos": np.arange(len(events)), "child_id": _ids(events),
-                         "date": _dates(events, date_column)})
+    left = pd.DataFrame(
+        {"pos": np.arange(len(events)), "child_id": _ids(events), "date": _dates(events, date_column)}
+    )
     right = pd.DataFrame({"child_id": _ids(referrals), "referral_date": _dates(referrals, "referral_date")})
     right = right.dropna().sort_values("referral_date")
     valid = left["date"].notna()
-    m = pd.merge_asof(left[valid].sort_values("date"), right, left_on="date", right_on="referral_date",
-                      by="child_id", direction="backward")
+    m = pd.merge_asof(
+        left[valid].sort_values("date"),
+        right,
+        left_on="date",
+        right_on="referral_date",
+        by="child_id",
+        direction="backward",
+    )
     out = pd.Series(pd.NaT, index=np.arange(len(events)), dtype="datetime64[ns]")
     out.loc[m["pos"].to_numpy()] = m["referral_date"].to_numpy()
     out.index = events.index
@@ -195,11 +222,20 @@ def assessment_timeliness(assessments: pd.DataFrame | None, referrals: pd.DataFr
     ``wd_start_book`` and ``wd_referral_book`` are the book's count (same day = 0), one less
     for a start on a working day. Assessments authorised before they started are left out
     (a data error)."""
-    cols = ["assessment_start_date", "assessment_authorised_date", "referral_date", "wd_start", "wd_referral",
-            "wd_start_book", "wd_referral_book"]
+    cols = [
+        "assessment_start_date",
+        "assessment_authorised_date",
+        "referral_date",
+        "wd_start",
+        "wd_referral",
+        "wd_start_book",
+        "wd_referral_book",
+    ]
     if assessments is None or assessments.empty:
         return pd.DataFrame(columns=cols)
-    a = assessments[assessments["assessment_start_date"].notna() & assessments["assessment_authorised_date"].notna()]
+    a = assessments[
+        assessments["assessment_start_date"].notna() & assessments["assessment_authorised_date"].notna()
+    ]
     a = a[a["assessment_authorised_date"] >= a["assessment_start_date"]].copy()
     a["referral_date"] = link_latest_referral(a, "assessment_start_date", referrals)
     a["wd_start"] = working_days_dfe(a["assessment_start_date"], a["assessment_authorised_date"])
@@ -221,8 +257,9 @@ def icpc_timeliness(s47: pd.DataFrame | None) -> pd.DataFrame:
     return s
 
 
-def timeliness_by_convention(tables: dict[str, pd.DataFrame | None], start: pd.Timestamp,
-                             end: pd.Timestamp) -> pd.DataFrame:
+def timeliness_by_convention(
+    tables: dict[str, pd.DataFrame | None], start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """The DfE timeliness measures over [start, end] on both working-day conventions, side by side.
 
     One row per measure (``assessment_45wd``: by date of authorisation; ``s47_icpc_15wd``: by
@@ -232,18 +269,30 @@ def timeliness_by_convention(tables: dict[str, pd.DataFrame | None], start: pd.T
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     a = assessment_timeliness(tables.get("assessments"), tables.get("referrals"))
-    a = a[(_dates(a, "assessment_authorised_date") >= start) & (_dates(a, "assessment_authorised_date") <= end)]
+    a = a[
+        (_dates(a, "assessment_authorised_date") >= start) & (_dates(a, "assessment_authorised_date") <= end)
+    ]
     i = icpc_timeliness(tables.get("s47"))
     i = i[(_dates(i, "icpc_date") >= start) & (_dates(i, "icpc_date") <= end)]
     rows = []
-    for key, frame, col, limit in (("assessment_45wd", a, "wd_start", ASSESSMENT_WD),
-                                   ("s47_icpc_15wd", i, "wd_icpc", ICPC_WD)):
+    for key, frame, col, limit in (
+        ("assessment_45wd", a, "wd_start", ASSESSMENT_WD),
+        ("s47_icpc_15wd", i, "wd_icpc", ICPC_WD),
+    ):
         n = len(frame)
         dfe = int(frame[col].le(limit).sum()) if n else 0
         book = int(frame[col + "_book"].le(limit).sum()) if n else 0
-        rows.append({"key": key, "limit_working_days": limit, "denominator": n, "within_dfe": dfe,
-                     "rate_dfe": dfe / n if n else np.nan, "within_book": book,
-                     "rate_book": book / n if n else np.nan})
+        rows.append(
+            {
+                "key": key,
+                "limit_working_days": limit,
+                "denominator": n,
+                "within_dfe": dfe,
+                "rate_dfe": dfe / n if n else np.nan,
+                "within_book": book,
+                "rate_book": book / n if n else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -266,8 +315,10 @@ def complete_until(key: str, period_end: pd.Timestamp) -> pd.Timestamp | None:
 
 def decision_available(contacts: pd.DataFrame | None) -> bool:
     """True when the extract has a contact decision date for at least one contact."""
-    return contacts is not None and "contact_decision_date" in contacts.columns and bool(
-        contacts["contact_decision_date"].notna().any()
+    return (
+        contacts is not None
+        and "contact_decision_date" in contacts.columns
+        and bool(contacts["contact_decision_date"].notna().any())
     )
 
 
@@ -300,8 +351,12 @@ def cp_plans_open(cp_plans: pd.DataFrame | None, months: pd.DatetimeIndex) -> pd
     return pd.DataFrame({"month": months, "value": (started - ended).astype("int64")})
 
 
-def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timestamp,
-                   lead_in_months: int = LEAD_IN_MONTHS, working_days: str = "dfe") -> dict[str, pd.DataFrame]:
+def monthly_series(
+    tables: dict[str, pd.DataFrame | None],
+    period_end: pd.Timestamp,
+    lead_in_months: int = LEAD_IN_MONTHS,
+    working_days: str = "dfe",
+) -> dict[str, pd.DataFrame]:
     """Every front-door monthly measure over the extract, keyed as ``MEASURES``.
 
     Counts and stocks: columns month, value. Proportions: month, numerator, denominator,
@@ -333,11 +388,14 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
         wd = working_days_between(c["contact_date"], c["contact_decision_date"])
         ok = (wd >= 0) | wd.isna()  # decisions dated before the contact are data errors: left out
         c, wd = c[ok.to_numpy()], wd[ok]
-        out["contact_decision_1wd"] = _proportion(_dates(c, "contact_date"), wd.le(DECISION_WD).fillna(False), months)
+        out["contact_decision_1wd"] = _proportion(
+            _dates(c, "contact_date"), wd.le(DECISION_WD).fillna(False), months
+        )
 
     a = assessment_timeliness(tables.get("assessments"), referrals)
-    out["assessment_45wd"] = _proportion(_dates(a, "assessment_authorised_date"), a["wd_start" + suffix].le(ASSESSMENT_WD),
-                                         months)
+    out["assessment_45wd"] = _proportion(
+        _dates(a, "assessment_authorised_date"), a["wd_start" + suffix].le(ASSESSMENT_WD), months
+    )
     ar = a[a["referral_date"].notna()]
     out["assessment_45wd_from_referral"] = _proportion(
         _dates(ar, "assessment_authorised_date"), ar["wd_referral" + suffix].le(ASSESSMENT_WD), months
@@ -355,8 +413,9 @@ def monthly_series(tables: dict[str, pd.DataFrame | None], period_end: pd.Timest
     cp = tables.get("cp_plans")
     if cp is not None and not cp.empty and {"cp_start_date", "previous_cp_plans"} <= set(cp.columns):
         p = cp[cp["cp_start_date"].notna() & cp["previous_cp_plans"].notna()]
-        out["second_cp_plan"] = _proportion(_dates(p, "cp_start_date"), p["previous_cp_plans"].astype("Int64") > 0,
-                                            months)
+        out["second_cp_plan"] = _proportion(
+            _dates(p, "cp_start_date"), p["previous_cp_plans"].astype("Int64") > 0, months
+        )
     else:
         out["second_cp_plan"] = _proportion(pd.Series(dtype="datetime64[ns]"), pd.Series(dtype=bool), months)
     out["cp_plans_open"] = cp_plans_open(cp, months)

@@ -34,7 +34,9 @@ from cscbook.methods.intervals import wilson
 FUNNEL_COLUMNS = ["stage", "count", "conversion", "numerator", "denominator", "rate", "ci_low", "ci_high"]
 
 
-def period_bounds(period_end: pd.Timestamp, months: int = 3, back_months: int = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
+def period_bounds(
+    period_end: pd.Timestamp, months: int = 3, back_months: int = 0
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last day of the ``months`` months ending ``back_months`` months before ``period_end``.
 
     This quarter: (months=3, back=0); last quarter: back=3; a year ago: back=12; rolling 12
@@ -51,8 +53,16 @@ def _in(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
 
 def _rate_row(stage, count, conversion, num, den) -> dict:
     low, high = wilson(num, den)
-    return {"stage": stage, "count": count, "conversion": conversion, "numerator": num, "denominator": den,
-            "rate": num / den if den else np.nan, "ci_low": low[0], "ci_high": high[0]}
+    return {
+        "stage": stage,
+        "count": count,
+        "conversion": conversion,
+        "numerator": num,
+        "denominator": den,
+        "rate": num / den if den else np.nan,
+        "ci_low": low[0],
+        "ci_high": high[0],
+    }
 
 
 def referred_contacts(tables: dict, start, end, period_end) -> pd.DataFrame:
@@ -66,14 +76,20 @@ def referrals_with_assessment(tables: dict, start, end) -> pd.DataFrame:
     """Referrals received in the period with ``assessed``: an assessment is linked to the referral."""
     r = tables.get("referrals")
     if r is None or r.empty:
-        return pd.DataFrame(columns=["child_id", "referral_date", "referral_source", "referral_nfa", "assessed"])
+        return pd.DataFrame(
+            columns=["child_id", "referral_date", "referral_source", "referral_nfa", "assessed"]
+        )
     r = r[_in(_dates(r, "referral_date"), start, end).to_numpy()].copy()
     a = tables.get("assessments")
     r["assessed"] = False
     if a is not None and not a.empty and not r.empty:
         a = a[a["assessment_start_date"].notna()]
-        linked = pd.DataFrame({"child_id": _ids(a),
-                               "referral_date": link_latest_referral(a, "assessment_start_date", tables.get("referrals"))})
+        linked = pd.DataFrame(
+            {
+                "child_id": _ids(a),
+                "referral_date": link_latest_referral(a, "assessment_start_date", tables.get("referrals")),
+            }
+        )
         linked = linked.dropna().drop_duplicates().assign(hit=True)
         keys = pd.DataFrame({"child_id": _ids(r), "referral_date": _dates(r, "referral_date")})
         hit = keys.merge(linked, how="left", on=["child_id", "referral_date"])["hit"]
@@ -105,25 +121,51 @@ def funnel(tables: dict, start: pd.Timestamp, end: pd.Timestamp, period_end: pd.
     else:
         s_num = s_den = 0
     hp = held[_in(_dates(held, "icpc_date"), start, end).to_numpy()] if not held.empty else held
-    plan = hp["icpc_resulted_in_plan"].astype("string") if "icpc_resulted_in_plan" in hp else pd.Series(dtype="string")
+    plan = (
+        hp["icpc_resulted_in_plan"].astype("string")
+        if "icpc_resulted_in_plan" in hp
+        else pd.Series(dtype="string")
+    )
     p_num, p_den = int(plan.eq("Y").sum()), int(plan.isin(["Y", "N"]).sum())
 
     rows = [
         _rate_row("Contacts", len(c), "", np.nan, 0),
-        _rate_row("Referrals", len(r), "contacts leading to a referral within 30 days",
-                  int(done["referred"].sum()), len(done)),
-        _rate_row("Assessments", n_assess, "referrals leading to an assessment", int(r["assessed"].sum()), len(r)),
-        {"stage": "Section 47 enquiries", "count": n_s47, "conversion": "s47 enquiries per assessment (ratio of counts)",
-         "numerator": n_s47, "denominator": n_assess, "rate": n_s47 / n_assess if n_assess else np.nan,
-         "ci_low": np.nan, "ci_high": np.nan},
-        _rate_row("Initial child protection conferences", n_icpc, "s47 enquiries leading to an ICPC", s_num, s_den),
+        _rate_row(
+            "Referrals",
+            len(r),
+            "contacts leading to a referral within 30 days",
+            int(done["referred"].sum()),
+            len(done),
+        ),
+        _rate_row(
+            "Assessments", n_assess, "referrals leading to an assessment", int(r["assessed"].sum()), len(r)
+        ),
+        {
+            "stage": "Section 47 enquiries",
+            "count": n_s47,
+            "conversion": "s47 enquiries per assessment (ratio of counts)",
+            "numerator": n_s47,
+            "denominator": n_assess,
+            "rate": n_s47 / n_assess if n_assess else np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+        },
+        _rate_row(
+            "Initial child protection conferences", n_icpc, "s47 enquiries leading to an ICPC", s_num, s_den
+        ),
         _rate_row("Child protection plans", n_cp, "ICPCs resulting in a plan", p_num, p_den),
     ]
     out = pd.DataFrame(rows, columns=FUNNEL_COLUMNS)
     out.loc[0, ["numerator", "denominator"]] = np.nan
     # a stage whose list is absent from the extract is not available (NaN), not zero
-    needs = [("contacts",), ("contacts", "referrals"), ("referrals", "assessments"), ("assessments", "s47"),
-             ("s47",), ("s47", "cp_plans")]
+    needs = [
+        ("contacts",),
+        ("contacts", "referrals"),
+        ("referrals", "assessments"),
+        ("assessments", "s47"),
+        ("s47",),
+        ("s47", "cp_plans"),
+    ]
     count_needs = ["contacts", "referrals", "assessments", "s47", "s47", "cp_plans"]
     for i, (conv, own) in enumerate(zip(needs, count_needs, strict=True)):
         if tables.get(own) is None:
@@ -145,11 +187,16 @@ def by_source(tables: dict, start, end, period_end) -> pd.DataFrame:
     c = c.assign(group=source_group(c["contact_source"]) if not c.empty else pd.Series(dtype=str))
     done = c[c["window_complete"]]
     r = tables.get("referrals")
-    r = r[_in(_dates(r, "referral_date"), start, end).to_numpy()] if r is not None else pd.DataFrame(
-        columns=["referral_source", "referral_nfa"])
-    r = r.assign(group=source_group(r["referral_source"]) if not r.empty else pd.Series(dtype=str),
-                 nfa=r["referral_nfa"].astype("string").eq("Y").fillna(False),
-                 known=r["referral_nfa"].astype("string").isin(["Y", "N"]).fillna(False))
+    r = (
+        r[_in(_dates(r, "referral_date"), start, end).to_numpy()]
+        if r is not None
+        else pd.DataFrame(columns=["referral_source", "referral_nfa"])
+    )
+    r = r.assign(
+        group=source_group(r["referral_source"]) if not r.empty else pd.Series(dtype=str),
+        nfa=r["referral_nfa"].astype("string").eq("Y").fillna(False),
+        known=r["referral_nfa"].astype("string").isin(["Y", "N"]).fillna(False),
+    )
     groups = sorted(set(c["group"]) | set(r["group"]))
     out = pd.DataFrame({"source_group": groups})
     out["contacts"] = c.groupby("group").size().reindex(groups, fill_value=0).to_numpy()
@@ -173,8 +220,13 @@ def nfa_rate(tables: dict, start, end) -> dict:
     flag = r.loc[_in(_dates(r, "referral_date"), start, end).to_numpy(), "referral_nfa"].astype("string")
     num, den = int(flag.eq("Y").sum()), int(flag.isin(["Y", "N"]).sum())
     low, high = wilson(num, den)
-    return {"numerator": num, "denominator": den, "rate": num / den if den else np.nan,
-            "ci_low": low[0], "ci_high": high[0]}
+    return {
+        "numerator": num,
+        "denominator": den,
+        "rate": num / den if den else np.nan,
+        "ci_low": low[0],
+        "ci_high": high[0],
+    }
 
 
 def early_help(tables: dict, start, end) -> dict | None:
@@ -184,5 +236,8 @@ def early_help(tables: dict, start, end) -> dict | None:
         return None
     s, c = _dates(eh, "eh_start_date"), _dates(eh, "eh_completion_date")
     open_at_end = s.notna() & (s <= end) & (c.isna() | (c > end))
-    return {"started": int(_in(s, start, end).sum()), "completed": int(_in(c, start, end).sum()),
-            "open_at_end": int(open_at_end.sum())}
+    return {
+        "started": int(_in(s, start, end).sum()),
+        "completed": int(_in(c, start, end).sum()),
+        "open_at_end": int(open_at_end.sum()),
+    }

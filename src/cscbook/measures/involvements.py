@@ -81,8 +81,11 @@ def disability_at(tables: dict[str, pd.DataFrame], keys: pd.DataFrame) -> pd.Ser
         t = tables.get(name)
         if t is not None and not t.empty and "disability" in t and date_col in t:
             d = pd.DataFrame(
-                {"child_id": t["child_id"].astype(str), "rec_date": as_dates(t[date_col]),
-                 "disability": _str(t["disability"])}  # fmt: skip
+                {
+                    "child_id": t["child_id"].astype(str),
+                    "rec_date": as_dates(t[date_col]),
+                    "disability": _str(t["disability"]),
+                }  # fmt: skip
             )
             parts.append(d[d["disability"].isin(["Y", "N"]) & d["rec_date"].notna()])
     out = pd.Series("U", index=keys.index, dtype=object)
@@ -129,7 +132,9 @@ def _referrals(refs: pd.DataFrame, period_end: pd.Timestamp) -> pd.DataFrame:
         }
     )
     r = r[r["referral_date"].notna() & (r["referral_date"] <= period_end)]
-    r = r.sort_values(["child_id", "referral_date"]).drop_duplicates(["child_id", "referral_date"], keep="last")
+    r = r.sort_values(["child_id", "referral_date"]).drop_duplicates(
+        ["child_id", "referral_date"], keep="last"
+    )
     return r.reset_index(drop=True)
 
 
@@ -137,15 +142,27 @@ def _care_starts(cla: pd.DataFrame | None, episodes: pd.DataFrame | None) -> pd.
     """Dates a period of care started, per child, from List 8 and SSDA903 episodes."""
     parts = []
     if cla is not None and not cla.empty:
-        parts.append(pd.DataFrame({"child_id": cla["child_id"].astype(str), "care_start": as_dates(cla["cla_start_date"])}))
+        parts.append(
+            pd.DataFrame(
+                {"child_id": cla["child_id"].astype(str), "care_start": as_dates(cla["cla_start_date"])}
+            )
+        )
     if episodes is not None and not episodes.empty:
         ep = episodes.sort_values(["child_id", "episode_start"])
         first = ~ep["child_id"].duplicated()
-        rne = _str(ep["reason_new_episode"]) if "reason_new_episode" in ep else pd.Series(None, index=ep.index)
+        rne = (
+            _str(ep["reason_new_episode"]) if "reason_new_episode" in ep else pd.Series(None, index=ep.index)
+        )
         starts = ep[first | (rne == "S")]
-        parts.append(pd.DataFrame({"child_id": starts["child_id"].astype(str), "care_start": as_dates(starts["episode_start"])}))
+        parts.append(
+            pd.DataFrame(
+                {"child_id": starts["child_id"].astype(str), "care_start": as_dates(starts["episode_start"])}
+            )
+        )
     if not parts:
-        return pd.DataFrame({"child_id": pd.Series(dtype=str), "care_start": pd.Series(dtype="datetime64[ns]")})
+        return pd.DataFrame(
+            {"child_id": pd.Series(dtype=str), "care_start": pd.Series(dtype="datetime64[ns]")}
+        )
     return pd.concat(parts, ignore_index=True).dropna().drop_duplicates()
 
 
@@ -202,7 +219,9 @@ def _closed_cin_episodes(
     spans = m[["child_id", "start", "closure"]].rename(columns={"closure": "end"})
     cp = tables.get("cp_plans")
     cp_ev = (
-        pd.DataFrame({"child_id": cp["child_id"].astype(str), "cp_start": as_dates(cp["cp_start_date"])}).dropna()
+        pd.DataFrame(
+            {"child_id": cp["child_id"].astype(str), "cp_start": as_dates(cp["cp_start_date"])}
+        ).dropna()
         if cp is not None and not cp.empty
         else pd.DataFrame(columns=["child_id", "cp_start"])
     )
@@ -224,7 +243,9 @@ def _with_covariates(inv: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.D
     inv["sex"] = inv["sex"].fillna("U")
     inv["source"] = inv["source"].fillna("Unknown")
     inv["team"] = inv["team"].fillna("Not recorded")
-    inv["disability"] = disability_at(tables, inv[["child_id", "closure"]].rename(columns={"closure": "date"}))
+    inv["disability"] = disability_at(
+        tables, inv[["child_id", "closure"]].rename(columns={"closure": "date"})
+    )
     age = age_in_years(inv["date_of_birth"], inv["closure"])
     inv["age_band"] = age_band(age)
     return inv
@@ -234,8 +255,10 @@ def _with_follow_up(inv: pd.DataFrame, r: pd.DataFrame, period_end: pd.Timestamp
     """Add the referral history and follow-up columns (see :func:`closed_involvements`), only
     from the referrals in ``r`` (dated <= period end); drop rows with negative follow-up."""
     inv = inv.copy()
-    hist = inv[["child_id", "start", "closure"]].reset_index(names="_i").merge(
-        r[["child_id", "referral_date"]], on="child_id"
+    hist = (
+        inv[["child_id", "start", "closure"]]
+        .reset_index(names="_i")
+        .merge(r[["child_id", "referral_date"]], on="child_id")
     )
     before = hist[(hist["referral_date"] < hist["start"])
                   & (hist["referral_date"] >= hist["start"] - pd.Timedelta(days=WINDOW_DAYS))]  # fmt: skip

@@ -102,7 +102,11 @@ def open_at(df: pd.DataFrame, start: str, end: str | None, pe: pd.Timestamp) -> 
 
 def _status(df: pd.DataFrame, due: pd.Series, met: pd.Series, band: pd.Series | str = "") -> pd.DataFrame:
     team = _text(df["allocated_team"]) if "allocated_team" in df.columns else pd.Series(pd.NA, index=df.index)
-    worker = _text(df["allocated_worker"]) if "allocated_worker" in df.columns else pd.Series(pd.NA, index=df.index)
+    worker = (
+        _text(df["allocated_worker"])
+        if "allocated_worker" in df.columns
+        else pd.Series(pd.NA, index=df.index)
+    )
     return pd.DataFrame({
         "team": team.fillna(NO_TEAM).astype(object), "worker": worker.astype(object),
         "band": band, "due": due.fillna(False).astype(bool), "met": (met.fillna(False) & due.fillna(False)).astype(bool),
@@ -110,7 +114,11 @@ def _status(df: pd.DataFrame, due: pd.Series, met: pd.Series, band: pd.Series | 
 
 
 def interval_status(
-    df: pd.DataFrame, pe: pd.Timestamp, first_due: pd.Series, latest: pd.Series, next_due: Callable[[pd.Series], pd.Series],
+    df: pd.DataFrame,
+    pe: pd.Timestamp,
+    first_due: pd.Series,
+    latest: pd.Series,
+    next_due: Callable[[pd.Series], pd.Series],
     band: pd.Series | str = "",
 ) -> pd.DataFrame:
     """Status of a snapshot standard (module docstring): due when ``first_due`` <= pe; met when
@@ -129,7 +137,9 @@ def _start_and_latest(df: pd.DataFrame, start: str, event: str, pe, since_start:
 
 
 # ----------------------------------------------------------------------------- children in care (List 8)
-def cla_visits(cla: pd.DataFrame, pe, days: int = 42, first_days: int = 7, long_term_months: int = 3) -> pd.DataFrame:
+def cla_visits(
+    cla: pd.DataFrame, pe, days: int = 42, first_days: int = 7, long_term_months: int = 3
+) -> pd.DataFrame:
     """Children in care at ``pe`` whose last social work visit (since coming into care) was within
     ``days`` calendar days; within ``long_term_months`` when the permanence plan is long-term
     fostering and the placement has lasted a year (CPPCR Regs 2010, reg. 28). First visit due
@@ -139,7 +149,9 @@ def cla_visits(cla: pd.DataFrame, pe, days: int = 42, first_days: int = 7, long_
     start, latest = _start_and_latest(df, "cla_start_date", "last_visit_date", pe)
     placed = pd.to_datetime(df["placement_start_date"]) if "placement_start_date" in df.columns else start
     placed = placed.fillna(start)
-    plan = _text(df["permanence_plan"]) if "permanence_plan" in df.columns else pd.Series(pd.NA, index=df.index)
+    plan = (
+        _text(df["permanence_plan"]) if "permanence_plan" in df.columns else pd.Series(pd.NA, index=df.index)
+    )
     long_term = plan.eq(LONG_TERM_FOSTERING).fillna(False) & (plus_months(placed, 12) <= pe)
 
     def next_due(d: pd.Series) -> pd.Series:
@@ -152,7 +164,9 @@ def _first_review_due(start: pd.Series, first_wd: int) -> pd.Series:
     return plus_working_days(start, first_wd)
 
 
-def cla_reviews(cla: pd.DataFrame, pe, first_wd: int = 20, second_months: int = 3, months: int = 6) -> pd.DataFrame:
+def cla_reviews(
+    cla: pd.DataFrame, pe, first_wd: int = 20, second_months: int = 3, months: int = 6
+) -> pd.DataFrame:
     """Children in care at ``pe`` reviewed in time (reg. 33): first review within ``first_wd``
     working days of coming into care, second within ``second_months`` of the first, then every
     ``months``. Annex A has only the latest review: it is taken to be the first when it was held
@@ -173,11 +187,15 @@ def cla_reviews(cla: pd.DataFrame, pe, first_wd: int = 20, second_months: int = 
 def age_band_5(dob: pd.Series, pe) -> pd.Series:
     """'under 5' / '5 and over' at ``pe`` ('age not known' without a date of birth)."""
     age = age_in_years(pd.to_datetime(dob), pd.Timestamp(pe))
-    band = pd.Series(np.where(age.fillna(-1).to_numpy() >= 5, FIVE_PLUS, UNDER_5), index=dob.index, dtype=object)
+    band = pd.Series(
+        np.where(age.fillna(-1).to_numpy() >= 5, FIVE_PLUS, UNDER_5), index=dob.index, dtype=object
+    )
     return band.mask(age.isna().to_numpy(), AGE_NOT_KNOWN)
 
 
-def cla_health(cla: pd.DataFrame, pe, under5_months: int = 6, months: int = 12, cohort_months: int = 12) -> pd.DataFrame:
+def cla_health(
+    cla: pd.DataFrame, pe, under5_months: int = 6, months: int = 12, cohort_months: int = 12
+) -> pd.DataFrame:
     """Children in care at ``pe`` for ``cohort_months`` or more (the DfE OC2 cohort) with an
     up-to-date health assessment: the next is due ``under5_months`` after the last while the
     child is still under 5 on that date, otherwise ``months`` after it (statutory guidance
@@ -191,7 +209,9 @@ def cla_health(cla: pd.DataFrame, pe, under5_months: int = 6, months: int = 12, 
         short = plus_months(d, under5_months)
         return short.where(short < fifth, plus_months(d, months))
 
-    return interval_status(df, pe, plus_months(start, cohort_months), latest, next_due, age_band_5(df["date_of_birth"], pe))
+    return interval_status(
+        df, pe, plus_months(start, cohort_months), latest, next_due, age_band_5(df["date_of_birth"], pe)
+    )
 
 
 def cla_dental(cla: pd.DataFrame, pe, months: int = 12, cohort_months: int = 12) -> pd.DataFrame:
@@ -200,7 +220,9 @@ def cla_dental(cla: pd.DataFrame, pe, months: int = 12, cohort_months: int = 12)
     pe = pd.Timestamp(pe)
     df = open_at(cla, "cla_start_date", "cla_end_date", pe)
     start, latest = _start_and_latest(df, "cla_start_date", "last_dental_date", pe, since_start=False)
-    return interval_status(df, pe, plus_months(start, cohort_months), latest, lambda d: plus_months(d, months))
+    return interval_status(
+        df, pe, plus_months(start, cohort_months), latest, lambda d: plus_months(d, months)
+    )
 
 
 def cla_iro(cla: pd.DataFrame, pe, months: int = 6, first_wd: int = 20) -> pd.DataFrame:
@@ -209,7 +231,9 @@ def cla_iro(cla: pd.DataFrame, pe, months: int = 6, first_wd: int = 20) -> pd.Da
     pe = pd.Timestamp(pe)
     df = open_at(cla, "cla_start_date", "cla_end_date", pe)
     start, latest = _start_and_latest(df, "cla_start_date", "last_iro_date", pe)
-    return interval_status(df, pe, plus_working_days(start, first_wd), latest, lambda d: plus_months(d, months))
+    return interval_status(
+        df, pe, plus_working_days(start, first_wd), latest, lambda d: plus_months(d, months)
+    )
 
 
 def cla_iha(cla: pd.DataFrame, pe, wd: int = 20) -> pd.DataFrame:
@@ -224,9 +248,17 @@ def cla_iha(cla: pd.DataFrame, pe, wd: int = 20) -> pd.DataFrame:
         df = df.sort_values("cla_start_date", kind="stable").drop_duplicates("child_id", keep="last")
     start = pd.to_datetime(df["cla_start_date"])
     first_due = plus_working_days(start, wd)
-    end = pd.to_datetime(df["cla_end_date"]) if "cla_end_date" in df.columns else pd.Series(pd.NaT, index=df.index)
+    end = (
+        pd.to_datetime(df["cla_end_date"])
+        if "cla_end_date" in df.columns
+        else pd.Series(pd.NaT, index=df.index)
+    )
     still_in_care = end.isna() | (end > first_due)
-    latest = done_by(df["last_health_date"], pe) if "last_health_date" in df.columns else pd.Series(pd.NaT, index=df.index)
+    latest = (
+        done_by(df["last_health_date"], pe)
+        if "last_health_date" in df.columns
+        else pd.Series(pd.NaT, index=df.index)
+    )
     met = latest.notna() & (latest >= start) & (latest <= first_due)
     return _status(df, (first_due <= pe) & still_in_care, met)
 
@@ -265,7 +297,10 @@ def cp_visits(cp: pd.DataFrame, pe, wd: int = 10) -> pd.DataFrame:
 
 def _open_children(tables: Tables, pe) -> set:
     out: set = set()
-    for name, start, end in (("cp_plans", "cp_start_date", "cp_end_date"), ("cla", "cla_start_date", "cla_end_date")):
+    for name, start, end in (
+        ("cp_plans", "cp_start_date", "cp_end_date"),
+        ("cla", "cla_start_date", "cla_end_date"),
+    ):
         df = tables.get(name)
         if df is not None and not df.empty and "child_id" in df.columns:
             out |= set(open_at(df, start, end, pe)["child_id"].dropna())
@@ -307,9 +342,17 @@ def pathway_plans(cl: pd.DataFrame, pe, months: int = 6) -> pd.DataFrame:
     relevant) or '18-21'. Those who have died are left out."""
     pe = pd.Timestamp(pe)
     band = _age_band(care_leaver_age(cl, pe), {"16-17": (16, 17), "18-21": (18, 21)})
-    died = _text(cl["in_touch"]).eq("DIED").fillna(False) if "in_touch" in cl.columns else pd.Series(False, index=cl.index)
+    died = (
+        _text(cl["in_touch"]).eq("DIED").fillna(False)
+        if "in_touch" in cl.columns
+        else pd.Series(False, index=cl.index)
+    )
     df = cl[band.notna() & ~died]
-    latest = done_by(df["pathway_review_date"], pe) if "pathway_review_date" in df.columns else pd.Series(pd.NaT, index=df.index)
+    latest = (
+        done_by(df["pathway_review_date"], pe)
+        if "pathway_review_date" in df.columns
+        else pd.Series(pd.NaT, index=df.index)
+    )
     met = latest.notna() & (plus_months(latest, months) >= pe)
     return _status(df, pd.Series(True, index=df.index), met, band[df.index])
 
@@ -320,7 +363,11 @@ def care_leaver_status(cl: pd.DataFrame, pe, what: str) -> pd.DataFrame:
     pe = pd.Timestamp(pe)
     band = _age_band(care_leaver_age(cl, pe), {"17-18": (17, 18), "19-21": (19, 21)})
     df = cl[band.notna()]
-    in_touch = _text(df["in_touch"]).eq("YES").fillna(False) if "in_touch" in df.columns else pd.Series(False, index=df.index)
+    in_touch = (
+        _text(df["in_touch"]).eq("YES").fillna(False)
+        if "in_touch" in df.columns
+        else pd.Series(False, index=df.index)
+    )
     met = in_touch
     if what == "suitable":
         met = in_touch & _text(df["accommodation_suitability"]).eq("SUITABLE").fillna(False)
@@ -334,7 +381,11 @@ def referral_timeliness(referrals: pd.DataFrame, pe, column: str, wd: int) -> pd
     days of the referral (same day = 0), plus team and worker."""
     pe = pd.Timestamp(pe)
     ref = pd.to_datetime(referrals["referral_date"])
-    when = done_by(referrals[column], pe) if column in referrals.columns else pd.Series(pd.NaT, index=referrals.index)
+    when = (
+        done_by(referrals[column], pe)
+        if column in referrals.columns
+        else pd.Series(pd.NaT, index=referrals.index)
+    )
     keep = when.notna() & ref.notna() & (when >= ref)
     df = referrals[keep]
     days = working_days_between(ref[keep], when[keep])
@@ -348,7 +399,12 @@ def summary(status: pd.DataFrame) -> dict:
     """met, due and pct (of due; NaN when none due) and not_yet_due (rows left out)."""
     due = int(status["due"].sum())
     met = int(status["met"].sum())
-    return {"met": met, "due": due, "pct": 100 * met / due if due else np.nan, "not_yet_due": int((~status["due"]).sum())}
+    return {
+        "met": met,
+        "due": due,
+        "pct": 100 * met / due if due else np.nan,
+        "not_yet_due": int((~status["due"]).sum()),
+    }
 
 
 def by_team(status: pd.DataFrame, min_cell: int = 5) -> pd.DataFrame:
@@ -410,7 +466,9 @@ def _std(params: Params) -> dict[str, int]:
 def _cla(fn: Callable[..., pd.DataFrame], column: str, **keys: str):
     def status(tables: Tables, params: Params) -> pd.DataFrame | NotAvailable:
         if not _has(tables, "cla", column):
-            return NotAvailable(f"needs the column {_CLA_HEADERS[column]!r} in Annex A List 8 (children in care)")
+            return NotAvailable(
+                f"needs the column {_CLA_HEADERS[column]!r} in Annex A List 8 (children in care)"
+            )
         return fn(tables["cla"], params.period_end, **{arg: _std(params)[k] for arg, k in keys.items()})
 
     return status
@@ -432,18 +490,31 @@ def _cp(fn: Callable[..., pd.DataFrame], column: str, header: str, **keys: str):
 
 def _cin_seen(tables: Tables, params: Params) -> pd.DataFrame | NotAvailable:
     if not _has(tables, "cin", "last_seen_date"):
-        return NotAvailable("needs the column 'Date Child Was Last Seen' in Annex A List 6 (children in need)")
-    return cin_seen(tables["cin"], params.period_end, _std(params)["cin_seen_wd"], _open_children(tables, params.period_end))
+        return NotAvailable(
+            "needs the column 'Date Child Was Last Seen' in Annex A List 6 (children in need)"
+        )
+    return cin_seen(
+        tables["cin"],
+        params.period_end,
+        _std(params)["cin_seen_wd"],
+        _open_children(tables, params.period_end),
+    )
 
 
 def _leavers(what: str):
     def status(tables: Tables, params: Params) -> pd.DataFrame | NotAvailable:
         if what == "pathway":
             if not _has(tables, "care_leavers", "pathway_review_date"):
-                return NotAvailable("needs the column 'Latest Pathway Plan Review Date' in Annex A List 9 (care leavers)")
-            return pathway_plans(tables["care_leavers"], params.period_end, _std(params)["pathway_plan_months"])
+                return NotAvailable(
+                    "needs the column 'Latest Pathway Plan Review Date' in Annex A List 9 (care leavers)"
+                )
+            return pathway_plans(
+                tables["care_leavers"], params.period_end, _std(params)["pathway_plan_months"]
+            )
         if what == "suitable" and not _has(tables, "care_leavers", "accommodation_suitability"):
-            return NotAvailable("needs the column 'Suitability of Accommodation' in Annex A List 9 (care leavers)")
+            return NotAvailable(
+                "needs the column 'Suitability of Accommodation' in Annex A List 9 (care leavers)"
+            )
         return care_leaver_status(tables["care_leavers"], params.period_end, what)
 
     return status
@@ -493,8 +564,19 @@ StatusFn = Callable[[Tables, Params], "pd.DataFrame | NotAvailable"]
 STANDARDS: dict[str, dict] = {}
 
 
-def _standard(key: str, label: str, fn: StatusFn, standard: str, source: str, needs: tuple[str, ...], *,
-              snapshot: bool = True, headline: bool = False, england: str | None = None, section: str) -> None:
+def _standard(
+    key: str,
+    label: str,
+    fn: StatusFn,
+    standard: str,
+    source: str,
+    needs: tuple[str, ...],
+    *,
+    snapshot: bool = True,
+    headline: bool = False,
+    england: str | None = None,
+    section: str,
+) -> None:
     STANDARDS[key] = {"label": label, "status": fn, "standard": standard, "source": source, "needs": needs,
                       "snapshot": snapshot, "headline": headline, "england": england, "section": section}  # fmt: skip
 
@@ -591,12 +673,24 @@ _standard("cin_plan_up_to_date", "Children in need with an up-to-date plan", _pl
           "child in need plan updated within {cin_plan_months} months (children not on a child protection plan "
           "and not in care)", "Local standard; Annex A List 6, optional 'Date of Latest Plan' column", ("cin",),
           section=PLANS)  # fmt: skip
-_standard("cp_plan_up_to_date", "Children on a child protection plan with an up-to-date plan", _plans("cp_plans"),
-          "child protection plan updated within {cp_plan_months} months",
-          "Local standard; Annex A List 7, optional 'Date of Latest Plan' column", ("cp_plans",), section=PLANS)
-_standard("cla_plan_up_to_date", "Children in care with an up-to-date care plan", _plans("cla"),
-          "care plan updated within {cla_plan_months} months",
-          "Local standard; Annex A List 8, optional 'Date of Latest Plan' column", ("cla",), section=PLANS)
+_standard(
+    "cp_plan_up_to_date",
+    "Children on a child protection plan with an up-to-date plan",
+    _plans("cp_plans"),
+    "child protection plan updated within {cp_plan_months} months",
+    "Local standard; Annex A List 7, optional 'Date of Latest Plan' column",
+    ("cp_plans",),
+    section=PLANS,
+)
+_standard(
+    "cla_plan_up_to_date",
+    "Children in care with an up-to-date care plan",
+    _plans("cla"),
+    "care plan updated within {cla_plan_months} months",
+    "Local standard; Annex A List 8, optional 'Date of Latest Plan' column",
+    ("cla",),
+    section=PLANS,
+)
 
 
 def standard_text(key: str, params: Params) -> str:
@@ -623,7 +717,9 @@ def _compute(key: str):
         if not STANDARDS[key]["snapshot"]:
             return monthly(out)
         s = summary(out)
-        return pd.DataFrame({"month": [month_start(params.period_end)], "numerator": [s["met"]], "denominator": [s["due"]]})
+        return pd.DataFrame(
+            {"month": [month_start(params.period_end)], "numerator": [s["met"]], "denominator": [s["due"]]}
+        )
 
     return compute
 

@@ -97,7 +97,9 @@ def fit_logistic(
     front door closes the NFAs, and then the model cannot separate the two); the note says which.
     """
     if inv is None or len(inv) == 0:
-        return failed_fit([], "No closed involvements with 12 months of follow-up: the model was not fitted.", LOGIT_COLUMNS)
+        return failed_fit(
+            [], "No closed involvements with 12 months of follow-up: the model was not fitted.", LOGIT_COLUMNS
+        )
     base = _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team=False)
     if covariates is not None or "team" not in inv or inv["team"].nunique() < 2 or not base.ok:
         return base
@@ -142,11 +144,15 @@ def _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team) -> M
     y = d[outcome].astype(int).to_numpy()
     n, ev = len(y), int(y.sum())
     if n < min_obs or ev < min_events or n - ev < min_events:
-        return failed_fit(notes, f"Too few involvements ({n}) or re-referrals ({ev}) to fit a model.", LOGIT_COLUMNS)
+        return failed_fit(
+            notes, f"Too few involvements ({n}) or re-referrals ({ev}) to fit a model.", LOGIT_COLUMNS
+        )
     X, groups = design_matrix(d, spec)
     X, groups = drop_aliased_terms(X, groups, notes)
     if X.shape[1] >= n:
-        return failed_fit(notes, "More model terms than involvements: the model was not fitted.", LOGIT_COLUMNS)
+        return failed_fit(
+            notes, "More model terms than involvements: the model was not fitted.", LOGIT_COLUMNS
+        )
     clusters = pd.factorize(d["child_id"].astype(str))[0] if "child_id" in d else np.arange(n)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -155,7 +161,9 @@ def _fit_logistic(inv, covariates, outcome, min_obs, min_events, with_team) -> M
                 cov_type="cluster", cov_kwds={"groups": clusters}, maxiter=100
             )
     except (PerfectSeparationError, np.linalg.LinAlgError, ValueError) as exc:
-        return failed_fit(notes, f"The model could not be fitted ({type(exc).__name__}: {exc}).", LOGIT_COLUMNS)
+        return failed_fit(
+            notes, f"The model could not be fitted ({type(exc).__name__}: {exc}).", LOGIT_COLUMNS
+        )
     problems = _check_fit(res, list(X.columns), caught)
     ci = np.asarray(res.conf_int(), dtype=float)
     table = pd.DataFrame(
@@ -211,7 +219,9 @@ def fit_cox(
                 groups=clusters
             )
     except (np.linalg.LinAlgError, ValueError) as exc:
-        return failed_fit(notes, f"The Cox model could not be fitted ({type(exc).__name__}: {exc}).", COX_COLUMNS)
+        return failed_fit(
+            notes, f"The Cox model could not be fitted ({type(exc).__name__}: {exc}).", COX_COLUMNS
+        )
     problems = _check_fit(res, list(X.columns), caught)
     params = np.asarray(res.params, dtype=float)
     se = np.asarray(res.bse, dtype=float)
@@ -313,9 +323,10 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     dec = np.empty(len(p), dtype=int)
     dec[order] = (np.arange(len(p)) * bins) // max(len(p), 1) + 1
     df = pd.DataFrame({"decile": dec, "p": p, "y": y})
-    out = df.groupby("decile").agg(involvements=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"))
+    out = df.groupby("decile").agg(
+        involvements=("y", "size"), predicted=("p", "mean"), observed=("y", "mean")
+    )
     return out.reset_index()
-
 
 
 # ---------------------------------------------------------------------------
@@ -372,8 +383,9 @@ class Validation:
     predicted: float = float("nan")
     observed: float = float("nan")
     slope: float = float("nan")
-    calibration: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["decile", "involvements",
-                                                                                      "predicted", "observed"]))
+    calibration: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["decile", "involvements", "predicted", "observed"])
+    )
 
 
 def validate_later(mt: pd.DataFrame, split: pd.Timestamp, covariates: dict[str, str | None] | None = None,
@@ -389,7 +401,9 @@ def validate_later(mt: pd.DataFrame, split: pd.Timestamp, covariates: dict[str, 
     fit = fit_logistic(early, covariates, outcome)
     if fit.result is None or not fit.ok or len(late) == 0:
         why = "no later closures" if len(late) == 0 else " ".join(fit.notes)
-        return Validation(False, f"The later-period check could not be made: {why}", split, len(early), len(late))
+        return Validation(
+            False, f"The later-period check could not be made: {why}", split, len(early), len(late)
+        )
     test = align_levels(model_data(late), list(fit.X.columns), fit.spec)
     Xt, _ = design_matrix(test, fit.spec)
     Xt = Xt.reindex(columns=fit.X.columns, fill_value=0.0)

@@ -95,8 +95,15 @@ def rereferral_rates(flags: pd.DataFrame, freq: str = "month") -> pd.DataFrame:
     """
     if flags.empty:
         return pd.DataFrame(
-            columns=["period", "referrals", "rereferrals_12m", "rate_12m", "list3_count_used",
-                     "any_previous", "rate_any_previous"]  # fmt: skip
+            columns=[
+                "period",
+                "referrals",
+                "rereferrals_12m",
+                "rate_12m",
+                "list3_count_used",
+                "any_previous",
+                "rate_any_previous",
+            ]  # fmt: skip
         )
     f = flags.assign(period=_period_key(flags["referral_date"], freq))
     out = (

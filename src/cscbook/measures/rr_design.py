@@ -197,7 +197,8 @@ def drop_aliased_terms(
     if dropped:
         notes.append(
             "Left out because they duplicate other terms exactly (the data cannot tell them apart): "
-            + ", ".join(term_label(t) for t in dropped) + "."
+            + ", ".join(term_label(t) for t in dropped)
+            + "."
         )
         groups = {v: [t for t in ts if t not in dropped] for v, ts in groups.items()}
         groups = {v: ts for v, ts in groups.items() if ts}

@@ -47,7 +47,9 @@ def save_results(results: MeasureResults, ctx: Context) -> Path:
     return out / RESULTS_FILE
 
 
-def results_from_table(table: pd.DataFrame, period_end: pd.Timestamp, extra: Iterable[Measure] = ()) -> MeasureResults:
+def results_from_table(
+    table: pd.DataFrame, period_end: pd.Timestamp, extra: Iterable[Measure] = ()
+) -> MeasureResults:
     """Rebuild ``MeasureResults`` (series and unavailable measures) from a saved table; ``extra``:
     measures beyond the registry's (the local measures declared in the parameters)."""
     measures = {m.key: m for m in [*all_measures(), *extra]}
@@ -55,13 +57,17 @@ def results_from_table(table: pd.DataFrame, period_end: pd.Timestamp, extra: Ite
                          table=table)  # fmt: skip
     for key, rows in table.groupby("key", sort=False):
         if not bool(rows["available"].iloc[0]):
-            out.unavailable[key] = NotAvailable(str(rows["note"].iloc[0]).removeprefix("Not available in this extract: ").rstrip("."))
+            out.unavailable[key] = NotAvailable(
+                str(rows["note"].iloc[0]).removeprefix("Not available in this extract: ").rstrip(".")
+            )
             continue
         months = rows[rows["period_type"] == "month"]
         if months.empty:  # a snapshot: this quarter's value at the period end's month
             this = rows[(rows["period_type"] == "quarter") & (rows["period_end"] == rows["period_end"].max())]
             months = this.assign(period_start=this["period_end"].dt.to_period("M").dt.to_timestamp())
-        series = months.rename(columns={"period_start": "month"})[["month", "value", "numerator", "denominator"]]
+        series = months.rename(columns={"period_start": "month"})[
+            ["month", "value", "numerator", "denominator"]
+        ]
         out.series[key] = series.reset_index(drop=True)
     return out
 
@@ -70,7 +76,11 @@ def load_results(ctx: Context) -> MeasureResults:
     """This run's measure results: saved by ``cscbook run`` for these inputs and code, else computed now."""
     src = data_dir(ctx.params)
     stamp = src / STAMP_FILE
-    if stamp.is_file() and (src / RESULTS_FILE).is_file() and json.loads(stamp.read_text()).get("stamp") == _stamp(ctx):
+    if (
+        stamp.is_file()
+        and (src / RESULTS_FILE).is_file()
+        and json.loads(stamp.read_text()).get("stamp") == _stamp(ctx)
+    ):
         table = pd.read_parquet(src / RESULTS_FILE)
         return results_from_table(table, ctx.params.period_end, declared_measures(ctx.params))
     return compute_all(ctx.tables, ctx.params)

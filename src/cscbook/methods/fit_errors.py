@@ -7,6 +7,11 @@ import numpy as np
 from statsmodels.tools.sm_exceptions import MissingDataError, PerfectSeparationError
 
 FIT_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError, ZeroDivisionError, FloatingPointError, OverflowError, np.linalg.LinAlgError,
-    PerfectSeparationError, MissingDataError,
+    ValueError,
+    ZeroDivisionError,
+    FloatingPointError,
+    OverflowError,
+    np.linalg.LinAlgError,
+    PerfectSeparationError,
+    MissingDataError,
 )

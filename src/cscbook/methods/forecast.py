@@ -244,15 +244,20 @@ def conformal_factor(abs_z: np.ndarray, level: float, min_errors: int = MIN_ERRO
     return max(1.0, q / stats.norm.ppf(0.5 + level / 2))
 
 
-def factors_at(rec: pd.DataFrame, origin: int, min_errors: int = MIN_ERRORS) -> dict[str, tuple[float, float, int]]:
+def factors_at(
+    rec: pd.DataFrame, origin: int, min_errors: int = MIN_ERRORS
+) -> dict[str, tuple[float, float, int]]:
     """Calibration factors (80%, 95%, errors used) by band at ``origin``, from the errors of the
     records ``rec`` (one model) whose month was known before it (target < origin)."""
     known = rec.loc[rec["target"] < origin]
     z = (np.abs(known["actual"] - known["mean"]) / known["sd"]).to_numpy()
     b = band(known["h"].to_numpy())
     return {
-        lab: (conformal_factor(z[b == lab], 0.8, min_errors), conformal_factor(z[b == lab], 0.95, min_errors),
-              int((b == lab).sum()))  # fmt: skip
+        lab: (
+            conformal_factor(z[b == lab], 0.8, min_errors),
+            conformal_factor(z[b == lab], 0.95, min_errors),
+            int((b == lab).sum()),
+        )  # fmt: skip
         for lab in BANDS
     }
 
@@ -304,7 +309,9 @@ def _scores(r: pd.DataFrame) -> dict:
     }
 
 
-def score(records: pd.DataFrame, burn_in: int = 12, min_errors: int = MIN_ERRORS) -> tuple[pd.DataFrame, pd.DataFrame]:
+def score(
+    records: pd.DataFrame, burn_in: int = 12, min_errors: int = MIN_ERRORS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest summary per model and per model x horizon band, on origins at least ``burn_in``
     months after the first (earlier origins supply calibration errors only).
 
@@ -335,7 +342,9 @@ def backtest(y: np.ndarray, models: dict[str, Model], horizon: int = 12, step: i
     summary, by_band = score(rec, burn_in)
     cols = ["model", "mape", "mae", "interval_score80", "coverage80", "coverage95", "raw_coverage80",
             "raw_coverage95", "n", "origins"]  # fmt: skip
-    summary = pd.DataFrame({"model": list(models)}).merge(summary.reindex(columns=cols), on="model", how="left")
+    summary = pd.DataFrame({"model": list(models)}).merge(
+        summary.reindex(columns=cols), on="model", how="left"
+    )
     summary[["n", "origins"]] = summary[["n", "origins"]].fillna(0).astype(int)
     summary["failed_fits"] = summary["model"].map(rec.attrs["failed"]).astype(int)
     summary.attrs.update(warnings=rec.attrs["warnings"], records=rec, by_band=by_band)
@@ -343,7 +352,12 @@ def backtest(y: np.ndarray, models: dict[str, Model], horizon: int = 12, step: i
 
 
 def forecast_series(
-    monthly: pd.DataFrame, value: str, kind: str, horizon: int = 12, step: int = 1, min_train: int = 24,
+    monthly: pd.DataFrame,
+    value: str,
+    kind: str,
+    horizon: int = 12,
+    step: int = 1,
+    min_train: int = 24,
     burn_in: int = 12,
 ) -> ForecastResult:
     """Forecast ``monthly[value]`` (monthly rows, column ``month`` = first day) ``horizon`` months ahead.
@@ -363,7 +377,9 @@ def forecast_series(
     cands, bench = candidates(min_train, kind), benchmarks(min_train)
     bt = backtest(y, {**cands, **bench}, horizon, step, min_train, burn_in)
     bt.insert(1, "role", np.where(bt["model"].isin(list(bench)), "benchmark", "candidate"))
-    recorded = {m: [f"{k} (x{v})" for k, v in sorted(c.items())] for m, c in bt.attrs["warnings"].items() if c}
+    recorded = {
+        m: [f"{k} (x{v})" for k, v in sorted(c.items())] for m, c in bt.attrs["warnings"].items() if c
+    }
     by_band = bt.attrs["by_band"]
     scored = bt.loc[(bt["role"] == "candidate") & bt["n"].gt(0)]
     if scored.empty:
@@ -380,7 +396,9 @@ def forecast_series(
     f = widen(f, [fac[b][:2] for b in band(np.arange(1, horizon + 1))])
     f[COLUMNS] = f[COLUMNS].clip(lower=0)
     f.insert(0, "month", pd.date_range(months[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS"))
-    factors = pd.DataFrame([(b, *v) for b, v in fac.items()], columns=["band", "factor80", "factor95", "errors"])
+    factors = pd.DataFrame(
+        [(b, *v) for b, v in fac.items()], columns=["band", "factor80", "factor95", "errors"]
+    )
     return ForecastResult(value, chosen, f, bt, recorded, coverage=by_band, factors=factors)
 
 
@@ -404,14 +422,20 @@ def coverage_shortfall(result: ForecastResult) -> list[str]:
     if result.chosen is None:
         return []
     out = []
-    cov = result.coverage.loc[result.coverage["model"] == result.chosen] if not result.coverage.empty else None
+    cov = (
+        result.coverage.loc[result.coverage["model"] == result.chosen] if not result.coverage.empty else None
+    )
     row = result.backtest.set_index("model").loc[result.chosen]
-    checks = [("all horizons", row)] + ([] if cov is None else [(f"{r.band} months ahead", r) for _, r in cov.iterrows()])
+    checks = [("all horizons", row)] + (
+        [] if cov is None else [(f"{r.band} months ahead", r) for _, r in cov.iterrows()]
+    )
     for where, r in checks:
         for col, (lo, hi) in NOMINAL.items():
             level = col[-2:]
             if r[col] < lo:
-                out.append(f"its {level}% range held the actual value only {r[col]:.0f}% of the time ({where})")
+                out.append(
+                    f"its {level}% range held the actual value only {r[col]:.0f}% of the time ({where})"
+                )
             elif r[col] > hi:
                 out.append(f"its {level}% range held the actual value {r[col]:.0f}% of the time ({where}), "
                            "so it is wider than it needs to be")  # fmt: skip

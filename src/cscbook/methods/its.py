@@ -55,7 +55,9 @@ def first_post_month(months: pd.DatetimeIndex, date: pd.Timestamp) -> int:
     return int(np.searchsorted(months.to_numpy(), np.datetime64(pd.Timestamp(date)), side="left"))
 
 
-def design(months: pd.DatetimeIndex, date: pd.Timestamp, adjust_for: tuple[pd.Timestamp, ...] = ()) -> pd.DataFrame:
+def design(
+    months: pd.DatetimeIndex, date: pd.Timestamp, adjust_for: tuple[pd.Timestamp, ...] = ()
+) -> pd.DataFrame:
     """Design matrix: const, time, sin1, cos1, sin2, cos2, level, slope (+ level_i, slope_i per adjuster)."""
     t = np.arange(len(months), dtype=float)
     m = months.month.to_numpy() - 1  # month of year, so seasonality is calendar-aligned
@@ -131,7 +133,10 @@ class ITSResult:
             c: getattr(self, c) for c in cols
         }
         if not self.placebo.empty:
-            row |= {"placebo_dates": len(self.placebo), "placebo_steps_found": int(self.placebo["step_found"].sum())}
+            row |= {
+                "placebo_dates": len(self.placebo),
+                "placebo_steps_found": int(self.placebo["step_found"].sum()),
+            }
         row["message"] = self.message
         return pd.DataFrame([row])
 
@@ -195,7 +200,9 @@ def fit_its(
         return base
     if population is not None and np.ndim(population) == 0:
         raise TypeError("population must be a monthly series (a constant population is no offset); pass None")
-    adjust = tuple(d for d in adjust_for if MIN_PRE <= first_post_month(months, d) < len(months) and d != date)
+    adjust = tuple(
+        d for d in adjust_for if MIN_PRE <= first_post_month(months, d) < len(months) and d != date
+    )
     x = design(months, date, adjust)
     offset = None if population is None else np.log(np.asarray(population, dtype=float))
     try:
@@ -220,11 +227,15 @@ def fit_its(
     mu0 = np.exp(no_int.to_numpy() @ b + off)
     post = np.arange(len(y)) >= t0
     # log(sum mu / sum mu0): gradient = sum(mu x) / sum(mu) - sum(mu0 x0) / sum(mu0) over post months.
-    grad = (mu[post] @ x.to_numpy()[post]) / mu[post].sum() - (mu0[post] @ no_int.to_numpy()[post]) / mu0[post].sum()
+    grad = (mu[post] @ x.to_numpy()[post]) / mu[post].sum() - (mu0[post] @ no_int.to_numpy()[post]) / mu0[
+        post
+    ].sum()
     cum = _ratio(float(np.log(mu[post].sum() / mu0[post].sum())), float(np.sqrt(max(grad @ cov @ grad, 0.0))),
                  tq, df)  # fmt: skip
     lb = acorr_ljungbox(np.asarray(res.resid_pearson), lags=[LAGS])
-    series = pd.DataFrame({"month": months, "observed": y, "fitted": mu, "counterfactual": np.where(post, mu0, np.nan)})
+    series = pd.DataFrame(
+        {"month": months, "observed": y, "fitted": mu, "counterfactual": np.where(post, mu0, np.nan)}
+    )
     return ITSResult(
         name=name, date=date, fitted=True,
         method="quasi-Poisson, t intervals" + (f", widened x{np.sqrt(infl):.2f} for autocorrelation" if infl > 1 else ""),
@@ -327,12 +338,17 @@ def describe(r: ITSResult, what: str = "children starting care") -> str:
     if r.step_found or r.cumulative_found:
         text += " This change is unlikely to be chance (a 95% interval excludes no change)."
     else:
-        text += " Both intervals include no change, so the data cannot show that the service changed the number."
+        text += (
+            " Both intervals include no change, so the data cannot show that the service changed the number."
+        )
     text += (
         f" Month-to-month correlation left in the model's errors: {r.autocorrelation:.2f} at one month (Ljung-Box "
         f"test to 6 months p = {r.ljung_box_p:.2f}); "
-        + (f"the intervals are widened {np.sqrt(r.inflation):.2f}-fold for it." if r.inflation > 1
-           else "it does not widen the intervals (no net positive correlation).")
+        + (
+            f"the intervals are widened {np.sqrt(r.inflation):.2f}-fold for it."
+            if r.inflation > 1
+            else "it does not widen the intervals (no net positive correlation)."
+        )
     )
     if np.isfinite(r.power):
         text += (

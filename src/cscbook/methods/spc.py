@@ -270,7 +270,7 @@ def latest_direction(chart: pd.DataFrame) -> int:
 
 
 def describe_signal(chart: pd.DataFrame, higher_is_better: bool | None) -> str:
-    """"special cause improvement", "special cause concern" or "common cause variation".
+    """ "special cause improvement", "special cause concern" or "common cause variation".
 
     Judged on the latest plotted point: a special cause there (outside the limits, part of
     the latest run or trend) on the good side is improvement, on the bad side concern.
@@ -297,7 +297,7 @@ def period_signal(
     judged (``start`` and ``end`` must fall in its first and last months).
     """
     if isinstance(chart, ChartResult):
-        month = (lambda d: pd.Timestamp(d).to_period("M"))  # noqa: E731
+        month = lambda d: pd.Timestamp(d).to_period("M")  # noqa: E731
         if (month(start), month(end)) != (month(chart.judged_start), month(chart.judged_end)):
             raise ValueError("a ChartResult is read over the period it judged")
         return chart.reading(higher_is_better)
@@ -391,8 +391,15 @@ class ChartResult:
             return pd.DataFrame(columns=cols)
         f = self.frame[self.frame["judged"] & self.frame["special_cause"]]
         rules = [tuple(r for r in ("outside_limits", "run", "trend") if row[r]) for _, row in f.iterrows()]
-        return pd.DataFrame({"month": f.index, "value": f["value"].to_numpy(), "observed": f["observed"].to_numpy(),
-                             "direction": f["direction"].to_numpy(dtype=int), "rules": rules})[cols]
+        return pd.DataFrame(
+            {
+                "month": f.index,
+                "value": f["value"].to_numpy(),
+                "observed": f["observed"].to_numpy(),
+                "direction": f["direction"].to_numpy(dtype=int),
+                "rules": rules,
+            }
+        )[cols]
 
     def reading(self, higher_is_better: bool | None) -> str:
         """The period's signal: improvement / concern / variation / common cause / not assessed / stock.
@@ -445,8 +452,9 @@ def _judged_bounds(idx: pd.DatetimeIndex, judged) -> tuple[pd.Timestamp, pd.Time
     return start, end
 
 
-def _seasonal_fit(y: np.ndarray, weights: np.ndarray, idx: pd.DatetimeIndex, pre: np.ndarray,
-                  segment: np.ndarray):
+def _seasonal_fit(
+    y: np.ndarray, weights: np.ndarray, idx: pd.DatetimeIndex, pre: np.ndarray, segment: np.ndarray
+):
     """Month-of-year effects estimated on the ``pre`` months (before the period judged).
 
     (W)LS of y on 11 month dummies, a linear trend and one level per segment. Returns the
@@ -482,8 +490,9 @@ def _seasonal_fit(y: np.ndarray, weights: np.ndarray, idx: pd.DatetimeIndex, pre
     return effects[months - 1], p_value, mapping
 
 
-def _baseline_positions(valid: np.ndarray, segment: np.ndarray, before: np.ndarray,
-                        baseline_months: int) -> np.ndarray:
+def _baseline_positions(
+    valid: np.ndarray, segment: np.ndarray, before: np.ndarray, baseline_months: int
+) -> np.ndarray:
     """Baseline mask: the first ``baseline_months`` valid months of each segment that are before the period judged."""
     ok = valid & before
     order = pd.Series(ok.astype(int)).groupby(segment).cumsum().to_numpy()
@@ -510,9 +519,17 @@ def _run_flags(sign: np.ndarray, length: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _false_alarm_cached(n: int, baseline: tuple[int, ...], judged: tuple[int, ...], estimate_sigma: bool,
-                        mapping_key: bytes | None, mapping_shape: tuple[int, int] | None,
-                        positions: tuple[int, ...] | None, reps: int, seed: int) -> float:
+def _false_alarm_cached(
+    n: int,
+    baseline: tuple[int, ...],
+    judged: tuple[int, ...],
+    estimate_sigma: bool,
+    mapping_key: bytes | None,
+    mapping_shape: tuple[int, int] | None,
+    positions: tuple[int, ...] | None,
+    reps: int,
+    seed: int,
+) -> float:
     rng = np.random.default_rng(seed)
     if mapping_key is None:
         z = rng.standard_normal((reps, n))
@@ -538,9 +555,16 @@ def _false_alarm_cached(n: int, baseline: tuple[int, ...], judged: tuple[int, ..
     return float(flagged.any(axis=1).mean())
 
 
-def false_alarm_rate(n: int, baseline: Sequence[int], judged: Sequence[int], estimate_sigma: bool,
-                     mapping: np.ndarray | None = None, positions: Sequence[int] | None = None,
-                     reps: int = FALSE_ALARM_REPS, seed: int = FALSE_ALARM_SEED) -> float:
+def false_alarm_rate(
+    n: int,
+    baseline: Sequence[int],
+    judged: Sequence[int],
+    estimate_sigma: bool,
+    mapping: np.ndarray | None = None,
+    positions: Sequence[int] | None = None,
+    reps: int = FALSE_ALARM_REPS,
+    seed: int = FALSE_ALARM_SEED,
+) -> float:
     """Chance that a stable process flags at least one of the ``judged`` points, by simulation.
 
     A segment of ``n`` points of independent N(0, 1) noise; the centre is the mean of the
@@ -554,9 +578,22 @@ def false_alarm_rate(n: int, baseline: Sequence[int], judged: Sequence[int], est
         return float("nan")
     key = shape = pos = None
     if mapping is not None:
-        key, shape, pos = np.ascontiguousarray(mapping, dtype=float).tobytes(), mapping.shape, tuple(positions)
-    return _false_alarm_cached(int(n), tuple(int(i) for i in baseline), tuple(int(i) for i in judged),
-                               bool(estimate_sigma), key, shape, pos, int(reps), int(seed))
+        key, shape, pos = (
+            np.ascontiguousarray(mapping, dtype=float).tobytes(),
+            mapping.shape,
+            tuple(positions),
+        )
+    return _false_alarm_cached(
+        int(n),
+        tuple(int(i) for i in baseline),
+        tuple(int(i) for i in judged),
+        bool(estimate_sigma),
+        key,
+        shape,
+        pos,
+        int(reps),
+        int(seed),
+    )
 
 
 # --------------------------------------------------------------------------- the judged chart
@@ -630,7 +667,9 @@ def control_chart(
         weights = valid.astype(float)
     judged_mask = (idx >= start) & (idx <= end)
     before = idx < start
-    changes = tuple(pd.Timestamp(c) for c in (change_dates or ()) if idx[0] < pd.Timestamp(c) <= end) if n else ()
+    changes = (
+        tuple(pd.Timestamp(c) for c in (change_dates or ()) if idx[0] < pd.Timestamp(c) <= end) if n else ()
+    )
     segment = _segments(idx, list(changes))
 
     # seasonal adjustment, estimated on the months before the period judged only
@@ -644,14 +683,18 @@ def control_chart(
         fit = _seasonal_fit(np.where(valid, observed, 0.0), np.where(valid, weights, 0.0), idx, pre, segment)
         if fit is None:
             s_state = "not adjusted"
-            s_note = (f"fewer than {SEASONAL_MIN_MONTHS} months before the period judged (each calendar month "
-                      f"at least twice): seasonality cannot be estimated")
+            s_note = (
+                f"fewer than {SEASONAL_MIN_MONTHS} months before the period judged (each calendar month "
+                f"at least twice): seasonality cannot be estimated"
+            )
         else:
             eff, s_p, mp = fit
             if seasonal == "adjust" or s_p < SEASONAL_ALPHA:
                 s_state, effect, mapping = "adjusted", eff, mp
-                s_note = (f"month-of-year effects estimated on the {int(pre.sum())} months before the period "
-                          f"judged (F-test p = {s_p:.3g}) and removed before the rules were applied")
+                s_note = (
+                    f"month-of-year effects estimated on the {int(pre.sum())} months before the period "
+                    f"judged (F-test p = {s_p:.3g}) and removed before the rules were applied"
+                )
             else:
                 s_state = "not adjusted"
                 s_note = f"no seasonal pattern detected in the months before the period judged (F-test p = {s_p:.2f})"
@@ -699,8 +742,10 @@ def control_chart(
             ucl[in_seg] = c + XMR_CONSTANT * mr
     if lower_bound is not None and not proportion:
         lcl = np.where(np.isnan(lcl), lcl, np.maximum(lcl, lower_bound))
-    frame = pd.DataFrame({"value": value, "centre": centre, "lcl": lcl, "ucl": ucl, "segment": segment},
-                         index=pd.DatetimeIndex(idx, name=series.index.name or "month"))
+    frame = pd.DataFrame(
+        {"value": value, "centre": centre, "lcl": lcl, "ucl": ucl, "segment": segment},
+        index=pd.DatetimeIndex(idx, name=series.index.name or "month"),
+    )
     frame = _apply_rules(frame)
     frame.insert(0, "observed", observed)
     frame["seasonal_effect"] = np.where(valid, effect, np.nan)
@@ -712,14 +757,18 @@ def control_chart(
 
     seg_mask = segment == judged_seg
     b_seg = base & seg_mask
-    assessed = bool(judged_mask.any() and b_seg.sum() >= MIN_BASELINE and not np.isnan(centre[judged_mask]).all())
+    assessed = bool(
+        judged_mask.any() and b_seg.sum() >= MIN_BASELINE and not np.isnan(centre[judged_mask]).all()
+    )
     note = ""
     if not judged_mask.any():
         note = "no month of the period judged is in the series"
     elif not assessed:
         since = f" since the change on {changes[judged_seg - 1]:%-d %B %Y}" if judged_seg > 0 else ""
-        note = (f"{int(b_seg.sum())} months{since} before the period judged: at least {MIN_BASELINE} are needed "
-                f"to set limits, so the period is not assessed")
+        note = (
+            f"{int(b_seg.sum())} months{since} before the period judged: at least {MIN_BASELINE} are needed "
+            f"to set limits, so the period is not assessed"
+        )
     far = float("nan")
     if assessed:
         seg_valid = np.flatnonzero(seg_mask & valid)
@@ -736,14 +785,28 @@ def control_chart(
             far = false_alarm_rate(len(seg_valid), b_local, j_local, estimate, reps=reps)
     bmonths = frame.index[frame["baseline"] & seg_mask]
     return ChartResult(
-        frame=frame, chart_type=chart_type, judged_start=start, judged_end=end, assessed=assessed, note=note,
-        baseline_start=bmonths[0] if len(bmonths) else None, baseline_end=bmonths[-1] if len(bmonths) else None,
-        n_baseline=len(bmonths), change_dates=changes, seasonal=s_state, seasonal_note=s_note, seasonal_p=s_p,
-        dispersion=dispersion, dispersion_p=dispersion_p, false_alarm_rate=far,
+        frame=frame,
+        chart_type=chart_type,
+        judged_start=start,
+        judged_end=end,
+        assessed=assessed,
+        note=note,
+        baseline_start=bmonths[0] if len(bmonths) else None,
+        baseline_end=bmonths[-1] if len(bmonths) else None,
+        n_baseline=len(bmonths),
+        change_dates=changes,
+        seasonal=s_state,
+        seasonal_note=s_note,
+        seasonal_p=s_p,
+        dispersion=dispersion,
+        dispersion_p=dispersion_p,
+        false_alarm_rate=far,
     )
 
 
-def stock_chart(values: pd.Series, judged: tuple | None = None, trend_months: int = TREND_MONTHS) -> ChartResult:
+def stock_chart(
+    values: pd.Series, judged: tuple | None = None, trend_months: int = TREND_MONTHS
+) -> ChartResult:
     """A stock (a count on a date, e.g. open at each month end): shown with its trend, never judged.
 
     Consecutive months of a stock are nearly the same number, so the moving range is tiny and
@@ -761,11 +824,26 @@ def stock_chart(values: pd.Series, judged: tuple | None = None, trend_months: in
     idx = idx[keep]
     v = series.to_numpy(dtype=float)[keep]
     n = len(v)
-    frame = pd.DataFrame({"observed": v, "value": v, "centre": np.nan, "lcl": np.nan, "ucl": np.nan,
-                          "outside_limits": False, "run": False, "trend": False, "special_cause": False,
-                          "direction": 0, "segment": 0, "seasonal_effect": 0.0, "baseline": False,
-                          "judged": (idx >= start) & (idx <= end), "trend_line": np.nan},
-                         index=pd.DatetimeIndex(idx, name=series.index.name or "month"))
+    frame = pd.DataFrame(
+        {
+            "observed": v,
+            "value": v,
+            "centre": np.nan,
+            "lcl": np.nan,
+            "ucl": np.nan,
+            "outside_limits": False,
+            "run": False,
+            "trend": False,
+            "special_cause": False,
+            "direction": 0,
+            "segment": 0,
+            "seasonal_effect": 0.0,
+            "baseline": False,
+            "judged": (idx >= start) & (idx <= end),
+            "trend_line": np.nan,
+        },
+        index=pd.DatetimeIndex(idx, name=series.index.name or "month"),
+    )
     slope, ci = float("nan"), (float("nan"), float("nan"))
     recent = np.flatnonzero(~np.isnan(v))[-trend_months:] if n else np.array([], dtype=int)
     if len(recent) >= 6:
@@ -775,9 +853,17 @@ def stock_chart(values: pd.Series, judged: tuple | None = None, trend_months: in
         lo, hi = fit.conf_int(0.05)[1]
         ci = (float(lo), float(hi))
         frame.iloc[recent, frame.columns.get_loc("trend_line")] = fit.params[0] + fit.params[1] * t
-    return ChartResult(frame=frame, chart_type="stock", judged_start=start, judged_end=end, assessed=False,
-                       note="a stock is shown with its trend and is not judged with control limits",
-                       false_alarm_rate=0.0, trend_per_month=slope, trend_ci=ci)
+    return ChartResult(
+        frame=frame,
+        chart_type="stock",
+        judged_start=start,
+        judged_end=end,
+        assessed=False,
+        note="a stock is shown with its trend and is not judged with control limits",
+        false_alarm_rate=0.0,
+        trend_per_month=slope,
+        trend_ci=ci,
+    )
 
 
 def judge_monthly(monthly: pd.DataFrame, kind: str, judged: tuple | None = None, **kwargs) -> ChartResult:
@@ -789,10 +875,13 @@ def judge_monthly(monthly: pd.DataFrame, kind: str, judged: tuple | None = None,
     """
     frame = monthly.assign(month=pd.to_datetime(monthly["month"])).sort_values("month").set_index("month")
     if kind == "stock":
-        return stock_chart(frame["value"], judged=judged,
-                           **{k: v for k, v in kwargs.items() if k == "trend_months"})
+        return stock_chart(
+            frame["value"], judged=judged, **{k: v for k, v in kwargs.items() if k == "trend_months"}
+        )
     if kind == "proportion":
-        return control_chart(numerator=frame["numerator"], denominator=frame["denominator"], judged=judged, **kwargs)
+        return control_chart(
+            numerator=frame["numerator"], denominator=frame["denominator"], judged=judged, **kwargs
+        )
     if kind == "count":
         kwargs.setdefault("lower_bound", 0)
         return control_chart(frame["value"], judged=judged, **kwargs)

@@ -52,8 +52,14 @@ def kaplan_meier(inv: pd.DataFrame, by: str = "ended", max_days: int = 365) -> p
         lo, hi = loglog_interval(s, np.asarray(sf.surv_prob_se, dtype=float))
         keep = t <= max_days
         part = pd.DataFrame(
-            {"group": str(g), "time": t[keep], "n_at_risk": np.asarray(sf.n_risk)[keep].astype(int),
-             "survival": s[keep], "ci_low": lo[keep], "ci_high": hi[keep]}  # fmt: skip
+            {
+                "group": str(g),
+                "time": t[keep],
+                "n_at_risk": np.asarray(sf.n_risk)[keep].astype(int),
+                "survival": s[keep],
+                "ci_low": lo[keep],
+                "ci_high": hi[keep],
+            }  # fmt: skip
         )
         start = pd.DataFrame({"group": [str(g)], "time": [0.0], "n_at_risk": [len(d)],
                               "survival": [1.0], "ci_low": [1.0], "ci_high": [1.0]})  # fmt: skip

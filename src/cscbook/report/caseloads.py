@@ -37,7 +37,9 @@ def key_message(table: pd.DataFrame, on_date, several: int) -> str:
     if total["workers"] < MIN_WORKERS or pd.isna(total["mean"]):
         return (f"Fewer than {MIN_WORKERS} workers held open cases on {on_date:%-d %B %Y}; their caseloads are not "
                 "shown so that no one's caseload can be identified.")  # fmt: skip
-    teams = table[(table["team"] != TOTAL) & (table["workers"] > 0) & table["mean"].notna()].sort_values("mean", kind="stable")
+    teams = table[(table["team"] != TOTAL) & (table["workers"] > 0) & table["mean"].notna()].sort_values(
+        "mean", kind="stable"
+    )
     spread = "" if pd.isna(total["min"]) else f" (range {total['min']} to {total['max']})"
     text = (
         f"On {on_date:%-d %B %Y}, {total['workers']:,} workers held open cases for {total['children']:,} children: "
@@ -107,7 +109,14 @@ def plot_caseloads(table: pd.DataFrame, title: str = "Average caseload per worke
     if teams.empty:
         ax.axis("off")
         ax.set_title(title)
-        ax.text(0.5, 0.5, "No allocated workers in this extract.", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "No allocated workers in this extract.",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         plt.close(fig)
         return fig
     y = np.arange(len(teams))
@@ -151,7 +160,10 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
         text={"cl_quarter": p.quarter_title, "cl_authority": p.authority, "cl_date": fmt.date(p.period_end)},
         markdown={"cl_message": message},
         shown={"cl_table": shown},
-        figures={"cl_figure": Figure(plot_caseloads(table, england=england), "caseloads_by_team",
-                                     alt=alt_text(table, england))},
+        figures={
+            "cl_figure": Figure(
+                plot_caseloads(table, england=england), "caseloads_by_team", alt=alt_text(table, england)
+            )
+        },
         saved={"caseloads_by_team": table},
     )

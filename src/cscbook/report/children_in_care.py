@@ -57,7 +57,11 @@ def _leavers(ctx: Context, ch) -> pd.DataFrame | None:
     if ch is not None:
         return ch.care_leavers
     cl = ctx.table("care_leavers")
-    return care_leaver_outcomes(cl, ctx.params.period_end, ctx.params.min_cell) if cl is not None and len(cl) else None
+    return (
+        care_leaver_outcomes(cl, ctx.params.period_end, ctx.params.min_cell)
+        if cl is not None and len(cl)
+        else None
+    )
 
 
 def social_workers_text(results: MeasureResults) -> str:
@@ -67,11 +71,15 @@ def social_workers_text(results: MeasureResults) -> str:
         reason = results.unavailable.get("cla_3plus_social_workers")
         return ("Children in care with 3 or more social workers in the last 12 months: not available in this extract"
                 + (f"; it {reason.reason}." if reason else "."))  # fmt: skip
-    text = (f"At {fmt.date(results.period_end)}, {fmt.percent(three['value'])} of children in care "
-            f"{fmt.of(three['numerator'], three['denominator'])} had had 3 or more social workers in the previous 12 "
-            "months (the Department for Education's National Framework indicator; lower is better)")
+    text = (
+        f"At {fmt.date(results.period_end)}, {fmt.percent(three['value'])} of children in care "
+        f"{fmt.of(three['numerator'], three['denominator'])} had had 3 or more social workers in the previous 12 "
+        "months (the Department for Education's National Framework indicator; lower is better)"
+    )
     if one is not None and "cla_one_social_worker" not in results.unavailable:
-        text += f", and {fmt.percent(one['value'])} {fmt.of(one['numerator'], one['denominator'])} had had one"
+        text += (
+            f", and {fmt.percent(one['value'])} {fmt.of(one['numerator'], one['denominator'])} had had one"
+        )
     return text + ". Each change of worker means a child telling their story again to someone new."
 
 
@@ -84,7 +92,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     out = Chapter(text={"cic_quarter": p.quarter_title, "cic_authority": p.authority},
                   markdown=dict.fromkeys(TEXTS, ""), shown={k: pd.DataFrame() for k in TABLES})  # fmt: skip
     out.markdown["cic_social_workers"] = social_workers_text(results)
-    out.markdown["cic_leavers_note"] = ("Care leavers (Annex A List 9) are not in this extract." if leavers is None else "")
+    out.markdown["cic_leavers_note"] = (
+        "Care leavers (Annex A List 9) are not in this extract." if leavers is None else ""
+    )
     if leavers is not None:
         out.shown["cic_leavers"] = show.leavers_display(leavers)
         out.saved["children_in_care_care_leavers"] = leavers
@@ -100,9 +110,14 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
                                        f"from {fmt.month(ch.start)} to {fmt.month(ch.period_end)}.")  # fmt: skip
         out.markdown["cic_identity"] = show.identity_message(ch)
         out.markdown["cic_stability_text"] = show.stability_message(ch)
-        out.markdown["cic_forecast_text"] = "\n\n".join([
-            forecast.describe(ch.forecasts["in_care"], "the number of children in care"),
-            forecast.describe(ch.forecasts["starts"], "the number of children starting care in that month")])
+        out.markdown["cic_forecast_text"] = "\n\n".join(
+            [
+                forecast.describe(ch.forecasts["in_care"], "the number of children in care"),
+                forecast.describe(
+                    ch.forecasts["starts"], "the number of children starting care in that month"
+                ),
+            ]
+        )
         warned = forecast_warnings(ch)
         out.markdown["cic_forecast_warnings"] = (
             f"While fitting, the models raised {len(warned)} kind(s) of warning (for example about convergence); they "
@@ -120,7 +135,10 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
             "cic_coverage": show.coverage_display(ch), "cic_its": show.its_display(ch) if p.interventions else pd.DataFrame(),
         })  # fmt: skip
         over = ch.who_over_time
-        has = {c: not over.empty and (over["characteristic"] == c).any() for c in ("Placement type", "Placement location")}
+        has = {
+            c: not over.empty and (over["characteristic"] == c).any()
+            for c in ("Placement type", "Placement location")
+        }
         if over.empty:
             out.markdown["cic_over_time_note"] = ("Annex A List 8 gives each child's latest placement only, so changes "
                                                   "over time are not shown.")  # fmt: skip
@@ -137,7 +155,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
         out.saved.update(output_tables(ch))
     for key, fig in figures.items():
         file, title = FIGURES[key]
-        out.figures[key] = Figure(fig if fig is not None else empty_figure(title, "Not available in this extract."), file)
+        out.figures[key] = Figure(
+            fig if fig is not None else empty_figure(title, "Not available in this extract."), file
+        )
     for key, df in out.shown.items():
         df.attrs["caption"] = CAPTIONS[key]
     return out

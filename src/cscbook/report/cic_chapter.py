@@ -62,8 +62,13 @@ POWER_RATE_RATIO = 0.8  # the ITS power is stated for a sustained 20% fall in mo
 POWER_SIMS = 200
 
 
-def build_chapter(ctx: Context, horizon: int = 12, backtest_step: int = 1, power_sims: int = POWER_SIMS,
-                  flows: pd.DataFrame | None = None) -> Chapter | None:
+def build_chapter(
+    ctx: Context,
+    horizon: int = 12,
+    backtest_step: int = 1,
+    power_sims: int = POWER_SIMS,
+    flows: pd.DataFrame | None = None,
+) -> Chapter | None:
     """Compute the chapter from a Context; None when neither SSDA903 nor List 8 is present.
 
     ``backtest_step``: months between forecast-backtest origins (from month 24 of the series on);

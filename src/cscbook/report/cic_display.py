@@ -159,9 +159,15 @@ def reasons_display(ch: Chapter, years: int = 2) -> pd.DataFrame:
     fy = sorted(p for p in periods if not p.startswith("12 months"))[-years:]
     keep = fy + [p for p in periods if p.startswith("12 months")]
     cell = _cell(r["children"]) + " (" + _cell(r["percent"]) + "%)"
-    wide = r.assign(cell=cell.str.replace("* (*%)", "*", regex=False)).pivot(index="reason", columns="period", values="cell")
+    wide = r.assign(cell=cell.str.replace("* (*%)", "*", regex=False)).pivot(
+        index="reason", columns="period", values="cell"
+    )
     order = [x for x in dict.fromkeys(r["reason"]) if x in wide.index]
-    out = wide.loc[order, [p for p in keep if p in wide.columns]].reset_index().rename(columns={"reason": "Reason left care"})
+    out = (
+        wide.loc[order, [p for p in keep if p in wide.columns]]
+        .reset_index()
+        .rename(columns={"reason": "Reason left care"})
+    )
     out.columns.name = None
     return out
 

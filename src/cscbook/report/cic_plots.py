@@ -63,7 +63,9 @@ def plot_over_time(ch: Chapter, characteristic: str) -> Figure:
     bottom = np.zeros(len(wide))
     labels = [f"{x:%b}\n{x:%Y}" for x in wide.index]  # two lines: no crowding beside the legend
     for i, col in enumerate(wide.columns):
-        ax.bar(labels, wide[col].to_numpy(dtype=float), bottom=bottom, color=PALETTE[i % len(PALETTE)], label=col)
+        ax.bar(
+            labels, wide[col].to_numpy(dtype=float), bottom=bottom, color=PALETTE[i % len(PALETTE)], label=col
+        )
         bottom += wide[col].to_numpy(dtype=float)
     ax.set_ylabel("% of children in care")
     ax.set_ylim(0, 100)
@@ -81,7 +83,9 @@ def plot_km(ch: Chapter) -> Figure:
 
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for i, (year, c) in enumerate(ch.km_curves.items()):
-        ax.step(c["months"], 100 * c["still_in_care"], where="post", color=PALETTE[i % len(PALETTE)], label=year)
+        ax.step(
+            c["months"], 100 * c["still_in_care"], where="post", color=PALETTE[i % len(PALETTE)], label=year
+        )
     ax.set_xlabel("Months since coming into care")
     ax.set_ylabel("% still in care")
     ax.set_ylim(0, 101)
@@ -106,8 +110,12 @@ def plot_forecasts(ch: Chapter) -> Figure:
         r = ch.forecasts[key]
         if r.chosen is not None:
             fc = r.forecast
-            ax.fill_between(fc["month"], fc["lo95"], fc["hi95"], color=PALETTE[5], alpha=0.25, label="95% interval")
-            ax.fill_between(fc["month"], fc["lo80"], fc["hi80"], color=PALETTE[5], alpha=0.45, label="80% interval")
+            ax.fill_between(
+                fc["month"], fc["lo95"], fc["hi95"], color=PALETTE[5], alpha=0.25, label="95% interval"
+            )
+            ax.fill_between(
+                fc["month"], fc["lo80"], fc["hi80"], color=PALETTE[5], alpha=0.45, label="80% interval"
+            )
             ax.plot(fc["month"], fc["mean"], color=PALETTE[3], lw=1.6, ls="--", label="Forecast")
         ax.set_title(title, fontsize=11)
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
@@ -126,7 +134,9 @@ def plot_its(r: ITSResult, what: str = "Children starting care a month") -> Figu
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(s["month"], s["observed"], "o", ms=3, color=PALETTE[7], alpha=0.6, label="Observed")
     ax.plot(s["month"], s["fitted"], color=PALETTE[0], lw=2, label="Model")
-    ax.plot(s["month"], s["counterfactual"], color=PALETTE[1], lw=2, ls="--", label="Expected without the change")
+    ax.plot(
+        s["month"], s["counterfactual"], color=PALETTE[1], lw=2, ls="--", label="Expected without the change"
+    )
     ax.axvline(r.date, color=PALETTE[3], lw=1)
     ax.set_ylabel(what)
     ax.set_title(f"{r.name.replace('_', ' ').capitalize()} ({r.date:%B %Y})")

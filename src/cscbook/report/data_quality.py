@@ -45,9 +45,7 @@ def row_accounting(accounting: pd.DataFrame) -> pd.DataFrame:
     acc = accounting.loc[:, cols].copy()
     acc["file"] = acc["file"].astype("str").map(lambda p: PurePath(p.replace("\\", "/")).name)
     acc = acc.groupby(["table", "file"], as_index=False, sort=True)[cols[2:]].sum()
-    total = pd.DataFrame(
-        [{"table": "all tables", "file": "", **{c: int(acc[c].sum()) for c in cols[2:]}}]
-    )
+    total = pd.DataFrame([{"table": "all tables", "file": "", **{c: int(acc[c].sum()) for c in cols[2:]}}])
     out = pd.concat([acc, total], ignore_index=True)
     for c in cols[2:]:
         out[c] = out[c].astype("int64")
@@ -64,15 +62,15 @@ def issue_counts(log: pd.DataFrame) -> pd.DataFrame:
     out = log.groupby(["table", "reason", "severity"], as_index=False, sort=True, observed=True).size()
     out = out.rename(columns={"size": "issues"})
     rank = out["severity"].map({s: i for i, s in enumerate(SEVERITY_ORDER)}).fillna(len(SEVERITY_ORDER))
-    out = out.assign(_r=rank).sort_values(["_r", "issues", "table", "reason"], ascending=[True, False, True, True])
+    out = out.assign(_r=rank).sort_values(
+        ["_r", "issues", "table", "reason"], ascending=[True, False, True, True]
+    )
     return out.drop(columns="_r").reset_index(drop=True)[cols]
 
 
 def severity_summary(log: pd.DataFrame) -> pd.DataFrame:
     """Issues per severity with what the severity means for the row."""
-    counts = (
-        log["severity"].value_counts() if log is not None and not log.empty else pd.Series(dtype="int64")
-    )
+    counts = log["severity"].value_counts() if log is not None and not log.empty else pd.Series(dtype="int64")
     return pd.DataFrame(
         {
             "severity": SEVERITY_ORDER,

@@ -41,24 +41,52 @@ def measure_figure(spec, chart, target: float | None = None):
     if frame is None or frame["value"].notna().sum() == 0:
         return empty_figure(spec.title, "Not available in this extract.")
     if isinstance(chart, spc.ChartResult):
-        fig = spc_plots.plot_chart(chart, spec.title, spec.ylabel, target=target,
-                                   higher_is_better=spec.higher_is_better, percent=percent)
+        fig = spc_plots.plot_chart(
+            chart,
+            spec.title,
+            spec.ylabel,
+            target=target,
+            higher_is_better=spec.higher_is_better,
+            percent=percent,
+        )
     else:
-        fig = spc_plots.plot_spc(chart, spec.title, spec.ylabel, target=target,
-                                 higher_is_better=spec.higher_is_better, percent=percent)
+        fig = spc_plots.plot_spc(
+            chart,
+            spec.title,
+            spec.ylabel,
+            target=target,
+            higher_is_better=spec.higher_is_better,
+            percent=percent,
+        )
     fig.axes[0].set_xlabel("month")
     if not percent:
         fig.axes[0].set_ylim(bottom=0)
     return _done(fig)
 
 
-def stl_figure(decomposition: pd.DataFrame | None, title: str = "Contacts: underlying trend and seasonal pattern"):
+def stl_figure(
+    decomposition: pd.DataFrame | None, title: str = "Contacts: underlying trend and seasonal pattern"
+):
     """Observed monthly contacts with the STL trend, and the seasonal pattern beneath."""
     if decomposition is None:
-        return empty_figure(title, "At least 36 months of contacts are needed to separate the seasonal pattern.")
+        return empty_figure(
+            title, "At least 36 months of contacts are needed to separate the seasonal pattern."
+        )
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True, height_ratios=[2, 1])
-    top.plot(decomposition["month"], decomposition["observed"], color=NEUTRAL, linewidth=1, label="contacts each month")
-    top.plot(decomposition["month"], decomposition["trend"], color=PALETTE[0], linewidth=2.2, label="underlying trend")
+    top.plot(
+        decomposition["month"],
+        decomposition["observed"],
+        color=NEUTRAL,
+        linewidth=1,
+        label="contacts each month",
+    )
+    top.plot(
+        decomposition["month"],
+        decomposition["trend"],
+        color=PALETTE[0],
+        linewidth=2.2,
+        label="underlying trend",
+    )
     top.set_ylabel("contacts per month")
     top.set_ylim(bottom=0)
     top.legend(frameon=False, fontsize=9)

@@ -56,7 +56,9 @@ def dispersion(frame: pd.DataFrame, kind: str, period_end: pd.Timestamp) -> tupl
     f = f[f["month"] <= pd.Timestamp(period_end)]
     if kind == "proportion":
         f = f[pd.to_numeric(f["denominator"]) > 0]
-        y = np.column_stack([f["numerator"].to_numpy(float), (f["denominator"] - f["numerator"]).to_numpy(float)])
+        y = np.column_stack(
+            [f["numerator"].to_numpy(float), (f["denominator"] - f["numerator"]).to_numpy(float)]
+        )
         family = sm.families.Binomial()
     elif kind == "count":
         f = f[f["value"].notna()]
@@ -139,19 +141,33 @@ def _covered_months(period_end: pd.Timestamp, until: pd.Timestamp | None) -> tup
     months = pd.date_range(start, periods=kept, freq="MS")
     if partial is not None:
         label = f"{start:%-d %B} to {until:%-d %B %Y}"
-        return kept, label, f"to {until:%-d %B} only (later not yet complete)", (
-            f"The quarter covers {label} only: later events were not yet complete at the period end")
+        return (
+            kept,
+            label,
+            f"to {until:%-d %B} only (later not yet complete)",
+            (f"The quarter covers {label} only: later events were not yet complete at the period end"),
+        )
     label = signal_words.month_list(months)
     dropped = signal_words.month_list(pd.date_range(months[-1] + pd.DateOffset(months=1), end, freq="MS"))
-    return kept, label, f"{dropped} left out (not yet complete); same months compared", (
-        f"{dropped} is left out: too few of its events were complete at the period end, and the quarters "
-        f"compared leave out the same months")
+    return (
+        kept,
+        label,
+        f"{dropped} left out (not yet complete); same months compared",
+        (
+            f"{dropped} is left out: too few of its events were complete at the period end, and the quarters "
+            f"compared leave out the same months"
+        ),
+    )
 
 
-def quarter_comparison(series: dict[str, pd.DataFrame], kinds: dict[str, str], period_end: pd.Timestamp,
-                       labels: dict[str, str] | None = None,
-                       until: Mapping[str, pd.Timestamp | None] | None = None,
-                       method: str = "holm") -> pd.DataFrame:
+def quarter_comparison(
+    series: dict[str, pd.DataFrame],
+    kinds: dict[str, str],
+    period_end: pd.Timestamp,
+    labels: dict[str, str] | None = None,
+    until: Mapping[str, pd.Timestamp | None] | None = None,
+    method: str = "holm",
+) -> pd.DataFrame:
     """One row per measure: this quarter, a year ago, last quarter, and tested changes.
 
     Columns: key, measure, kind, this_period (the months compared, in words), note (why a
@@ -168,23 +184,41 @@ def quarter_comparison(series: dict[str, pd.DataFrame], kinds: dict[str, str], p
     rows = []
     for key, frame in series.items():
         kind = kinds[key]
-        limit = (until or {}).get(key) if until is not None else (
-            complete_until(key, period_end) if key in MEASURES else None)
+        limit = (
+            (until or {}).get(key)
+            if until is not None
+            else (complete_until(key, period_end) if key in MEASURES else None)
+        )
         kept, label, note, _ = _covered_months(period_end, limit)
         bounds = []
         for back in (0, 12, 3):
             s = q_start - pd.DateOffset(months=back)
             e = (s + pd.DateOffset(months=kept)) - pd.Timedelta(days=1)
             bounds.append((s, e))
-        this, year, last = (quarter_value(frame, kind, *b) if kept else
-                            {"value": np.nan, "numerator": np.nan, "denominator": np.nan} for b in bounds)
+        this, year, last = (
+            quarter_value(frame, kind, *b)
+            if kept
+            else {"value": np.nan, "numerator": np.nan, "denominator": np.nan}
+            for b in bounds
+        )
         phi, df = dispersion(frame, kind, period_end) if kind != "stock" else (float("nan"), 0)
-        rows.append({
-            "key": key, "measure": (labels or {}).get(key, key), "kind": kind, "this_period": label, "note": note,
-            "this_quarter": this["value"], "this_denominator": this["denominator"], "year_ago": year["value"],
-            "last_quarter": last["value"], "dispersion": phi, "df": df,
-            "p_vs_year_ago": _test(kind, this, year, phi, df), "p_vs_last_quarter": _test(kind, this, last, phi, df),
-        })
+        rows.append(
+            {
+                "key": key,
+                "measure": (labels or {}).get(key, key),
+                "kind": kind,
+                "this_period": label,
+                "note": note,
+                "this_quarter": this["value"],
+                "this_denominator": this["denominator"],
+                "year_ago": year["value"],
+                "last_quarter": last["value"],
+                "dispersion": phi,
+                "df": df,
+                "p_vs_year_ago": _test(kind, this, year, phi, df),
+                "p_vs_last_quarter": _test(kind, this, last, phi, df),
+            }
+        )
     out = pd.DataFrame(rows)
     if out.empty:
         return out.assign(p_vs_year_ago_adjusted=[], p_vs_last_quarter_adjusted=[])
@@ -194,23 +228,29 @@ def quarter_comparison(series: dict[str, pd.DataFrame], kinds: dict[str, str], p
     if ok.any():
         adjusted[ok] = multipletests(p[ok].to_numpy(), method=method)[1]
     out["p_vs_year_ago_adjusted"] = adjusted.iloc[: len(out)].to_numpy()
-    out["p_vs_last_quarter_adjusted"] = adjusted.iloc[len(out):].to_numpy()
+    out["p_vs_last_quarter_adjusted"] = adjusted.iloc[len(out) :].to_numpy()
     return out
 
 
 def comparison_note(table: pd.DataFrame, method: str = "holm") -> str:
     """The sentence under the comparison table: the tests, the correction and how many p-values."""
     n = int(table[["p_vs_year_ago", "p_vs_last_quarter"]].notna().to_numpy().sum()) if len(table) else 0
-    return (f"Each change is tested allowing for extra month-to-month variation (quasi-Poisson for counts, "
-            f"quasi-binomial for shares, dispersion estimated from the monthly series); the {n} p-values in the "
-            f"table are corrected together for multiple testing ({MULTIPLICITY_METHODS[method]}), and a change "
-            f"is called up or down only when its corrected p-value is below 0.05. The same quarter a year ago "
-            f"is the first comparison because it holds the season fixed.")
+    return (
+        f"Each change is tested allowing for extra month-to-month variation (quasi-Poisson for counts, "
+        f"quasi-binomial for shares, dispersion estimated from the monthly series); the {n} p-values in the "
+        f"table are corrected together for multiple testing ({MULTIPLICITY_METHODS[method]}), and a change "
+        f"is called up or down only when its corrected p-value is below 0.05. The same quarter a year ago "
+        f"is the first comparison because it holds the season fixed."
+    )
 
 
 # ----------------------------------------------------------------------------- charts
-def measure_charts(series: dict[str, pd.DataFrame], period_end: pd.Timestamp,
-                   change_dates: Mapping[str, Sequence] | Sequence = (), **kwargs) -> dict[str, spc.ChartResult]:
+def measure_charts(
+    series: dict[str, pd.DataFrame],
+    period_end: pd.Timestamp,
+    change_dates: Mapping[str, Sequence] | Sequence = (),
+    **kwargs,
+) -> dict[str, spc.ChartResult]:
     """The judged control chart of each measure for the quarter ending ``period_end``.
 
     ``spc.judge_monthly`` by the measure's kind (``MEASURES``): proportions p-chart or Laney
@@ -245,8 +285,15 @@ def seasonal_decomposition(frame: pd.DataFrame, period: int = 12) -> pd.DataFram
         return None
     s.index = pd.DatetimeIndex(s.index, freq="MS")
     res = STL(s, period=period, robust=True).fit()
-    return pd.DataFrame({"month": s.index, "observed": s.to_numpy(), "trend": res.trend.to_numpy(),
-                         "seasonal": res.seasonal.to_numpy(), "remainder": res.resid.to_numpy()})
+    return pd.DataFrame(
+        {
+            "month": s.index,
+            "observed": s.to_numpy(),
+            "trend": res.trend.to_numpy(),
+            "seasonal": res.seasonal.to_numpy(),
+            "remainder": res.resid.to_numpy(),
+        }
+    )
 
 
 def format_value(value: float, percent: bool) -> str:
@@ -280,12 +327,18 @@ def measure_sentence(spec, frame: pd.DataFrame, chart: spc.ChartResult, period_e
     percent = spec.kind == "proportion"
     if spec.kind == "stock":
         head = f"{format_value(now, False)} {spec.phrase} at the end of {period_end:%B %Y}"
-        when_year, when_last = f"{period_end - pd.DateOffset(years=1):%B %Y}", f"{q_start - pd.Timedelta(days=1):%B %Y}"
+        when_year, when_last = (
+            f"{period_end - pd.DateOffset(years=1):%B %Y}",
+            f"{q_start - pd.Timedelta(days=1):%B %Y}",
+        )
     else:
         head = f"{format_value(now, percent)} {spec.phrase} {'from' if label[0].isdigit() else 'in'} {label}"
         when_year, when_last = labels[1], labels[2]
-    compare = [f"{format_value(v, percent)} in {w}" for v, w in ((year, when_year), (last, when_last))
-               if not (v is None or np.isnan(v))]
+    compare = [
+        f"{format_value(v, percent)} in {w}"
+        for v, w in ((year, when_year), (last, when_last))
+        if not (v is None or np.isnan(v))
+    ]
     text = head + (f", against {' and '.join(compare)}" if compare else "") + "."
     if note:
         text += f" {note}."

@@ -35,7 +35,9 @@ def _series(results: MeasureResults) -> dict[str, pd.DataFrame]:
     return {k: results.series[k] for k in fd.MEASURES if k in results.series}
 
 
-def _measure_chart(ch: Chapter, key: str, series: dict, charts: dict, results: MeasureResults, target) -> None:
+def _measure_chart(
+    ch: Chapter, key: str, series: dict, charts: dict, results: MeasureResults, target
+) -> None:
     spec = fd.MEASURES[key]
     name = CHARTS[key]
     alt = ""
@@ -140,9 +142,11 @@ def convention_text(conv: pd.DataFrame) -> str:
     conv = conv.set_index("key")
     parts = [f"{fmt.percent(r['rate_book'])} of {what} in time ({fmt.percent(r['rate_dfe'])} on DfE's count)"
              for what, r in (("assessments", conv.loc["assessment_45wd"]), ("initial conferences", conv.loc["s47_icpc_15wd"]))]  # fmt: skip
-    return ("These timeliness figures count working days as DfE does, counting the start day, so they can be set "
-            "beside England. On the book's own count (the working days after the start; same day = 0) this quarter's "
-            f"figures would be {' and '.join(parts)}.")
+    return (
+        "These timeliness figures count working days as DfE does, counting the start day, so they can be set "
+        "beside England. On the book's own count (the working days after the start; same day = 0) this quarter's "
+        f"figures would be {' and '.join(parts)}."
+    )
 
 
 def build(ctx: Context, results: MeasureResults) -> Chapter:
@@ -150,7 +154,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     use_style()
     p, tables = ctx.params, ctx.tables
     series = _series(results)
-    charts = fd_trends.measure_charts(series, p.period_end, change_dates={k: list(v) for k, v in p.chart_changes.items()})
+    charts = fd_trends.measure_charts(
+        series, p.period_end, change_dates={k: list(v) for k, v in p.chart_changes.items()}
+    )
     this_q = quarter(p.period_end)
     year = months_ending(p.period_end, months=12)
     months = series.get("contacts", series.get("referrals", pd.DataFrame({"month": []})))["month"]
@@ -173,8 +179,10 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     ch.figures["fd_funnel"] = Figure(fd_plots.funnel_figure(funnels["quarter"], "From contact to child protection plan this quarter"),
                                      "front_door_funnel")  # fmt: skip
     ch.text["fd_funnel_text"], ch.text["fd_early_help_text"] = _funnel_text(
-        funnels["quarter"].set_index("stage"), funnel.nfa_rate(tables, this_q.start, this_q.end),
-        funnel.early_help(tables, this_q.start, this_q.end))
+        funnels["quarter"].set_index("stage"),
+        funnel.nfa_rate(tables, this_q.start, this_q.end),
+        funnel.early_help(tables, this_q.start, this_q.end),
+    )
     ch.shown["fd_funnel_quarter"] = funnel_view(funnels["quarter"])
     ch.shown["fd_funnel_12_months"] = funnel_view(funnels["12 months"])
     source = funnel.by_source(tables, this_q.start, this_q.end, p.period_end)
@@ -185,7 +193,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
         "No further action": source["nfa_rate"].map(lambda v: "" if pd.isna(v) else fmt.percent(v)),
     })  # fmt: skip
     _days(ch, tables, (year.start, year.end))
-    ch.text["fd_convention_text"] = convention_text(fd.timeliness_by_convention(tables, this_q.start, this_q.end))
+    ch.text["fd_convention_text"] = convention_text(
+        fd.timeliness_by_convention(tables, this_q.start, this_q.end)
+    )
     ch.text["fd_false_alarms"] = signal_words.table_false_alarm_sentence(list(charts.values()))
 
     comparison = fd_trends.quarter_comparison(series, {k: fd.MEASURES[k].kind for k in series}, p.period_end,

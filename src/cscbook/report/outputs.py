@@ -180,7 +180,9 @@ def legible(fig: plt.Figure) -> plt.Figure:
         if any(len(t) > WRAP_TICK_LABELS for t in labels):
             labels = [textwrap.fill(t, WRAP_TICK_LABELS) for t in labels]
             ax.set_yticks(ax.get_yticks(), labels)
-        if labels and not all(_numeric(t) for t in labels):  # categories: one row per label, never overlapping
+        if labels and not all(
+            _numeric(t) for t in labels
+        ):  # categories: one row per label, never overlapping
             lines = len(labels) * max(t.count("\n") + 1 for t in labels)  # rows are evenly spaced
             need = lines * floor / 72 * 1.4 + 0.3
             extra = max(extra, need - ax.get_position().height * fig.get_size_inches()[1])
@@ -202,7 +204,9 @@ def legible(fig: plt.Figure) -> plt.Figure:
             if text.get_text() and "\n" not in text.get_text() and (box.x1 > fig.bbox.x1 or box.x0 < 0):
                 text.set_text(textwrap.fill(text.get_text(), len(text.get_text()) // 2 + 4))
     fig.canvas.draw()
-    for _ in range(4):  # text sticking out of the figure (a long title) widens the saved image: narrow the figure
+    for _ in range(
+        4
+    ):  # text sticking out of the figure (a long title) widens the saved image: narrow the figure
         drawn = fig.get_tightbbox(fig.canvas.get_renderer()).width
         if drawn <= FIGURE_WIDTH_IN * 1.04:
             break
@@ -229,7 +233,9 @@ def save_table(df: pd.DataFrame, params: Params, name: str) -> Path:
     return path
 
 
-def save_figure(fig: plt.Figure, params: Params, name: str, alt: str | None = None, label: str | None = None) -> Path:
+def save_figure(
+    fig: plt.Figure, params: Params, name: str, alt: str | None = None, label: str | None = None
+) -> Path:
     """Save a figure as PNG under figures/<quarter>/ (metadata stripped for reproducibility),
     made legible at phone width (``legible``).
 
@@ -268,7 +274,13 @@ def record_alt_text(params: Params, label: str, text: str) -> Path:
 
 
 def _fmt(v: float, percent: bool) -> str:
-    return f"{100 * v:.1f}%" if percent else f"{v:,.0f}" if abs(v - round(v)) < 1e-9 or abs(v) >= 100 else f"{v:,.1f}"
+    return (
+        f"{100 * v:.1f}%"
+        if percent
+        else f"{v:,.0f}"
+        if abs(v - round(v)) < 1e-9 or abs(v) >= 100
+        else f"{v:,.1f}"
+    )
 
 
 def _span(start: pd.Timestamp, end: pd.Timestamp) -> str:
@@ -299,7 +311,7 @@ def spc_alt_text(chart: pd.DataFrame, measure: str, percent: bool = False) -> st
         d = int(c.loc[end, "direction"])
         run = (special & (c["direction"] == d)).loc[:end]
         breaks = run[~run]
-        start = run.index[0] if breaks.empty else run.loc[breaks.index[-1]:].index[1]
+        start = run.index[0] if breaks.empty else run.loc[breaks.index[-1] :].index[1]
         part = c.loc[start:end]
         beyond = (part["value"] > part["ucl"]).any() if d > 0 else (part["value"] < part["lcl"]).any()
         if beyond:

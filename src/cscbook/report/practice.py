@@ -94,7 +94,9 @@ def build_chapter(ctx, results: MeasureResults | None = None) -> PracticeChapter
         row = results.quarter_row(key)
         available = row is not None and key not in results.unavailable
         status = _quarter_status(key, ctx.tables, params) if available else None
-        not_yet = pr.summary(status)["not_yet_due"] if isinstance(status, pd.DataFrame) and spec["snapshot"] else 0
+        not_yet = (
+            pr.summary(status)["not_yet_due"] if isinstance(status, pd.DataFrame) and spec["snapshot"] else 0
+        )
         target = params.targets.get(key)
         rows.append({
             "section": spec["section"], "key": key, "label": spec["label"],
@@ -297,7 +299,14 @@ def plot_teams(ch: PracticeChapter, title: str = "Practice standards by team"):
     fig, ax = plt.subplots(figsize=(max(8, 0.75 * len(keys) + 3), 0.45 * 8 + 1.8))
     if not keys:
         ax.axis("off")
-        ax.text(0.5, 0.5, "No practice standard can be shown by team.", ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "No practice standard can be shown by team.",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         plt.close(fig)
         return fig
     wide = pd.DataFrame({SHORT[k]: ch.teams[k].set_index("team")["pct"].astype(float) for k in keys})
@@ -308,7 +317,9 @@ def plot_teams(ch: PracticeChapter, title: str = "Practice standards by team"):
     im = ax.imshow(grid.to_numpy(), cmap="cividis", vmin=0, vmax=100, aspect="auto")
     for (i, j), v in np.ndenumerate(grid.to_numpy()):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="black" if v > 55 else "white")
+            ax.text(
+                j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="black" if v > 55 else "white"
+            )
     ax.set_xticks(range(len(grid.columns)), grid.columns, rotation=90, ha="center")
     ax.set_yticks(range(len(grid)), grid.index)
     ax.grid(False)
@@ -319,7 +330,14 @@ def plot_teams(ch: PracticeChapter, title: str = "Practice standards by team"):
     return fig
 
 
-SECTIONS = ("Children in care", "Child protection", "Children in need", "Care leavers", "Front door", "Up-to-date plans")
+SECTIONS = (
+    "Children in care",
+    "Child protection",
+    "Children in need",
+    "Care leavers",
+    "Front door",
+    "Up-to-date plans",
+)
 
 
 def build(ctx, results: MeasureResults) -> Chapter:
@@ -340,7 +358,11 @@ def build(ctx, results: MeasureResults) -> Chapter:
                    "pr_teams_figure": Figure(plot_teams(ch), "practice_standards_by_team")}  # fmt: skip
     out.saved["practice_standards"] = ch.summary.drop(columns=["source"])
     if ch.teams:
-        out.saved["practice_standards_by_team"] = pd.concat([t.assign(key=k) for k, t in ch.teams.items()], ignore_index=True)
+        out.saved["practice_standards_by_team"] = pd.concat(
+            [t.assign(key=k) for k, t in ch.teams.items()], ignore_index=True
+        )
     if ch.bands:
-        out.saved["practice_standards_by_age"] = pd.concat([b.assign(key=k) for k, b in ch.bands.items()], ignore_index=True)
+        out.saved["practice_standards_by_age"] = pd.concat(
+            [b.assign(key=k) for k, b in ch.bands.items()], ignore_index=True
+        )
     return out

@@ -21,8 +21,21 @@ import pandas as pd
 from cscbook.report.chapter import Chapter
 
 PACKAGES = (
-    "cscbook", "pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "pandera",
-    "holidays", "papermill", "jupyter-book", "myst-nb", "nbval", "openpyxl", "pyarrow",
+    "cscbook",
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "pandera",
+    "holidays",
+    "papermill",
+    "jupyter-book",
+    "myst-nb",
+    "nbval",
+    "openpyxl",
+    "pyarrow",
 )
 
 
@@ -69,7 +82,11 @@ def git_commit(root: Path) -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, timeout=10, check=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "code outside a git checkout"
@@ -117,8 +134,7 @@ def environment_line(root: Path, now: dt.datetime | None = None) -> str:
     """One line with the volatile facts: build time, code version and Python version."""
     now = now or dt.datetime.now()
     return (
-        f"Built at {now:%Y-%m-%d %H:%M:%S} from {git_commit(root)} "
-        f"with Python {platform.python_version()}."
+        f"Built at {now:%Y-%m-%d %H:%M:%S} from {git_commit(root)} with Python {platform.python_version()}."
     )
 
 

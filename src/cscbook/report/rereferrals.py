@@ -102,7 +102,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
         "rr_cox_text": "\n\n".join(([f"Notes on the Cox model: {' '.join(ch.cox.notes)}"] if ch.cox.notes else [])
                                    + ([rm.ph_message(ch)] if not ch.ph.empty else [])),
     }  # fmt: skip
-    notes = ch.involvement_notes.rename(columns={"reason": "Not counted as a closed involvement", "involvements": "Number"})
+    notes = ch.involvement_notes.rename(
+        columns={"reason": "Not counted as a closed involvement", "involvements": "Number"}
+    )
     out.shown = {"rr_definitions": ch.definitions, "rr_involvement_notes": notes, "rr_ame": _ame_table(ch),
                  "rr_km_summary": _km_summary(ch), "rr_comparison": ch.comparison}  # fmt: skip
     captions = {"rr_definitions": "Re-referrals on the two definitions, latest quarters",
@@ -118,6 +120,8 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
             "rr_fig_km": rm.plot_km(ch.km) if not ch.km.empty else None}  # fmt: skip
     for key, fig in figs.items():
         file, title = FIGURES[key]
-        out.figures[key] = Figure(fig if fig is not None else empty_figure(title, "The model could not be fitted."), file)
+        out.figures[key] = Figure(
+            fig if fig is not None else empty_figure(title, "The model could not be fitted."), file
+        )
     out.saved = rm.output_tables(ch)
     return out

@@ -90,8 +90,12 @@ def definitions_table(quarterly: pd.DataFrame, n: int = 4) -> pd.DataFrame:
 
 def compare_or_hr(logit: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
     """Odds ratios (logistic) beside hazard ratios (Cox), term by term, rounded for reading."""
-    a = logit.assign(**{"Odds ratio (95% CI)": _ci_text(logit, "odds_ratio")})[["term", "Odds ratio (95% CI)"]]
-    b = cox.assign(**{"Hazard ratio (95% CI)": _ci_text(cox, "hazard_ratio")})[["term", "Hazard ratio (95% CI)"]]
+    a = logit.assign(**{"Odds ratio (95% CI)": _ci_text(logit, "odds_ratio")})[
+        ["term", "Odds ratio (95% CI)"]
+    ]
+    b = cox.assign(**{"Hazard ratio (95% CI)": _ci_text(cox, "hazard_ratio")})[
+        ["term", "Hazard ratio (95% CI)"]
+    ]
     out = a.merge(b, on="term", how="left")
     out = pd.concat([out, b[~b["term"].isin(a["term"])]], ignore_index=True)
     out.insert(0, "Term", out["term"].map(term_label))
@@ -101,9 +105,14 @@ def compare_or_hr(logit: pd.DataFrame, cox: pd.DataFrame) -> pd.DataFrame:
 def _ci_text(t: pd.DataFrame, col: str) -> pd.Series:
     if t.empty:
         return pd.Series(dtype=str)
-    return t[col].map("{:.2f}".format) + " (" + t["ci_low"].map("{:.2f}".format) + "-" + t["ci_high"].map(
-        "{:.2f}".format
-    ) + ")"
+    return (
+        t[col].map("{:.2f}".format)
+        + " ("
+        + t["ci_low"].map("{:.2f}".format)
+        + "-"
+        + t["ci_high"].map("{:.2f}".format)
+        + ")"
+    )
 
 
 def _rates(
@@ -115,7 +124,8 @@ def _rates(
     flags = referral_flags(refs, period_end)
     monthly = rereferral_rates(flags, "month")
     first_month = (
-        monthly["period"].min() if months is None or monthly.empty
+        monthly["period"].min()
+        if months is None or monthly.empty
         else (period_end.to_period("M") - (months - 1)).to_timestamp()
     )
     monthly = monthly[monthly["period"] >= first_month].reset_index(drop=True)
@@ -163,7 +173,11 @@ def build_chapter(
     else:
         cal = pd.DataFrame(columns=["decile", "involvements", "predicted", "observed"])
         a = float("nan")
-    km = kaplan_meier(recent) if len(recent) else kaplan_meier(pd.DataFrame(columns=["ended", "time", "event"]))
+    km = (
+        kaplan_meier(recent)
+        if len(recent)
+        else kaplan_meier(pd.DataFrame(columns=["ended", "time", "event"]))
+    )
     km_summary = km_at(km) if not km.empty else pd.DataFrame()
     spec = logit.spec or dict(COVARIATES)
     cox = fit_cox(recent, spec) if len(recent) else failed_fit([], "No closed involvements.", COX_COLUMNS)
@@ -267,11 +281,15 @@ def driver_message(fit: ModelFit, fdr: float = FDR) -> list[str]:
 
     lines = []
     if not more.empty:
-        lines.append(f"Higher odds of re-referral, compared with the reference group and other things equal: {lst(more)}.")
+        lines.append(
+            f"Higher odds of re-referral, compared with the reference group and other things equal: {lst(more)}."
+        )
     if not less.empty:
         lines.append(f"Lower odds of re-referral: {lst(less)}.")
     if more.empty and less.empty:
-        lines.append(f"No characteristic is clearly associated with re-referral (of {len(fit.table)} terms tested).")
+        lines.append(
+            f"No characteristic is clearly associated with re-referral (of {len(fit.table)} terms tested)."
+        )
     lines.append(
         f"These are the terms still clear after allowing for testing {len(fit.table)} terms at once "
         f"(Benjamini-Hochberg, {100 * fdr:.0f}% false discovery rate: about 1 in {round(1 / fdr)} listed could be chance)."
@@ -287,7 +305,11 @@ def sensitivity_table(ch: Chapter) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     a = main.assign(m=_ci_text(main, "odds_ratio"))[["term", "m"]]
     sens = ch.sensitivity.table
-    b = sens.assign(s=_ci_text(sens, "odds_ratio"))[["term", "s"]] if not sens.empty else pd.DataFrame(columns=["term", "s"])
+    b = (
+        sens.assign(s=_ci_text(sens, "odds_ratio"))[["term", "s"]]
+        if not sens.empty
+        else pd.DataFrame(columns=["term", "s"])
+    )
     out = a.merge(b, on="term", how="left")
     out = pd.concat([out, b[~b["term"].isin(a["term"])]], ignore_index=True)
     out.insert(0, "Term", out["term"].map(term_label))

@@ -11,7 +11,9 @@ from cscbook.measures.rr_design import term_label
 from cscbook.report import spc_plots
 
 
-def plot_rate_chart(chart: pd.DataFrame, england: float | None, neighbours: float | None, target: float | None):
+def plot_rate_chart(
+    chart: pd.DataFrame, england: float | None, neighbours: float | None, target: float | None
+):
     """The monthly p-chart of the DfE re-referral rate with England and neighbour lines."""
     from matplotlib.lines import Line2D
 
@@ -24,7 +26,10 @@ def plot_rate_chart(chart: pd.DataFrame, england: float | None, neighbours: floa
     ax = fig.axes[0]
     handles = list(ax.get_legend().legend_handles) if ax.get_legend() else []
 
-    for value, label, colour in ((england, "England", PALETTE[0]), (neighbours, "statistical neighbours", PALETTE[2])):
+    for value, label, colour in (
+        (england, "England", PALETTE[0]),
+        (neighbours, "statistical neighbours", PALETTE[2]),
+    ):
         if value is not None:
             ax.axhline(100 * value, color=colour, linewidth=1.2, linestyle="-.", zorder=1)
             handles.append(Line2D([], [], color=colour, linestyle="-.", label=label))
@@ -43,7 +48,10 @@ def plot_forest(table: pd.DataFrame, ratio: str = "odds_ratio", title: str = "Od
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.4))
     y = np.arange(len(t))
     sig = (t["ci_low"] > 1) | (t["ci_high"] < 1)
-    colours = [PALETTE[3] if s and r > 1 else PALETTE[0] if s else NEUTRAL for s, r in zip(sig, t[ratio], strict=True)]
+    colours = [
+        PALETTE[3] if s and r > 1 else PALETTE[0] if s else NEUTRAL
+        for s, r in zip(sig, t[ratio], strict=True)
+    ]
     ax.hlines(y, t["ci_low"], t["ci_high"], color=colours, linewidth=2)
     ax.scatter(t[ratio], y, color=colours, zorder=3, s=25)
     ax.axvline(1, color="black", linewidth=0.8)

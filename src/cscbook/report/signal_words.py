@@ -69,8 +69,10 @@ def limits_phrase(result: spc.ChartResult) -> str:
         bits[0] += f" (recalculated after the change on {result.change_dates[-1]:%-d %B %Y})"
     bits.append("seasonally adjusted" if result.seasonal == "adjusted" else "not seasonally adjusted")
     if result.chart_type == "laney_p":
-        bits.append(f"widened for month-to-month variation {result.dispersion:.1f} times the chance "
-                    f"variation (Laney p')")
+        bits.append(
+            f"widened for month-to-month variation {result.dispersion:.1f} times the chance "
+            f"variation (Laney p')"
+        )
     return ", ".join(bits)
 
 
@@ -92,10 +94,18 @@ def rule_phrases(result: spc.ChartResult) -> list[str]:
         if row["outside_limits"]:
             words.append("above the upper control limit" if up else "below the lower control limit")
         if row["run"]:
-            words.append(f"part of a run of {spc.RUN_LENGTH} or more months {'above' if up else 'below'} the average")
+            words.append(
+                f"part of a run of {spc.RUN_LENGTH} or more months {'above' if up else 'below'} the average"
+            )
         if row["trend"]:
-            rising = row["direction"] > 0 if not (row["outside_limits"] or row["run"]) else _trend_rising(result, month)
-            words.append(f"part of {spc.TREND_LENGTH} or more months {'rising' if rising else 'falling'} in a row")
+            rising = (
+                row["direction"] > 0
+                if not (row["outside_limits"] or row["run"])
+                else _trend_rising(result, month)
+            )
+            words.append(
+                f"part of {spc.TREND_LENGTH} or more months {'rising' if rising else 'falling'} in a row"
+            )
         groups.setdefault(tuple(words), []).append(month)
     return [f"{month_list(m)} {_verb(m)} {' and '.join(words)}" for words, m in groups.items()]
 
@@ -115,7 +125,9 @@ def _join(parts: list[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- sentences
-def chart_sentence(result: spc.ChartResult, higher_is_better: bool | None, unit_is_percent: bool = False) -> str:
+def chart_sentence(
+    result: spc.ChartResult, higher_is_better: bool | None, unit_is_percent: bool = False
+) -> str:
     """What the chart says about the period judged, in one or two sentences.
 
     Names the flagged months and rules; "improvement"/"deterioration" only when the reading
@@ -130,8 +142,10 @@ def chart_sentence(result: spc.ChartResult, higher_is_better: bool | None, unit_
     how = limits_phrase(result)
     reading = result.reading(higher_is_better)
     if reading == spc.COMMON_TEXT:
-        return (f"On the control chart ({how}) no month of {period} is unusual: {NO_CLEAR_CHANGE} "
-                f"(common-cause variation).")
+        return (
+            f"On the control chart ({how}) no month of {period} is unusual: {NO_CLEAR_CHANGE} "
+            f"(common-cause variation)."
+        )
     head = f"On the control chart ({how}), {_join(rule_phrases(result))}."
     if reading == spc.IMPROVEMENT_TEXT:
         tail = "This is evidence of an improvement (special-cause improvement)."
@@ -140,15 +154,19 @@ def chart_sentence(result: spc.ChartResult, higher_is_better: bool | None, unit_
     elif higher_is_better is None:
         tail = "This is an unusual change (special-cause variation); neither direction is better for this measure."
     else:
-        tail = (f"The unusual months lie on both sides of the average, so there is {NO_CLEAR_CHANGE} in one "
-                f"direction (special-cause variation).")
+        tail = (
+            f"The unusual months lie on both sides of the average, so there is {NO_CLEAR_CHANGE} in one "
+            f"direction (special-cause variation)."
+        )
     return f"{head} {tail}"
 
 
 def stock_sentence(result: spc.ChartResult, higher_is_better: bool | None, unit: str = "") -> str:
     """A stock with its trend: direction words only when the slope's 95% interval excludes 0."""
-    lead = ("This is a stock (a number on a date): consecutive months are nearly the same number, so it is "
-            "shown with its trend and not judged with control limits.")
+    lead = (
+        "This is a stock (a number on a date): consecutive months are nearly the same number, so it is "
+        "shown with its trend and not judged with control limits."
+    )
     slope, (lo, hi) = result.trend_per_month, result.trend_ci
     if np.isnan(slope):
         return lead
@@ -156,8 +174,10 @@ def stock_sentence(result: spc.ChartResult, higher_is_better: bool | None, unit:
     u = f" {unit}" if unit else ""
     ci = f"95% interval {lo:+,.1f} to {hi:+,.1f} a month"
     if lo <= 0 <= hi:
-        return (f"{lead} Over the last {months} months the trend is {slope:+,.1f}{u} a month ({ci}), which "
-                f"includes no change: {NO_CLEAR_CHANGE}.")
+        return (
+            f"{lead} Over the last {months} months the trend is {slope:+,.1f}{u} a month ({ci}), which "
+            f"includes no change: {NO_CLEAR_CHANGE}."
+        )
     word = "rising" if slope > 0 else "falling"
     judged = ""
     if higher_is_better is not None:
@@ -165,8 +185,9 @@ def stock_sentence(result: spc.ChartResult, higher_is_better: bool | None, unit:
     return f"{lead} Over the last {months} months it has been {word}{judged} by about {abs(slope):,.1f}{u} a month ({ci})."
 
 
-def test_phrase(current: float, previous: float, p_adjusted: float, higher_is_better: bool | None,
-                alpha: float = ALPHA) -> str:
+def test_phrase(
+    current: float, previous: float, p_adjusted: float, higher_is_better: bool | None, alpha: float = ALPHA
+) -> str:
     """ "up (an improvement)", "down", "no clear change" or "not tested", from a corrected p-value.
 
     A direction is stated only when ``p_adjusted`` (multiplicity-corrected) is below ``alpha``.
@@ -190,8 +211,10 @@ def false_alarm_sentence(result: spc.ChartResult) -> str:
     if rate is None or np.isnan(rate):
         return ""
     one_in = max(int(round(1 / rate)), 1) if rate > 0 else None
-    return (f"With no real change, this chart would still flag at least one month of a period like this "
-            f"{rate:.0%} of the time" + (f" (about 1 in {one_in})." if one_in else "."))
+    return (
+        f"With no real change, this chart would still flag at least one month of a period like this "
+        f"{rate:.0%} of the time" + (f" (about 1 in {one_in})." if one_in else ".")
+    )
 
 
 def table_false_alarm_sentence(results: Sequence[spc.ChartResult]) -> str:
@@ -201,6 +224,8 @@ def table_false_alarm_sentence(results: Sequence[spc.ChartResult]) -> str:
         return ""
     combined = spc.combined_false_alarm_rate([r.false_alarm_rate for r in judged])
     rates = [r.false_alarm_rate for r in judged]
-    return (f"Each chart judged here would flag a quarter with no real change {min(rates):.0%} to {max(rates):.0%} "
-            f"of the time; across the {len(judged)} charts, at least one would show a signal by chance "
-            f"{combined:.0%} of the time (stocks are not judged).")
+    return (
+        f"Each chart judged here would flag a quarter with no real change {min(rates):.0%} to {max(rates):.0%} "
+        f"of the time; across the {len(judged)} charts, at least one would show a signal by chance "
+        f"{combined:.0%} of the time (stocks are not judged)."
+    )

@@ -67,7 +67,9 @@ def plot_spc(
     if CONCERN in shown:
         handles.append(Line2D([], [], marker="o", linestyle="", color=CONCERN, label="concern"))
     if PALETTE[4] in shown:
-        handles.append(Line2D([], [], marker="o", linestyle="", color=PALETTE[4], label="unusual (special cause)"))
+        handles.append(
+            Line2D([], [], marker="o", linestyle="", color=PALETTE[4], label="unusual (special cause)")
+        )
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if percent:
@@ -154,13 +156,19 @@ def plot_chart(
             ax.plot(part.index, part["centre"] * scale, color="black", linewidth=1, zorder=1)
             ax.plot(part.index, part["lcl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
             ax.plot(part.index, part["ucl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
-        handles += [Line2D([], [], color="black", linewidth=1, label="average"),
-                    Line2D([], [], color="black", linewidth=0.8, linestyle="--", label="control limits")]
+        handles += [
+            Line2D([], [], color="black", linewidth=1, label="average"),
+            Line2D([], [], color="black", linewidth=0.8, linestyle="--", label="control limits"),
+        ]
     if target is not None:
         ax.axhline(target * scale, color="#D55E00", linewidth=1.2, linestyle=":", zorder=1)
         handles.append(Line2D([], [], color="#D55E00", linestyle=":", label="target"))
     shown = set(colours)
-    for colour, label in ((IMPROVEMENT, "improvement"), (CONCERN, "concern"), (PALETTE[4], "unusual (special cause)")):
+    for colour, label in (
+        (IMPROVEMENT, "improvement"),
+        (CONCERN, "concern"),
+        (PALETTE[4], "unusual (special cause)"),
+    ):
         if colour in shown:
             handles.append(Line2D([], [], marker="o", linestyle="", color=colour, label=label))
     ax.set_title(title)
@@ -170,6 +178,8 @@ def plot_chart(
         ax.set_ylim(max(0.0, low), min(101.0, high))
     ax.legend(handles=handles, loc="best", fontsize=8, frameon=False)
     fig.autofmt_xdate()
-    fig.text(0.01, 0.005, chart_caption(result), fontsize=8, color="#333333", ha="left", va="bottom", wrap=True)
+    fig.text(
+        0.01, 0.005, chart_caption(result), fontsize=8, color="#333333", ha="left", va="bottom", wrap=True
+    )
     fig.subplots_adjust(bottom=0.2)
     return fig

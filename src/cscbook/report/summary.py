@@ -62,14 +62,21 @@ def headline_table(results: MeasureResults, history: pd.DataFrame | None = None)
                "this_numerator": this["numerator"] if m.kind == "proportion" else np.nan,
                "this_denominator": this["denominator"] if m.kind == "proportion" else np.nan}  # fmt: skip
         notes = []
-        for which, column, words in (("last", "last_quarter", "last quarter"), ("year_ago", "year_ago", "a year ago")):
+        for which, column, words in (
+            ("last", "last_quarter", "last quarter"),
+            ("year_ago", "year_ago", "a year ago"),
+        ):
             extract = results.value(key, which)
             pub_value = pub[which]["value"].get(key) if key in pub[which].index else None
             if m.snapshot or extract is None:
                 row[column] = pub_value
             else:
                 row[column] = extract
-                if pub_value is not None and not pd.isna(pub_value) and fmt.as_shown(pub_value, m.kind) != fmt.as_shown(extract, m.kind):
+                if (
+                    pub_value is not None
+                    and not pd.isna(pub_value)
+                    and fmt.as_shown(pub_value, m.kind) != fmt.as_shown(extract, m.kind)
+                ):
                     notes.append(f"{words} was published as {fmt.value(pub_value, m.kind, m.unit)}; "
                                  f"{fmt.value(extract, m.kind, m.unit)} on this extract after late recording")  # fmt: skip
         if m.snapshot and this["direction"] == "not known":
@@ -93,9 +100,11 @@ def false_alarm_note(table: pd.DataFrame) -> str:
     if rates.empty:
         return "No headline measure this quarter is judged on a control chart."
     together = combined_false_alarm_rate(rates.tolist())
-    return (f"With no real change anywhere, each of the {len(rates)} control charts judged in this table would still flag "
-            f"a month of the quarter {rates.min():.0%} to {rates.max():.0%} of the time, and at least one of them would "
-            f"{together:.0%} of the time: read one signal on its own with that in mind.")
+    return (
+        f"With no real change anywhere, each of the {len(rates)} control charts judged in this table would still flag "
+        f"a month of the quarter {rates.min():.0%} to {rates.max():.0%} of the time, and at least one of them would "
+        f"{together:.0%} of the time: read one signal on its own with that in mind."
+    )
 
 
 def unavailable_notes(results: MeasureResults) -> list[str]:
@@ -165,7 +174,9 @@ def _target_clause(row: pd.Series) -> str:
     if row["higher_is_better"] is None:  # a planning figure, not a direction: say where it stands
         this, target = _as_shown(row["this_quarter"], row["kind"]), _as_shown(row["target"], row["kind"])
         rel = "above" if this > target else "below" if this < target else "at"
-        return f" It is {rel} the local planning figure of {fmt_value(row['target'], row['kind'], row['unit'])}."
+        return (
+            f" It is {rel} the local planning figure of {fmt_value(row['target'], row['kind'], row['unit'])}."
+        )
     this, target = _as_shown(row["this_quarter"], row["kind"]), _as_shown(row["target"], row["kind"])
     meets = this >= target if row["higher_is_better"] else this <= target
     word = "meets" if meets else "misses"
@@ -196,7 +207,9 @@ def message(row: pd.Series) -> str:
         text += f", about the same as last quarter ({prev})."
     elif d in {"improving", "worsening"}:
         verb = "up" if row["this_quarter"] > row["last_quarter"] else "down"
-        supported = str(row["signal"]) == ("special cause improvement" if d == "improving" else "special cause concern")
+        supported = str(row["signal"]) == (
+            "special cause improvement" if d == "improving" else "special cause concern"
+        )
         word = (" (an improvement)" if d == "improving" else " (a deterioration)") if supported else ""
         text += f", {verb} from {prev} last quarter{word}."
     elif d in {"up", "down"}:
@@ -207,21 +220,29 @@ def message(row: pd.Series) -> str:
     months = str(row.get("signal_months") or "")
     where = f" in {months}" if months else " in at least one month of this quarter"
     if d == "improving" and signal == "special cause concern":
-        text += (f" Even so, the monthly control chart still shows special-cause concern{where}: worse than normal"
-                 " variation would explain.")
+        text += (
+            f" Even so, the monthly control chart still shows special-cause concern{where}: worse than normal"
+            " variation would explain."
+        )
     elif d == "worsening" and signal == "special cause improvement":
-        text += (f" Even so, the monthly control chart still shows special-cause improvement{where}: better than"
-                 " normal variation would explain.")
+        text += (
+            f" Even so, the monthly control chart still shows special-cause improvement{where}: better than"
+            " normal variation would explain."
+        )
     elif signal == "special cause improvement":
         text += f" The monthly control chart shows special-cause improvement{where}: better than normal variation would explain."
     elif signal == "special cause concern":
         text += f" The monthly control chart shows special-cause concern{where}: worse than normal variation would explain."
     elif signal == "special cause variation":
-        text += (f" The monthly control chart shows special-cause variation{where}: a difference from the usual level"
-                 " by more than noise, in no clear direction.")
+        text += (
+            f" The monthly control chart shows special-cause variation{where}: a difference from the usual level"
+            " by more than noise, in no clear direction."
+        )
     elif signal == "common cause variation" and d not in {"no change", "not known"}:
-        text += (" The change is within normal month-to-month variation (noise), so it is not evidence of a real"
-                 " change: no clear change.")
+        text += (
+            " The change is within normal month-to-month variation (noise), so it is not evidence of a real"
+            " change: no clear change."
+        )
     return text + _target_clause(row) + _england_clause(row)
 
 
@@ -238,7 +259,9 @@ def key_messages(table: pd.DataFrame, max_messages: int = 8) -> list[str]:
     """Between one and ``max_messages`` sentences from the headline table, most important first
     (``RANKING_RULE``)."""
     if table.empty:
-        return ["No headline measures are available yet: the chapters for this extract have not been computed."]
+        return [
+            "No headline measures are available yet: the chapters for this extract have not been computed."
+        ]
     t = table.reset_index(drop=True).copy()
     gap = shortfall(t)
     worse = (t["direction"] == "worsening").to_numpy()
@@ -270,8 +293,11 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     shown.attrs["caption"] = f"Headline measures, {p.quarter_title}"
     notes = [false_alarm_note(table)] + footnotes(table) + [f"- {n}" for n in unavailable_notes(results)]
     path = commentary_path(p)
-    commentary = (path.read_text(encoding="utf-8") if path is not None else
-                  f"No analyst commentary has been written for this quarter (add `params/commentary/{p.quarter}.md`).")
+    commentary = (
+        path.read_text(encoding="utf-8")
+        if path is not None
+        else f"No analyst commentary has been written for this quarter (add `params/commentary/{p.quarter}.md`)."
+    )
     return Chapter(
         text={"sum_quarter": p.quarter_title, "sum_authority": p.authority, "sum_n_measures": str(len(table))},
         markdown={"sum_ranking_rule": RANKING_RULE,

@@ -92,7 +92,11 @@ def team_table(ch: WorkforceChapter) -> pd.DataFrame:
     if t is None or t.empty or not (t["team"] != "").any():
         return pd.DataFrame()
     month = ch.params.period_end.to_period("M").to_timestamp()
-    rows = t[(t["team"] != "") & (pd.to_datetime(t["month"]) == month) & t["measure"].isin([m.key for m in ch.measures])]
+    rows = t[
+        (t["team"] != "")
+        & (pd.to_datetime(t["month"]) == month)
+        & t["measure"].isin([m.key for m in ch.measures])
+    ]
     kinds = {m.key: m for m in ch.measures}
     hidden = f"not shown (fewer than {ch.params.min_cell})"
     figures = []
@@ -100,7 +104,11 @@ def team_table(ch: WorkforceChapter) -> pd.DataFrame:
         m = kinds[r.measure]
         if m.kind == "proportion":
             small = pd.isna(r.denominator) or r.denominator < ch.params.min_cell
-            figures.append(hidden if small else fmt_value(r.numerator / r.denominator if r.denominator else np.nan, "proportion"))
+            figures.append(
+                hidden
+                if small
+                else fmt_value(r.numerator / r.denominator if r.denominator else np.nan, "proportion")
+            )
         elif m.kind in ("count", "stock") and 0 < r.value < ch.params.min_cell:
             figures.append(hidden)
         else:
@@ -231,7 +239,7 @@ def plot_controls(ch: WorkforceChapter):
         ax.title.set_fontsize(11)
     for t in list(fig.texts):  # one caption for the grid is in the book's text, not one per chart
         t.remove()
-    for ax in axes.flat[len(shown):]:
+    for ax in axes.flat[len(shown) :]:
         ax.axis("off")
     fig.tight_layout()
     plt.close(fig)
@@ -283,7 +291,9 @@ def audit_sentence(ch: WorkforceChapter) -> str:
     """The audit grades in words: share good or better this quarter, last quarter and a year ago."""
     res = ch.results
     if res is None or AUDIT_GOOD_OR_BETTER not in res.series:
-        return "Audit grades are not in the local measures file: declare and supply the four grades to see them."
+        return (
+            "Audit grades are not in the local measures file: declare and supply the four grades to see them."
+        )
     row = res.quarter_row(AUDIT_GOOD_OR_BETTER)
     this, last, ago = (res.value(AUDIT_GOOD_OR_BETTER, w) for w in ("this", "last", "year_ago"))
     text = (f"{fmt_value(this, 'proportion')} of the {row['denominator']:,.0f} audits completed this quarter were "
@@ -304,7 +314,10 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     shown = measures_table(rows)
     shown.attrs["caption"] = f"Workforce and quality measures, {p.quarter_title}"
     teams, defs = team_table(ch), definitions(ch)
-    teams.attrs["caption"], defs.attrs["caption"] = "Figures by team at the period end", "Local measures: definitions"
+    teams.attrs["caption"], defs.attrs["caption"] = (
+        "Figures by team at the period end",
+        "Local measures: definitions",
+    )
     saved = {"workforce_local_measures": rows, "workforce_definitions": defs} if ch.available else {}
     if not teams.empty:
         saved["workforce_by_team"] = teams

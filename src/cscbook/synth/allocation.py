@@ -56,8 +56,14 @@ def area_team(district: np.ndarray) -> np.ndarray:
     )
 
 
-def team_for(case: np.ndarray, district: np.ndarray, need: np.ndarray, age: np.ndarray, days_in_care: np.ndarray,
-             foster_long: np.ndarray) -> np.ndarray:
+def team_for(
+    case: np.ndarray,
+    district: np.ndarray,
+    need: np.ndarray,
+    age: np.ndarray,
+    days_in_care: np.ndarray,
+    foster_long: np.ndarray,
+) -> np.ndarray:
     """Team holding a child's most specific open case (``case``: 'care', 'cp', 'leaver', 'cin',
     'front door' or '' for none; '' team for none).
 
@@ -109,5 +115,7 @@ def roster(abbr: str, n: int) -> np.ndarray:
     h = j * 7 + ord(abbr[0]) + ord(abbr[1])
     first = np.array(FIRST)[h % len(FIRST)]
     last = np.array(LAST)[(h // 3 + j * 5) % len(LAST)]
-    return np.char.add(np.char.add(np.char.add(abbr, np.char.zfill((j + 1).astype(str), 2)), " "),
-                       np.char.add(np.char.add(first, " "), last))
+    return np.char.add(
+        np.char.add(np.char.add(abbr, np.char.zfill((j + 1).astype(str), 2)), " "),
+        np.char.add(np.char.add(first, " "), last),
+    )

@@ -107,11 +107,25 @@ def exit_reasons(rng: np.random.Generator, p: pd.DataFrame) -> np.ndarray:
     age_out = (p["end"] - p["dob"]).to_numpy() / 365.25
     tic = (p["end"] - p["start"]).to_numpy()
     at18 = steps.choice(rng, {"E17": 0.3, "E5": 0.4, "E6": 0.1, "E8": 0.2}, n)
-    young = steps.choice(rng, {"E11": 0.45, "E12": 0.05, "E45": 0.06, "E47": 0.18, "E4A": 0.2, "E41": 0.06}, n)
+    young = steps.choice(
+        rng, {"E11": 0.45, "E12": 0.05, "E45": 0.06, "E47": 0.18, "E4A": 0.2, "E41": 0.06}, n
+    )
     older = steps.choice(
         rng,
-        {"E4A": 0.48, "E4B": 0.06, "E13": 0.05, "E41": 0.06, "E45": 0.04, "E46": 0.02, "E47": 0.08,
-         "E48": 0.02, "E3": 0.03, "E8": 0.12, "E16": 0.01, "E2": 0.003},
+        {
+            "E4A": 0.48,
+            "E4B": 0.06,
+            "E13": 0.05,
+            "E41": 0.06,
+            "E45": 0.04,
+            "E46": 0.02,
+            "E47": 0.08,
+            "E48": 0.02,
+            "E3": 0.03,
+            "E8": 0.12,
+            "E16": 0.01,
+            "E2": 0.003,
+        },
         n,
     )
     sixteen = steps.choice(rng, {"E4A": 0.35, "E13": 0.1, "E5": 0.25, "E6": 0.1, "E8": 0.2}, n)

@@ -34,6 +34,8 @@ def main(args) -> int:
     info = truth(world, as_at)
     info["local_measures"] = write_local_measures(out, as_at, int(args.seed))
     (out / "truth.json").write_text(json.dumps(info, indent=2, sort_keys=False) + "\n")
-    print(f"Westmere (synthetic example authority): wrote {len(paths) + 1} files to {out} "
-          f"as at {as_at.date()} in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"Westmere (synthetic example authority): wrote {len(paths) + 1} files to {out} "
+        f"as at {as_at.date()} in {time.perf_counter() - t0:.1f} s"
+    )
     return 0

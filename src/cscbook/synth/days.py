@@ -19,13 +19,17 @@ def to_dt64(days: np.ndarray) -> np.ndarray:
 
 def add_wd(days: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Day ``n`` working days after ``days`` (rolling forward from a non-working day)."""
-    out = np.busday_offset(to_dt64(days), np.asarray(n, dtype=np.int64), roll="forward", busdaycal=_calendar())
+    out = np.busday_offset(
+        to_dt64(days), np.asarray(n, dtype=np.int64), roll="forward", busdaycal=_calendar()
+    )
     return out.astype(np.int64)
 
 
 def sub_wd(days: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Day ``n`` working days before ``days`` (rolling backward from a non-working day)."""
-    out = np.busday_offset(to_dt64(days), -np.asarray(n, dtype=np.int64), roll="backward", busdaycal=_calendar())
+    out = np.busday_offset(
+        to_dt64(days), -np.asarray(n, dtype=np.int64), roll="backward", busdaycal=_calendar()
+    )
     return out.astype(np.int64)
 
 

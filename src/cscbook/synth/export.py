@@ -99,7 +99,9 @@ class Exporter:
         df = pd.DataFrame(data)
         df["_k1"] = cols["_sort1"]
         df["_k2"] = cols["child_id"]
-        return df.sort_values(["_k1", "_k2"], kind="stable").drop(columns=["_k1", "_k2"]).reset_index(drop=True)
+        return (
+            df.sort_values(["_k1", "_k2"], kind="stable").drop(columns=["_k1", "_k2"]).reset_index(drop=True)
+        )
 
     def allocated(self, child: np.ndarray, on: np.ndarray) -> dict[str, np.ndarray]:
         """allocated_team and allocated_worker: the child's one allocation on day ``on`` (the
@@ -109,11 +111,22 @@ class Exporter:
         cur = current_cases(self.t, child, on)
         ch = self.ch.loc[child]
         age = age_years(ch["dob"].to_numpy(), on)
-        fostering = cur["foster_long"].to_numpy() & (self.u[child, allocation.FOSTERING_COLUMN] < allocation.FOSTERING_SHARE)
+        fostering = cur["foster_long"].to_numpy() & (
+            self.u[child, allocation.FOSTERING_COLUMN] < allocation.FOSTERING_SHARE
+        )
         team = allocation.team_for(cur["case"].to_numpy(), ch["district"].to_numpy(), cur["need"].to_numpy(), age,
                                    cur["days_in_care"].to_numpy(), fostering)  # fmt: skip
-        col = pd.Series(team).map({t: k for k, t in enumerate(allocation.TEAMS)}).fillna(0).astype(np.int64).to_numpy()
-        return {"allocated_team": team, "allocated_worker": allocation.worker(team, self.u[child, col], self.w.scale)}
+        col = (
+            pd.Series(team)
+            .map({t: k for k, t in enumerate(allocation.TEAMS)})
+            .fillna(0)
+            .astype(np.int64)
+            .to_numpy()
+        )
+        return {
+            "allocated_team": team,
+            "allocated_worker": allocation.worker(team, self.u[child, col], self.w.scale),
+        }
 
     def closing_day(self, end: np.ndarray) -> np.ndarray:
         """The day a row's allocation is shown for: its end if ended by the extract date, else that date."""
@@ -125,16 +138,24 @@ class Exporter:
         c = self.t["contacts"]
         c = c[(c["contact"] >= self.ws) & (c["contact"] <= self.A)]
         cols = self.person(c["child"].to_numpy(), 1)
-        cols.update(contact_date=fmt_dates(c["contact"]), contact_source=c["source"].to_numpy(),
-                    contact_decision_date=fmt_dates(cens(c["decision"], self.A)), _sort1=c["contact"].to_numpy())
+        cols.update(
+            contact_date=fmt_dates(c["contact"]),
+            contact_source=c["source"].to_numpy(),
+            contact_decision_date=fmt_dates(cens(c["decision"], self.A)),
+            _sort1=c["contact"].to_numpy(),
+        )
         return self.frame(1, cols, [])
 
     def list2(self) -> pd.DataFrame:
         e = self.t["early_help"]
         e = e[overlaps(e["start"], e["end"], self.ws, self.A)]
         cols = self.person(e["child"].to_numpy(), 2)
-        cols.update(eh_start_date=fmt_dates(e["start"]), eh_completion_date=fmt_dates(cens(e["end"], self.A)),
-                    eh_organisation=e["org"].to_numpy(), _sort1=e["start"].to_numpy())
+        cols.update(
+            eh_start_date=fmt_dates(e["start"]),
+            eh_completion_date=fmt_dates(cens(e["end"], self.A)),
+            eh_organisation=e["org"].to_numpy(),
+            _sort1=e["start"].to_numpy(),
+        )
         return self.frame(2, cols, [])
 
     def _previous_within_year(self, child: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -156,12 +177,19 @@ class Exporter:
         seen = compliance.front_door(when, ref, compliance.VISIT_DELAY_P, "visit", self.A)
         strategy, seen = np.where(strategy < adult, strategy, -1), np.where(seen < adult, seen, -1)
         cols = self.person(child, 3)
-        cols.update(strategy_discussion_date=fmt_dates(np.where(np.isin(ref, self.t["s47"]["ref"]), strategy, -1)),
-                    child_seen_date=fmt_dates(np.where(r["nfa"].to_numpy(), -1, seen)))
-        cols.update(referral_date=fmt_dates(r["referral"]), referral_source=r["source"].to_numpy(),
-                    referral_nfa=np.where(r["nfa"].to_numpy(), "Y", "N"), referrals_last_12m=prev.astype(str),
-                    primary_need=r["need"].to_numpy(), _sort1=r["referral"].to_numpy(),
-                    **self.allocated(child, r["referral"].to_numpy()))
+        cols.update(
+            strategy_discussion_date=fmt_dates(np.where(np.isin(ref, self.t["s47"]["ref"]), strategy, -1)),
+            child_seen_date=fmt_dates(np.where(r["nfa"].to_numpy(), -1, seen)),
+        )
+        cols.update(
+            referral_date=fmt_dates(r["referral"]),
+            referral_source=r["source"].to_numpy(),
+            referral_nfa=np.where(r["nfa"].to_numpy(), "Y", "N"),
+            referrals_last_12m=prev.astype(str),
+            primary_need=r["need"].to_numpy(),
+            _sort1=r["referral"].to_numpy(),
+            **self.allocated(child, r["referral"].to_numpy()),
+        )
         return self.frame(3, cols, [])
 
     def list4(self) -> pd.DataFrame:
@@ -171,10 +199,14 @@ class Exporter:
         child = a["child"].to_numpy()
         u = unit(a["ref"].to_numpy(), 11)
         cols = self.person(child, 4)
-        cols.update(assessment_start_date=fmt_dates(a["start"]), child_seen=np.where(u < 0.97, "Y", "N"),
-                    assessment_authorised_date=fmt_dates(auth),
-                    requires_support=np.where(auth >= 0, a["requires_support"].to_numpy(), ""),
-                    _sort1=a["start"].to_numpy(), **self.allocated(child, self.closing_day(a["auth"])))
+        cols.update(
+            assessment_start_date=fmt_dates(a["start"]),
+            child_seen=np.where(u < 0.97, "Y", "N"),
+            assessment_authorised_date=fmt_dates(auth),
+            requires_support=np.where(auth >= 0, a["requires_support"].to_numpy(), ""),
+            _sort1=a["start"].to_numpy(),
+            **self.allocated(child, self.closing_day(a["auth"])),
+        )
         return self.frame(4, cols, [])
 
     def list5(self) -> pd.DataFrame:
@@ -182,20 +214,28 @@ class Exporter:
         s = s[overlaps(s["start"], np.where(s["end"] > self.A, -1, s["end"]), self.ws, self.A)]
         child = s["child"].to_numpy()
         icpc = cens(s["icpc"], self.A)
-        prev47 = self._previous_within_year(self.t["s47"]["child"].to_numpy(), self.t["s47"]["start"].to_numpy())
+        prev47 = self._previous_within_year(
+            self.t["s47"]["child"].to_numpy(), self.t["s47"]["start"].to_numpy()
+        )
         prev47 = pd.Series(prev47, index=self.t["s47"].index).loc[s.index].to_numpy()
         allc = self.t["s47"][self.t["s47"]["icpc"] >= 0]
         # ICPCs for the child in the 365 days before this enquiry's start (known by then)
         m = pd.DataFrame({"child": child, "start": s["start"].to_numpy(), "i": np.arange(len(s))}).merge(
-            allc[["child", "icpc"]], on="child")
+            allc[["child", "icpc"]], on="child"
+        )
         m = m[(m["icpc"] < m["start"]) & (m["icpc"] >= m["start"] - 365)]
         prev_icpc = m.groupby("i").size().reindex(np.arange(len(s)), fill_value=0).to_numpy()
         cols = self.person(child, 5)
-        cols.update(s47_start_date=fmt_dates(s["start"]),
-                    icpc_unnecessary=s["icpc_unnecessary"].to_numpy(),
-                    icpc_date=fmt_dates(icpc), icpc_resulted_in_plan=np.where(icpc >= 0, s["plan"].to_numpy(), ""),
-                    s47_last_12m=prev47.astype(str), icpcs_last_12m=prev_icpc.astype(str),
-                    _sort1=s["start"].to_numpy(), **self.allocated(child, self.closing_day(s["end"])))
+        cols.update(
+            s47_start_date=fmt_dates(s["start"]),
+            icpc_unnecessary=s["icpc_unnecessary"].to_numpy(),
+            icpc_date=fmt_dates(icpc),
+            icpc_resulted_in_plan=np.where(icpc >= 0, s["plan"].to_numpy(), ""),
+            s47_last_12m=prev47.astype(str),
+            icpcs_last_12m=prev_icpc.astype(str),
+            _sort1=s["start"].to_numpy(),
+            **self.allocated(child, self.closing_day(s["end"])),
+        )
         return self.frame(5, cols, [])
 
     def _in_care_at(self, ref: np.ndarray, on: np.ndarray) -> np.ndarray:
@@ -204,7 +244,9 @@ class Exporter:
         out = np.zeros(len(ref), dtype=bool)
         if hit.any():
             pp = p.loc[ref[hit]]
-            out[hit] = (pp["start"].to_numpy() <= on[hit]) & ((pp["end"].to_numpy() < 0) | (pp["end"].to_numpy() > on[hit]))
+            out[hit] = (pp["start"].to_numpy() <= on[hit]) & (
+                (pp["end"].to_numpy() < 0) | (pp["end"].to_numpy() > on[hit])
+            )
         return out
 
     def list6(self) -> pd.DataFrame:
@@ -214,12 +256,16 @@ class Exporter:
         child, ref = c["child"].to_numpy(), c["ref"].to_numpy()
         on = np.where(closure >= 0, closure, self.A)
         cp = self.t["cp"]
-        cpm = pd.DataFrame({"ref": ref, "on": on, "i": np.arange(len(c))}).merge(cp[["ref", "start", "end"]], on="ref")
+        cpm = pd.DataFrame({"ref": ref, "on": on, "i": np.arange(len(c))}).merge(
+            cp[["ref", "start", "end"]], on="ref"
+        )
         cpm = cpm[(cpm["start"] <= cpm["on"]) & (cpm["end"] > cpm["on"])]
         on_plan = np.isin(np.arange(len(c)), cpm["i"].to_numpy())
         in_care = self._in_care_at(ref, on)
         status = np.select(
-            [closure >= 0, in_care, on_plan, c["auth"].to_numpy() > self.A], ["CLOSED", "LAC", "CPP", "ASMT"], "CINP"
+            [closure >= 0, in_care, on_plan, c["auth"].to_numpy() > self.A],
+            ["CLOSED", "LAC", "CPP", "ASMT"],
+            "CINP",
         )
         need = c["need"].to_numpy()
         alloc = self.allocated(child, on)
@@ -227,9 +273,17 @@ class Exporter:
         seen = compliance.working_days_back("cin_seen", ref, on, team, start, 20, (21, 40))
         plan = compliance.days_back("cin_plan", ref, on, team, start, 85, (100, 160))
         cols = self.person(child, 6)
-        cols.update(cin_start_date=fmt_dates(c["start"]), primary_need=need, last_seen_date=fmt_dates(seen),
-                    cin_closure_date=fmt_dates(closure), closure_reason=np.where(closure >= 0, c["reason"], ""),
-                    case_status=status, latest_plan_date=fmt_dates(plan), _sort1=c["start"].to_numpy(), **alloc)
+        cols.update(
+            cin_start_date=fmt_dates(c["start"]),
+            primary_need=need,
+            last_seen_date=fmt_dates(seen),
+            cin_closure_date=fmt_dates(closure),
+            closure_reason=np.where(closure >= 0, c["reason"], ""),
+            case_status=status,
+            latest_plan_date=fmt_dates(plan),
+            _sort1=c["start"].to_numpy(),
+            **alloc,
+        )
         return self.frame(6, cols, [])
 
     def list7(self) -> pd.DataFrame:
@@ -247,12 +301,20 @@ class Exporter:
         plan = compliance.days_back("cp_plan", ref, on, team, start, 85, (100, 160))
         u = unit(ref, 19)
         cols = self.person(child, 7)
-        cols.update(cp_start_date=fmt_dates(start), initial_category=p["initial_category"].to_numpy(),
-                    latest_category=np.where(review >= 0, p["latest_category"], p["initial_category"]),
-                    last_visit_date=fmt_dates(visit), seen_alone=np.select([u < 0.8, u < 0.95], ["Y", "N"], "U"),
-                    latest_review_date=fmt_dates(review), cp_end_date=fmt_dates(end),
-                    epo_last_6m=np.where(unit(ref, 23) < 0.03, "Y", "N"), previous_cp_plans=p["previous"].astype(str),
-                    latest_plan_date=fmt_dates(plan), _sort1=start, **alloc)
+        cols.update(
+            cp_start_date=fmt_dates(start),
+            initial_category=p["initial_category"].to_numpy(),
+            latest_category=np.where(review >= 0, p["latest_category"], p["initial_category"]),
+            last_visit_date=fmt_dates(visit),
+            seen_alone=np.select([u < 0.8, u < 0.95], ["Y", "N"], "U"),
+            latest_review_date=fmt_dates(review),
+            cp_end_date=fmt_dates(end),
+            epo_last_6m=np.where(unit(ref, 23) < 0.03, "Y", "N"),
+            previous_cp_plans=p["previous"].astype(str),
+            latest_plan_date=fmt_dates(plan),
+            _sort1=start,
+            **alloc,
+        )
         return self.frame(7, cols, [])
 
     def current_episodes(self, A: int) -> pd.DataFrame:
@@ -278,7 +340,9 @@ class Exporter:
         legal_runs = ep[ep["rne"].isin(["S", "L", "T"])].groupby("period").tail(1).set_index("period")
         legal_start = legal_runs.loc[p["period"], "decom"].to_numpy()
         place_rows = ep[ep["rne"].isin(["S", "P", "T", "B"])]
-        place_start = place_rows.groupby("period").tail(1).set_index("period").loc[p["period"], "decom"].to_numpy()
+        place_start = (
+            place_rows.groupby("period").tail(1).set_index("period").loc[p["period"], "decom"].to_numpy()
+        )
         pr = place_rows[place_rows["decom"] > place_rows["on"] - 365]
         n_place = pr.groupby("period").size().reindex(p["period"], fill_value=0).to_numpy()
         start = p["start"].to_numpy()
@@ -299,12 +363,16 @@ class Exporter:
             np.where(unit(pid, 31) < 0.5, "LT_FOSTERING", "SGO_CAO"),
         )
         long_term = (perm == "LT_FOSTERING") & (place_start <= on - 365)
-        visit = compliance.days_back("cla_visits", pid, on, team, start, np.where(long_term, 88, 42), (93, 130))
+        visit = compliance.days_back(
+            "cla_visits", pid, on, team, start, np.where(long_term, 88, 42), (93, 130)
+        )
         iro = compliance.days_back("cla_iro", pid, on, team, start, 175, (190, 250))
         health = compliance.cla_health(pid, on, team, start, p["dob"].to_numpy())
         dental = compliance.days_back("cla_dental", pid, on, team, start, 355, (372, 500), before_start=True)
         plan = compliance.days_back("cla_plan", pid, on, team, start, 175, (190, 250))
-        mis = np.where(age >= 12, np.floor(-np.log(1 - unit(pid * 3 + on // 365, 37)) * 0.8), 0).astype(np.int64)
+        mis = np.where(age >= 12, np.floor(-np.log(1 - unit(pid * 3 + on // 365, 37)) * 0.8), 0).astype(
+            np.int64
+        )
         cols = self.person(child, 8)
         cols.update(
             uasc="N", cla_start_date=fmt_dates(start), category_of_need=p["need"].to_numpy(),

@@ -47,8 +47,11 @@ def full_postcode(out_code: np.ndarray, key: np.ndarray, salt: int) -> np.ndarra
     l2 = UNIT_LETTERS[np.floor(unit(key, salt + 2) * len(UNIT_LETTERS)).astype(np.int64)]
     sector = pd.Series(out_code).map({k: v[0] for k, v in OUTSIDE_CODES.items()}).to_numpy(dtype=object)
     inside = np.char.startswith(out_code, WESTMERE_AREA)
-    inward = np.where(inside, np.char.add(np.char.add(digit, l1), l2),
-                      np.char.add(np.char.add(np.where(inside, "0", sector).astype(str), "Z"), l2))
+    inward = np.where(
+        inside,
+        np.char.add(np.char.add(digit, l1), l2),
+        np.char.add(np.char.add(np.where(inside, "0", sector).astype(str), "Z"), l2),
+    )
     return np.char.add(np.char.add(out_code, " "), inward.astype(str)).astype(object)
 
 
@@ -65,13 +68,17 @@ def postcode_directory(postcodes: pd.Series) -> pd.DataFrame:
     ce = area.map(lambda a: _CENTRE[a][0]).to_numpy(dtype=float)
     cn = area.map(lambda a: _CENTRE[a][1]).to_numpy(dtype=float)
     la = out.map(lambda o: OUTSIDE_CODES.get(o, (None, WESTMERE_LA_CODE, WESTMERE_LA_CODE)))
-    return pd.DataFrame(
-        {
-            "pcd": pc.to_numpy(),
-            "oseast1m": ce + np.round((unit(key, 1) - 0.5) * 8000),
-            "osnrth1m": cn + np.round((unit(key, 2) - 0.5) * 8000),
-            "laua": la.map(lambda t: t[1]).to_numpy(),
-            "utla": la.map(lambda t: t[2]).to_numpy(),
-            "pcd_abbr": pc.str.replace(" ", "").to_numpy(),
-        }
-    ).sort_values("pcd", kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "pcd": pc.to_numpy(),
+                "oseast1m": ce + np.round((unit(key, 1) - 0.5) * 8000),
+                "osnrth1m": cn + np.round((unit(key, 2) - 0.5) * 8000),
+                "laua": la.map(lambda t: t[1]).to_numpy(),
+                "utla": la.map(lambda t: t[2]).to_numpy(),
+                "pcd_abbr": pc.str.replace(" ", "").to_numpy(),
+            }
+        )
+        .sort_values("pcd", kind="stable")
+        .reset_index(drop=True)
+    )

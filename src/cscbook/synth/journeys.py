@@ -70,9 +70,7 @@ def outcomes(rng: np.random.Generator, refs: pd.DataFrame) -> dict[str, pd.DataF
     cp_end = np.minimum(cp_end, closure)
 
     out: dict[str, pd.DataFrame] = {}
-    out["closed"] = refs.assign(
-        nfa=nfa, ended=ended, closure=closure, at_risk=at_risk
-    )
+    out["closed"] = refs.assign(nfa=nfa, ended=ended, closure=closure, at_risk=at_risk)
     m = ~nfa
     out["assessments"] = pd.DataFrame(
         {"ref": ref[m], "child": child[m], "start": a_start[m], "auth": a_auth[m],
@@ -102,7 +100,9 @@ def outcomes(rng: np.random.Generator, refs: pd.DataFrame) -> dict[str, pd.DataF
     return out
 
 
-def new_referrals(rng: np.random.Generator, contact: np.ndarray, child: np.ndarray, need: np.ndarray) -> pd.DataFrame:
+def new_referrals(
+    rng: np.random.Generator, contact: np.ndarray, child: np.ndarray, need: np.ndarray
+) -> pd.DataFrame:
     """Referrals arising from contacts (source, decision = referral day); primary need given."""
     decision = front_door.decide(rng, contact)
     return pd.DataFrame(

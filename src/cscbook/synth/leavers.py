@@ -25,17 +25,23 @@ AGES = range(17, 22)
 HISTORIC_PER_YEAR = 62.0
 
 
-def care_leavers(rng: np.random.Generator, periods: pd.DataFrame, reg: Registry, scale: float) -> pd.DataFrame:
+def care_leavers(
+    rng: np.random.Generator, periods: pd.DataFrame, reg: Registry, scale: float
+) -> pd.DataFrame:
     """One row per care leaver: child, dob, left (day), aged_out, and per-age status columns."""
     p = periods[periods["end"] >= 0]
     age_out = (p["end"] - p["dob"]) / 365.25
     p = p[(age_out >= 16) & ((p["end"] - p["start"]) >= 91)]
-    sim = pd.DataFrame({"child": p["child"].to_numpy(), "dob": p["dob"].to_numpy(), "left": p["end"].to_numpy()})
+    sim = pd.DataFrame(
+        {"child": p["child"].to_numpy(), "dob": p["dob"].to_numpy(), "left": p["end"].to_numpy()}
+    )
     # young people who left care before the simulation started (aged 16-18, 2014-2018)
     first, last = day("2014-04-01"), day("2018-03-31")
     k = rng.poisson(HISTORIC_PER_YEAR * scale * (last - first) / 365.25)
     left = np.sort(rng.integers(first, last + 1, size=k))
-    age = np.where(rng.random(k) < 0.7, 18 * 365.25 + 0.5, rng.uniform(16, 18, size=k) * 365.25).astype(np.int64)
+    age = np.where(rng.random(k) < 0.7, 18 * 365.25 + 0.5, rng.uniform(16, 18, size=k) * 365.25).astype(
+        np.int64
+    )
     dob = left - age
     hist = pd.DataFrame({"child": reg.add(dob), "dob": dob, "left": left})
     out = pd.concat([sim, hist], ignore_index=True)

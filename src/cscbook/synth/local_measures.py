@@ -30,13 +30,23 @@ TURNOVER_MONTHLY = 0.013  # about 15% a year
 SUPERVISION = 0.85
 SUPERVISIONS_DUE = 190
 AUDITS = 30
-GRADES = {"audit_outstanding": 0.03, "audit_good": 0.27, "audit_requires_improvement": 0.60, "audit_inadequate": 0.10}
+GRADES = {
+    "audit_outstanding": 0.03,
+    "audit_good": 0.27,
+    "audit_requires_improvement": 0.60,
+    "audit_inadequate": 0.10,
+}
 IRO_CASELOAD, CP_CHAIR_CASELOAD, CASELOAD_SD = 65.7, 48.0, 2.0
 NQSW_LEVEL = 18
 # Agency cover by team (posts in each team's share of the establishment); drawn with a separate
 # generator from the authority-wide figures, which are the teams' sums. The small team shows the
 # disclosure rule (fewer than min_cell posts: not shown).
-TEAMS = {"Initial response": 0.30, "Safeguarding and support": 0.40, "Children in care": 0.28, "Disabled children": 0.02}
+TEAMS = {
+    "Initial response": 0.30,
+    "Safeguarding and support": 0.40,
+    "Children in care": 0.28,
+    "Disabled children": 0.02,
+}
 
 
 def local_measures(months: pd.DatetimeIndex, seed: int) -> pd.DataFrame:

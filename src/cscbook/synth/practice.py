@@ -27,12 +27,27 @@ LEVELS: dict[str, float] = {
     "cla_plan": 0.96, "cp_reviews": 0.97, "cp_visits": 0.88, "cp_plan": 0.76, "cin_seen": 0.85,
     "cin_plan": 0.90, "pathway_18_21": 0.87, "pathway_16_17": 0.40,
 }  # fmt: skip
-IMPROVING = {"cla_reviews": [("2018-04-01", 0.78), ("2024-06-30", 0.78), ("2024-12-31", 0.95), ("2025-03-31", 0.95)]}
+IMPROVING = {
+    "cla_reviews": [("2018-04-01", 0.78), ("2024-06-30", 0.78), ("2024-12-31", 0.95), ("2025-03-31", 0.95)]
+}
 TEAM_BEHIND = "Children's Social Work North"
 TEAM_BEHIND_SHIFT = -0.35
 # Front door (List 3): working days from the referral, probabilities for 0, 1, 2, ... days.
 STRATEGY_DELAY_P = [0.45, 0.35, 0.12, 0.08]  # within 1 working day: 0.80 (seed 001)
-VISIT_DELAY_P = [0.10, 0.25, 0.22, 0.15, 0.09, 0.06, 0.04, 0.03, 0.02, 0.02, 0.01, 0.01]  # <=5: 0.87, <=10: 0.99
+VISIT_DELAY_P = [
+    0.10,
+    0.25,
+    0.22,
+    0.15,
+    0.09,
+    0.06,
+    0.04,
+    0.03,
+    0.02,
+    0.02,
+    0.01,
+    0.01,
+]  # <=5: 0.87, <=10: 0.99
 SALT = {"cla_visits": 101, "cla_reviews": 103, "cla_health": 107, "cla_iha": 109, "cla_dental": 113,
         "cla_iro": 127, "cla_plan": 131, "cp_reviews": 137, "cp_visits": 139, "cp_plan": 149, "cin_seen": 151,
         "cin_plan": 157, "pathway_18_21": 163, "pathway_16_17": 163, "strategy": 167, "visit": 173}  # fmt: skip
@@ -51,10 +66,14 @@ def in_time(standard: str, key: np.ndarray, on: np.ndarray, team: np.ndarray) ->
     return unit(key, SALT[standard]) < np.clip(p, 0, 1)
 
 
-def _gap(standard: str, key: np.ndarray, met: np.ndarray, within: np.ndarray, late: tuple[int, int]) -> np.ndarray:
+def _gap(
+    standard: str, key: np.ndarray, met: np.ndarray, within: np.ndarray, late: tuple[int, int]
+) -> np.ndarray:
     """Days back from ``on``: 0..within when met, late[0]..late[1] when not."""
     u = unit(key, SALT[standard] + 1)
-    return np.where(met, np.floor(u * (np.asarray(within) + 1)), late[0] + np.floor(u * (late[1] - late[0] + 1))).astype(np.int64)
+    return np.where(
+        met, np.floor(u * (np.asarray(within) + 1)), late[0] + np.floor(u * (late[1] - late[0] + 1))
+    ).astype(np.int64)
 
 
 def days_back(standard: str, key, on, team, start, within, late, *, before_start: bool = False) -> np.ndarray:
@@ -98,13 +117,17 @@ def cla_health(key, on, team, start, dob) -> np.ndarray:
     under5 = on < dob + 5 * 365
     met = in_time("cla_health", key, on, team)
     u = unit(key, SALT["cla_health"] + 1)
-    gap = np.where(met, np.floor(u * np.where(under5, 171, 351)), np.where(under5, 190, 372) + np.floor(u * 60))
+    gap = np.where(
+        met, np.floor(u * np.where(under5, 171, 351)), np.where(under5, 190, 372) + np.floor(u * 60)
+    )
     review = on - gap.astype(np.int64)
     review = np.where(review >= start, review, np.where(met, start, -1))
     return np.where(tic <= 120, iha, review)
 
 
-def front_door(referral: np.ndarray, key: np.ndarray, probs: list[float], salt: str, as_at: int) -> np.ndarray:
+def front_door(
+    referral: np.ndarray, key: np.ndarray, probs: list[float], salt: str, as_at: int
+) -> np.ndarray:
     """A date ``k`` working days after each referral (k drawn from ``probs``); -1 after ``as_at``."""
     cum = np.cumsum(probs) / np.sum(probs)
     k = np.searchsorted(cum, unit(key, SALT[salt]), side="right")
@@ -118,9 +141,13 @@ def truth() -> dict:
         "measure": "share of children due each practice standard who had it in time at the extract date",
         "levels": dict(LEVELS),
         "improving": {k: [{"date": d, "value": v} for d, v in pts] for k, pts in IMPROVING.items()},
-        "improving_by_quarter_end": {k: {d: round(float(level(k, np.array([day(d)]))[0]), 3)
-                                         for d in ("2024-06-30", "2024-09-30", "2024-12-31")}
-                                     for k in IMPROVING},  # fmt: skip
+        "improving_by_quarter_end": {
+            k: {
+                d: round(float(level(k, np.array([day(d)]))[0]), 3)
+                for d in ("2024-06-30", "2024-09-30", "2024-12-31")
+            }
+            for k in IMPROVING
+        },  # fmt: skip
         "team_behind": {"team": TEAM_BEHIND, "shift": TEAM_BEHIND_SHIFT},
         "other_teams": "no difference planted between the other teams",
         "strategy_discussion_1wd": round(float(sum(STRATEGY_DELAY_P[:2])), 3),

@@ -66,7 +66,11 @@ def split_same_day_changes(e: pd.DataFrame) -> pd.DataFrame:
     for c in place_cols:
         before[c] = _prev(e, c)
     t = e["rne"].eq("T")
-    same_carer = t & e["placement_type"].isin(["A3", "A5"]) & before["placement_type"].str.startswith("U").fillna(False)
+    same_carer = (
+        t
+        & e["placement_type"].isin(["A3", "A5"])
+        & before["placement_type"].str.startswith("U").fillna(False)
+    )
     e = e.copy()
     e.loc[same_carer, "rne"] = "U"
     e.loc[same_carer, "pl_post"] = before.loc[same_carer, "pl_post"]
@@ -105,7 +109,12 @@ def end_independent_living(e: pd.DataFrame) -> pd.DataFrame:
     before = e.loc[span].copy()
     before["dec"], before["rec"] = cut, "X1"
     after = e.loc[span].copy()
-    after["decom"], after["rne"], after["placement_type"], after["reason_place_change"] = cut, "P", "H5", "OTHER"
+    after["decom"], after["rne"], after["placement_type"], after["reason_place_change"] = (
+        cut,
+        "P",
+        "H5",
+        "OTHER",
+    )
     out = pd.concat([e.loc[~span], before, after], ignore_index=True)
     return out.sort_values(["period", "decom"], kind="stable").reset_index(drop=True)
 
@@ -125,7 +134,9 @@ def submitted_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     e.loc[e["legal"].eq("L1") & (run_end - run_start > 3), "legal"] = "L2"
     # SGO to former foster carers only from foster care
     fostered = e["placement_type"].str.startswith("U")
-    e["rec"] = e["rec"].mask(e["rec"].eq("E45") & ~fostered, "E47").mask(e["rec"].eq("E46") & ~fostered, "E48")
+    e["rec"] = (
+        e["rec"].mask(e["rec"].eq("E45") & ~fostered, "E47").mask(e["rec"].eq("E46") & ~fostered, "E48")
+    )
     # reason for the placement change on the episode that ends with it
     nxt_rne = e.groupby("period", sort=False)["rne"].shift(-1)
     nxt_reason = e.groupby("period", sort=False)["reason_place_change"].shift(-1)
@@ -158,7 +169,9 @@ def social_worker_history(periods: pd.DataFrame, sim_end: int, seed: int) -> pd.
     """Social worker episodes (child, sw_id, sw_decom, sw_dec (-1 open), sw_reason) from each
     child's first day in care to the end of their last period (open while in care)."""
     rng = np.random.default_rng([seed, 903])
-    p = periods.groupby("child").agg(first=("start", "min"), end=("end", lambda s: -1 if (s < 0).any() else s.max()))
+    p = periods.groupby("child").agg(
+        first=("start", "min"), end=("end", lambda s: -1 if (s < 0).any() else s.max())
+    )
     p = p.reset_index()
     last = np.where(p["end"].to_numpy() >= 0, p["end"].to_numpy(), sim_end)
     span = np.maximum(last - p["first"].to_numpy(), 0)
@@ -219,7 +232,9 @@ def year_episodes(e: pd.DataFrame, y: int, as_at: int) -> pd.DataFrame:
 def year_sw_episodes(sw: pd.DataFrame, children: np.ndarray, y: int, as_at: int) -> pd.DataFrame:
     """Social worker episodes of the given children open at any time in collection year y."""
     ys, ye = year_window(y, as_at)
-    s = sw[sw["child"].isin(children) & (sw["sw_decom"] <= ye) & ((sw["sw_dec"] < 0) | (sw["sw_dec"] >= ys))].copy()
+    s = sw[
+        sw["child"].isin(children) & (sw["sw_decom"] <= ye) & ((sw["sw_dec"] < 0) | (sw["sw_dec"] >= ys))
+    ].copy()
     s.loc[(s["sw_dec"] < 0) | (s["sw_dec"] > ye), "sw_dec"] = -1
     return s
 

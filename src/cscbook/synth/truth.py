@@ -113,7 +113,7 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
             "change_start": planted.ASSESSMENT_45WD_POINTS[1][0],
             "change_end": planted.ASSESSMENT_45WD_POINTS[2][0],
             "note": "probability of being in time, evaluated at start + 40 working days; by month of "
-                    "authorisation about 0.64 to July 2024 rising to about 0.83 from September 2024",
+            "authorisation about 0.64 to July 2024 rising to about 0.83 from September 2024",
         },  # fmt: skip
         "referrals_monthly": {
             "measure": "referrals (Annex A List 3 rows) per calendar month",
@@ -122,7 +122,7 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
             "planted_points": _points(planted.REFERRALS_MONTHLY_POINTS),
             "fresh_share": planted.FRESH_SHARE,
             "note": "planted_points drive fresh referrals (divided by fresh_share); re-referrals follow "
-                    "journeys, so realised totals sit a little above the points after the change",
+            "journeys, so realised totals sit a little above the points after the change",
             "realised": monthly,
         },  # fmt: skip
         "cla_starts_step": {
@@ -130,17 +130,23 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
             "date": planted.EDGE_OF_CARE_DATE,
             "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO,
             "starts_per_year_before": planted.CLA_STARTS_PER_YEAR * world.scale,
-            "starts_per_year_after": planted.CLA_STARTS_PER_YEAR * planted.EDGE_OF_CARE_RATE_RATIO * world.scale,
+            "starts_per_year_after": planted.CLA_STARTS_PER_YEAR
+            * planted.EDGE_OF_CARE_RATE_RATIO
+            * world.scale,
             "trend_per_year": planted.CLA_STARTS_TREND,
             "slope_ratio": 1.0,
             "realised_per_year_two_years_before": round(len(before) / 2, 1),
             "realised_per_year_after": round(len(after) / years_after, 1),
             "note": "starts are Poisson with a log-linear trend (x trend_per_year a year, unchanged by the "
-                    "step) and no seasonality; starts_per_year_before/after are the rates either side of "
-                    "the step date",
+            "step) and no seasonality; starts_per_year_before/after are the rates either side of "
+            "the step date",
         },  # fmt: skip
         "interventions": [
-            {"name": "edge_of_care", "date": planted.EDGE_OF_CARE_DATE, "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO}
+            {
+                "name": "edge_of_care",
+                "date": planted.EDGE_OF_CARE_DATE,
+                "rate_ratio": planted.EDGE_OF_CARE_RATE_RATIO,
+            }
         ],
         "null_intervention_date": planted.NULL_INTERVENTION_DATE,
         "cla_stock": {
@@ -150,10 +156,16 @@ def truth(world: World, as_at: pd.Timestamp) -> dict:
             "realised": {d: _stock(world, d) for d in stock_dates},
         },
         "null_series": [
-            {"name": "s47_icpc_15wd", "measure": "ICPC within 15 working days of the s47 start",
-             "value": planted.S47_ICPC_15WD_P},
-            {"name": "contact_decision_1wd", "measure": "contact decisions within 1 working day",
-             "value": float(sum(planted.DECISION_DELAY_P[:2]))},
+            {
+                "name": "s47_icpc_15wd",
+                "measure": "ICPC within 15 working days of the s47 start",
+                "value": planted.S47_ICPC_15WD_P,
+            },
+            {
+                "name": "contact_decision_1wd",
+                "measure": "contact decisions within 1 working day",
+                "value": float(sum(planted.DECISION_DELAY_P[:2])),
+            },
         ],  # fmt: skip
         "social_workers": social_worker_truth(world, a),
         "as_at_dependent_columns": _as_at_dependent(),
