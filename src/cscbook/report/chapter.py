@@ -60,10 +60,11 @@ def publish(chapter: Chapter, params: Params) -> None:
     for key, text in chapter.text.items():
         glue(key, text, display=False)
     for key, text in chapter.markdown.items():
-        glue(key, Markdown(text), display=False)
+        # an empty text would be glued without its markdown and show the object's repr: a MyST comment instead
+        glue(key, Markdown(text if text.strip() else "% nothing to show here"), display=False)
     for key, df in chapter.shown.items():
         if df.columns.empty:  # nothing to show (the chapter says why in words)
-            glue(key, Markdown(""), display=False)
+            glue(key, Markdown("% nothing to show here"), display=False)
             continue
         glue(key, HTML(html_table(df, caption=str(df.attrs.get("caption", "")))), display=False)
     for key, fig in chapter.figures.items():
