@@ -420,3 +420,18 @@ def test_summary_headline_table_carries_the_local_headline_measures(tmp_path: Pa
     assert table.loc["agency_share", "this_quarter"] == pytest.approx(0.14)
     assert table.loc["agency_share", "target"] == 0.15 and table.loc["agency_share", "chapter"] == workforce.CHAPTER
     assert "nqsw_in_post" not in table.index  # declared headline: false
+
+
+def test_audit_grades_stacked_by_month_with_alt_text_from_the_numbers(tmp_path: Path) -> None:
+    grades = {"audit_outstanding": (1, 0), "audit_good": (3, 2), "audit_requires_improvement": (5, 6),
+              "audit_inadequate": (1, 2)}  # fmt: skip
+    body = "\n".join(f"{g},2024-{m},,,{v},"
+                     for g, values in grades.items() for m, v in zip(("11", "12"), values, strict=True))  # fmt: skip
+    p = load_params(setup(tmp_path, body, {g: decl("count") for g in grades}))
+    ctx = read_all(p)
+    ch = workforce.gather(ctx, compute_all(ctx.tables, p))
+    shares = workforce.audit_shares(ch)
+    assert shares.loc["2024-12-01", "audit_good"] == pytest.approx(2 / 10) and shares.loc["2024-12-01", "audits"] == 10
+    assert workforce.audits_alt(ch).endswith("in December 2024, of 10 audits: outstanding 0.0%, good 20.0%, "
+                                             "requires improvement 60.0%, inadequate 20.0%.")
+    assert ch.results.value("audit_good_or_better") == pytest.approx((1 + 3 + 0 + 2) / 20)  # the quarter's audits
