@@ -25,6 +25,7 @@ from cscbook.measures import caseloads as cl
 from cscbook.measures.compute import MeasureResults, judge
 from cscbook.measures.local import CHAPTER, TABLE, declared_measures
 from cscbook.measures.registry import Measure
+from cscbook.report.caseloads import england_caseload
 from cscbook.report.chapter import Chapter, Figure
 from cscbook.report.outputs import PALETTE, use_style
 from cscbook.report.spc_plots import plot_chart
@@ -77,7 +78,7 @@ def definitions(ch: WorkforceChapter) -> pd.DataFrame:
         "Definition": [m.definition for m in ch.measures],
         "Source": [m.source for m in ch.measures],
         "Kind": [m.kind for m in ch.measures],
-        "Control chart": [chart[getattr(m, "chart", None)] for m in ch.measures],
+        "Control chart": [chart[m.chart] for m in ch.measures],
     })  # fmt: skip
 
 
@@ -194,8 +195,13 @@ def caseload_link(ch: WorkforceChapter) -> str:
         if pd.notna(total["mean"]):
             target = p.targets.get("caseload_per_worker")
             against = f", against a target of at most {target:g}" if target is not None else ""
+            spread = "" if pd.isna(total["min"]) else f"range {total['min']} to {total['max']}; "
+            england = england_caseload(p.period_end)
+            versus = (
+                "" if england is None else f" (England: {england:.1f} cases per case-holding social worker)"
+            )
             first = (f"On {p.period_end:%-d %B %Y} social workers held an average of {total['mean']:.1f} children "
-                     f"each (range {total['min']} to {total['max']}; counted from the extract){against}.")  # fmt: skip
+                     f"each ({spread}counted from the extract){against}{versus}.")  # fmt: skip
     parts = []
     at_end = True  # every figure listed is the quarter's last month (a figure on a date or an average)
     res = ch.results
@@ -207,7 +213,7 @@ def caseload_link(ch: WorkforceChapter) -> str:
             if v is not None:
                 m = res.measures[key]
                 parts.append(words.format(v=fmt_value(v, m.kind, "" if m.kind == "mean" else m.unit)))
-                at_end &= m.kind != "count" and (m.kind != "proportion" or getattr(m, "on_date", False))
+                at_end &= m.kind != "count" and (m.kind != "proportion" or m.on_date)
     if not first and not parts:
         return ("Caseloads cannot be set beside the workforce figures: the extract records no allocated worker "
                 "and there is no local measures file.")  # fmt: skip
@@ -224,7 +230,7 @@ def plot_controls(ch: WorkforceChapter):
     reads each quarter), two to a row; audit grade counts are in their own figure."""
     res = ch.results
     shown = [m for m in ch.measures if res is not None and m.key in res.series and m.key not in AUDIT_GRADES
-             and getattr(m, "chart", None) is not None]  # fmt: skip
+             and m.chart is not None]  # fmt: skip
     charts = {m.key: judge(m, res.series[m.key], ch.params) for m in shown} if res is not None else {}
     shown = [m for m in shown if charts.get(m.key) is not None]
     if not shown:
@@ -276,6 +282,38 @@ def plot_audit_grades(ch: WorkforceChapter):
     fig.autofmt_xdate()
     plt.close(fig)
     return fig
+
+
+def controls_alt(ch: WorkforceChapter) -> str:
+    """The control charts' message in words, from the run's readings of the quarter."""
+    res = ch.results
+    charted = [m for m in ch.measures if res is not None and m.key in res.series and m.key not in AUDIT_GRADES
+               and m.chart is not None]  # fmt: skip
+    if not charted:
+        return "No local measure with a control chart in this file."
+    unusual = []
+    for m in charted:
+        row = res.quarter_row(m.key)
+        if row is not None and str(row["signal"]).startswith("special cause"):
+            better = {"special cause improvement": "better than", "special cause concern": "worse than"}
+            how = better.get(str(row["signal"]), "different from")
+            unusual.append(f"{m.label} was {how} its usual range in {row['signal_months'] or 'this quarter'}")
+    text = f"Control charts of {len(charted)} workforce and quality measures, month by month. "
+    return text + ("; ".join(unusual) + "; the others stayed within their usual range." if unusual else
+                   "Every measure stayed within its usual range this quarter.")  # fmt: skip
+
+
+def audits_alt(ch: WorkforceChapter) -> str:
+    """The audit grade chart's message: the latest month's shares by grade."""
+    shares = audit_shares(ch)
+    if shares is None or shares.dropna().empty:
+        return "Audit grades are not in the local measures file."
+    last = shares.dropna().iloc[-1]
+    parts = ", ".join(f"{GRADE_LABELS[g].lower()} {fmt_value(last[g], 'proportion')}" for g in AUDIT_GRADES)
+    return (
+        f"Case audits by grade, month by month over the last {len(shares)} months; in "
+        f"{shares.dropna().index[-1]:%B %Y}, of {last['audits']:.0f} audits: {parts}."
+    )
 
 
 def placeholder(text: str):
@@ -330,9 +368,9 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
                   "wf_teams_text": "" if not teams.empty else "The local measures file gives no team figures for the period end month."},
         shown={"wf_table": shown if ch.available else pd.DataFrame(), "wf_teams": teams,
                "wf_definitions": defs if ch.measures else pd.DataFrame()},
-        figures={"wf_controls": Figure(plot_controls(ch), "workforce_control_charts",
-                                       "Control charts of the workforce and quality measures, month by month"),
-                 "wf_audits": Figure(plot_audit_grades(ch), "workforce_audit_grades",
-                                     "Case audits each month by grade, as shares of the month's audits")},
+        figures={"wf_controls": Figure(plot_controls(ch), "workforce_control_charts", controls_alt(ch),
+                                       "fig-wf-controls"),
+                 "wf_audits": Figure(plot_audit_grades(ch), "workforce_audit_grades", audits_alt(ch),
+                                     "fig-wf-audits")},
         saved=saved,
     )  # fmt: skip
