@@ -79,3 +79,23 @@ def financial_year(dates: pd.Series) -> pd.Series:
         + "-"
         + ((y + 1) % 100).astype("Int64").astype("string").str.zfill(2)
     )
+
+
+def covered_months(period_end: pd.Timestamp, until: pd.Timestamp | None) -> tuple[int, pd.Timestamp | None]:
+    """Months of the quarter ending ``period_end`` that count when events are complete only to
+    ``until`` (None: all three), and the last of them when it is covered only in part.
+
+    A month covered for at least half its days counts; one covered for less ends the quarter
+    before it: 2024-12-31 with events complete to 2024-12-01 -> (2, None); to 2024-12-20 -> (3, December).
+    """
+    q = quarter(period_end)
+    if until is None or until >= q.end:
+        return 3, None
+    kept, partial = 0, None
+    for m in q.months:
+        covered = min(max((until - m).days + 1, 0), m.days_in_month)
+        if covered * 2 < m.days_in_month:
+            break
+        kept += 1
+        partial = m if covered < m.days_in_month else partial
+    return kept, partial

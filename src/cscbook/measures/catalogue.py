@@ -7,6 +7,8 @@ imported at the end of this file, so ``registry.all_measures()`` sees them all.
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from cscbook.config.params import Params
@@ -82,7 +84,7 @@ for _key, (_definition, _source, _needs, _headline) in _FD_DEFINITIONS.items():
         key=_key, label=_spec.label, definition=_definition, source=_source, needs=_needs, kind=_spec.kind,
         compute=_front_door(_key), unit={"proportion": "%", "stock": "children"}.get(_spec.kind, "count"),
         higher_is_better=_spec.higher_is_better, target_key=_spec.target_key, england_key=_spec.england_key,
-        chapter=FRONT_DOOR, headline=_headline,
+        chapter=FRONT_DOOR, headline=_headline, complete_until=functools.partial(fd.complete_until, _key),
     ))  # fmt: skip
 
 

@@ -34,7 +34,14 @@ import numpy as np
 import pandas as pd
 
 from cscbook.config.params import Params
-from cscbook.config.periods import last_quarter_end, month_start, quarter, quarter_name, year_ago_end
+from cscbook.config.periods import (
+    covered_months,
+    last_quarter_end,
+    month_start,
+    quarter,
+    quarter_name,
+    year_ago_end,
+)
 from cscbook.data.annexa_spec import LISTS
 from cscbook.data.reference import benchmark
 from cscbook.measures.local import declared_measures
@@ -145,20 +152,26 @@ def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartR
     """
     if measure.snapshot or monthly.empty:
         return None
-    df = monthly[monthly["month"] <= params.period_end]
     q = quarter(params.period_end)
-    if df.empty or df["month"].max() < q.months[0]:
+    kept, _ = covered_months(
+        params.period_end, measure.complete_until(params.period_end) if measure.complete_until else None
+    )
+    if kept == 0:
+        return None
+    judged = (q.start, q.months[kept - 1])  # first and last month judged
+    df = monthly[monthly["month"] <= judged[1]]
+    if df.empty or df["month"].max() < q.months[kept - 1]:
         return None
     default = "p" if measure.kind == "proportion" else "xmr" if measure.kind == "count" else None
     kind = {"p": "proportion", "xmr": "count", None: "stock"}[
         default if measure.chart == "auto" else measure.chart
     ]
     if kind == "stock":
-        return spc.judge_monthly(df, kind, judged=(q.start, q.end))
+        return spc.judge_monthly(df, kind, judged=judged)
     # a month with no denominator, or a gap (no figure), takes no part
     df = df[df["denominator"] > 0] if kind == "proportion" else df[df["value"].notna()]
     return spc.judge_monthly(
-        df, kind, judged=(q.start, q.end), change_dates=list(params.chart_changes.get(measure.key, ()))
+        df, kind, judged=judged, change_dates=list(params.chart_changes.get(measure.key, ()))
     )
 
 

@@ -60,6 +60,9 @@ class Measure:
     ``on_date``: a proportion counted on a date (its quarter value is the quarter's last month).
     ``chart``: the control chart judging it: "auto" (p-chart for proportions, XmR for counts, none
     for stocks, rates and means on a date), or "p", "xmr" or None (no signal) as declared.
+    ``complete_until(period_end)``: the last event date the measure can count by the period end
+    when its latest events are not yet complete (e.g. a contact's 30-day window), else None; a
+    month of the quarter covered for less than half its days is not judged.
     """
 
     key: str
@@ -78,6 +81,9 @@ class Measure:
     snapshot: bool = False
     on_date: bool = False
     chart: str | None = "auto"
+    complete_until: Callable[[pd.Timestamp], pd.Timestamp | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from cscbook.measures.local import declared_measures
 from cscbook.measures.registry import Measure, NotAvailable, all_measures
 
 RESULTS_FILE = "_measures.parquet"
+CHARTS_FILE = (
+    "_measure_charts.pickle"  # the judged control charts (aggregates), so chapters draw the same charts
+)
 STAMP_FILE = "_measures_stamp.json"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +47,8 @@ def save_results(results: MeasureResults, ctx: Context) -> Path:
     out = data_dir(ctx.params)
     out.mkdir(parents=True, exist_ok=True)
     results.table.to_parquet(out / RESULTS_FILE, index=False)
+    with open(out / CHARTS_FILE, "wb") as fh:
+        pickle.dump(results.charts, fh)
     (out / STAMP_FILE).write_text(json.dumps({"stamp": _stamp(ctx)}))
     return out / RESULTS_FILE
 
@@ -82,5 +88,9 @@ def load_results(ctx: Context) -> MeasureResults:
         and json.loads(stamp.read_text()).get("stamp") == _stamp(ctx)
     ):
         table = pd.read_parquet(src / RESULTS_FILE)
-        return results_from_table(table, ctx.params.period_end, declared_measures(ctx.params))
+        results = results_from_table(table, ctx.params.period_end, declared_measures(ctx.params))
+        if (src / CHARTS_FILE).is_file():
+            with open(src / CHARTS_FILE, "rb") as fh:
+                results.charts = pickle.load(fh)  # our own cache, stamped with these inputs and this code
+        return results
     return compute_all(ctx.tables, ctx.params)

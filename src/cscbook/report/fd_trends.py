@@ -31,6 +31,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.tsa.seasonal import STL
 
+from cscbook.config.periods import covered_months
 from cscbook.measures.compute import period_value as quarter_value
 from cscbook.measures.front_door import MEASURES, complete_until
 from cscbook.measures.funnel import period_bounds
@@ -126,16 +127,7 @@ def _covered_months(period_end: pd.Timestamp, until: pd.Timestamp | None) -> tup
     label = signal_words.month_list(pd.date_range(start, end, freq="MS"))
     if until is None or until >= end:
         return 3, label, "", ""
-    kept, partial = 0, None
-    for m in pd.date_range(start, end, freq="MS"):
-        days = m.days_in_month
-        covered = min(max((until - m).days + 1, 0), days)
-        if covered * 2 >= days:
-            kept += 1
-            if covered < days:
-                partial = m
-        else:
-            break
+    kept, partial = covered_months(period_end, until)
     if kept == 0:
         return 0, label, "no complete month yet", "No month of the quarter is complete yet at the period end"
     months = pd.date_range(start, periods=kept, freq="MS")
