@@ -153,26 +153,19 @@ def test_whole_book_repeats_table_headers_across_pages(tmp_path: Path) -> None:
     assert _ink(book, len(texts) - 1) > 0.005
 
 
-def test_headline_table_reads_measures_csv_when_present(tmp_path: Path) -> None:
+def test_headline_table_is_the_executive_summarys(tmp_path: Path) -> None:
+    """The paper shows the summary's table (registry measures with last quarter from the history), not
+    a re-reading of measures.csv, whose rows are by month and quarter."""
     tables = tmp_path / "tables"
     _headline(tables)
-    pd.DataFrame({
-        "key": ["x", "x", "x"], "label": ["Measure X"] * 3, "chapter": ["Front door"] * 3,
-        "kind": ["proportion"] * 3, "unit": [""] * 3, "period": ["this quarter", "last quarter", "year ago"],
-        "value": [0.5, 0.4, 0.3], "target": [0.6] * 3, "england": [0.55] * 3, "direction": ["improving"] * 3,
-        "signal": ["common cause variation"] * 3,
-    }).to_csv(tables / "measures.csv", index=False)  # fmt: skip
-    t = pdf.headline_table(tables)
-    assert t["label"].tolist() == ["Measure X"]
-    assert pdf.headline_rows(t) == [["Measure X", "50.0%", "40.0%", "30.0%", "60.0%", "55.0%", "improving",
-                                     "common cause variation"]]  # fmt: skip
-    (tables / "measures.csv").unlink()
+    pd.DataFrame({"key": ["x"], "label": ["Measure X"], "period_type": ["month"], "period": ["2024-10"],
+                  "value": [0.5]}).to_csv(tables / "measures.csv", index=False)  # fmt: skip
     assert pdf.headline_table(tables)["label"].tolist() == ["Contacts", "Assessments within 45 working days"]
 
 
 def test_fmt_value() -> None:
     assert pdf.fmt_value(0.849886, "proportion", "") == "85.0%"
-    assert pdf.fmt_value(98.3019, "stock", "per 10,000") == "98.3"
+    assert pdf.fmt_value(98.3019, "rate", "per 10,000") == "98.3 per 10,000"  # as the book prints it
     assert pdf.fmt_value(3047, "count", "count") == "3,047"
     assert pdf.fmt_value(None, "count", "") == "n/a" and pdf.fmt_value(float("nan"), "count", "") == "n/a"
 

@@ -17,7 +17,7 @@ typesetter and its default fonts inside, so it installs with the other pinned de
 headings and repeating table headers natively, and gives the same PDF on every machine.
 
 Inputs are the quarter's outputs, never the raw data: the headline table
-(``tables/measures.csv`` when it exists, else ``tables/summary_headline_measures.csv``), the key
+(``tables/summary_headline_measures.csv``, the executive summary's table of registry measures), the key
 messages (``tables/summary_key_messages.csv``), and the built HTML book (figures with their
 captions, and every page for the whole-book PDF). The content goes to Typst as JSON, so no
 text from the data is ever read as Typst markup.
@@ -39,11 +39,10 @@ import yaml
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from cscbook.config.params import Params
+from cscbook.report import format as fmt
 
 KEY_MESSAGES = "summary_key_messages.csv"
 HEADLINE = "summary_headline_measures.csv"
-MEASURES = "measures.csv"
-PERIODS = {"this_quarter": "this_quarter", "last_quarter": "last_quarter", "year_ago": "year_ago"}
 HEADLINE_COLUMNS = ["label", "chapter", "kind", "unit", "this_quarter", "last_quarter", "year_ago",
                     "target", "england", "direction", "signal"]  # fmt: skip
 # The figures a committee sees first, by their label in the chapters (HTML id); a chapter
@@ -68,34 +67,20 @@ def pdf_paths(params: Params) -> list[Path]:
 
 
 def fmt_value(value: Any, kind: str, unit: str) -> str:
-    """A headline value for print: proportions as 85.0%, rates to one decimal, counts with commas."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+    """A headline value as the book prints it (``report.format.value``): 85.0%, 98.3 per 10,000, 3,047."""
+    if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
         return "n/a"
-    v = float(value)
-    if kind == "proportion":
-        return f"{100 * v:.1f}%"
-    if "10,000" in str(unit) or (v != round(v)):
-        return f"{v:,.1f}"
-    return f"{v:,.0f}"
+    return fmt.value(float(value), kind, "" if pd.isna(unit) else str(unit))
 
 
 def headline_table(tables_dir: Path) -> pd.DataFrame:
-    """The headline measures, one row per measure, columns ``HEADLINE_COLUMNS``.
-
-    From ``measures.csv`` (one row per measure and period: key, label, chapter, kind, unit,
-    period, value, ..., target, england, direction, signal) when it exists, else from the
-    executive summary's ``summary_headline_measures.csv``. Empty when neither exists.
+    """The headline measures, one row per measure, columns ``HEADLINE_COLUMNS``: the executive
+    summary's table (``summary_headline_measures.csv``, made from the run's registry measures and the
+    measures history), so the paper shows exactly what the book shows. Empty when it does not exist.
     """
-    tables_dir = Path(tables_dir)
-    if (tables_dir / MEASURES).is_file():
-        m = pd.read_csv(tables_dir / MEASURES)
-        m["period"] = m["period"].astype(str).str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
-        keys = m.drop_duplicates("key").set_index("key")
-        wide = m[m["period"].isin(list(PERIODS))].pivot(index="key", columns="period", values="value")
-        out = keys.join(wide.rename(columns=PERIODS)).reset_index()
-        return out.reindex(columns=HEADLINE_COLUMNS)
-    if (tables_dir / HEADLINE).is_file():
-        return pd.read_csv(tables_dir / HEADLINE).reindex(columns=HEADLINE_COLUMNS)
+    path = Path(tables_dir) / HEADLINE
+    if path.is_file():
+        return pd.read_csv(path).reindex(columns=HEADLINE_COLUMNS)
     return pd.DataFrame(columns=HEADLINE_COLUMNS)
 
 

@@ -227,7 +227,7 @@ register(Measure(
     definition=("Open cases (children in need, on a plan, in care, care leavers aged 21 or under) allocated to a "
                 "worker at the period end, averaged over allocated workers."),
     source="Annex A Lists 6-9 (allocated worker)", needs=("cin|cp_plans|cla|care_leavers",), kind="mean",
-    compute=average_caseload, unit="children", higher_is_better=False, england_key=ENGLAND_KEY, chapter=CASELOADS,
+    compute=average_caseload, unit="children", higher_is_better=False, target_key="caseload_per_worker", england_key=ENGLAND_KEY, chapter=CASELOADS,
     headline=True, snapshot=True,
 ))  # fmt: skip
 import cscbook.measures.practice  # noqa: F401,E402

@@ -44,7 +44,8 @@ class Chapter:
 
 def html_table(df: pd.DataFrame, caption: str = "") -> str:
     """A compact, stable HTML table without the index, with an optional caption."""
-    html = df.to_html(index=False, border=0, na_rep="", classes="cscbook-table", escape=True)
+    shown = df.astype(object).where(df.notna(), "")  # a missing value is blank, never "<NA>" or "nan"
+    html = shown.to_html(index=False, border=0, na_rep="", classes="cscbook-table", escape=True)
     if caption:
         html = html.replace(">\n  <thead>", f">\n  <caption>{caption}</caption>\n  <thead>", 1)
     return html

@@ -15,7 +15,7 @@ from cscbook.data.context import Context
 from cscbook.measures import front_door as fd
 from cscbook.measures import funnel
 from cscbook.measures.compute import MeasureResults
-from cscbook.report import fd_plots, fd_trends, signal_words
+from cscbook.report import fd_plots, fd_trends, signal_words, spc_plots
 from cscbook.report import format as fmt
 from cscbook.report.chapter import Chapter, Figure
 from cscbook.report.outputs import spc_alt_text, use_style
@@ -45,6 +45,8 @@ def _measure_chart(
         chart = charts.get(key)
         fig = fd_plots.measure_figure(spec, chart, target)
         ch.text[f"{name}_text"] = fd_trends.measure_sentence(spec, series[key], chart, results.period_end)
+        if chart is not None:
+            ch.text[f"{name}_text"] += f" ({spc_plots.chart_caption(chart).rstrip('.')}.)"
         if chart is not None and chart.signal_allowed:
             alt = spc_alt_text(chart.frame, spec.title, percent=spec.kind == "proportion")
     else:

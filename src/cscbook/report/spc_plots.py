@@ -112,7 +112,8 @@ def plot_chart(
     The baseline months are shaded grey and the period judged yellow; change dates are dotted
     vertical lines. A seasonally adjusted chart plots the adjusted values (what the rules
     judge) with the values as recorded as a thin line, and says so in the y label. A stock
-    is drawn with its trend line and no limits. The caption (``chart_caption``) is written
+    is drawn with its trend line and no limits. The caption (``chart_caption``: baseline, seasonal
+    adjustment, false-alarm rate) goes in the text under the figure, where it reflows on a phone; it is written
     under the axes.
     """
     import matplotlib.pyplot as plt
@@ -178,8 +179,4 @@ def plot_chart(
         ax.set_ylim(max(0.0, low), min(101.0, high))
     ax.legend(handles=handles, loc="best", fontsize=8, frameon=False)
     fig.autofmt_xdate()
-    fig.text(
-        0.01, 0.005, chart_caption(result), fontsize=8, color="#333333", ha="left", va="bottom", wrap=True
-    )
-    fig.subplots_adjust(bottom=0.2)
     return fig

@@ -275,6 +275,23 @@ def key_messages(table: pd.DataFrame, max_messages: int = 8) -> list[str]:
     return [message(r) for _, r in t.iterrows()]
 
 
+def other_misses(table: pd.DataFrame, max_messages: int = 8) -> str:
+    """The measures missing their target that the key messages leave out (they stop at ``max_messages``)."""
+    if len(table) <= max_messages:
+        return ""
+    shown = set(key_messages(table, max_messages))
+    gap = shortfall(table)
+    rest = [r for i, r in table.iterrows() if gap[i] > 0 and message(r) not in shown]
+    if not rest:
+        return f"The key messages are the {max_messages} most important of {len(table)} headline measures."
+    names = "; ".join(f"{r['label']} ({fmt_value(r['this_quarter'], r['kind'], r['unit'])} against "
+                      f"{fmt_value(r['target'], r['kind'], r['unit'])})" for r in rest)  # fmt: skip
+    return (
+        f"The key messages are the {max_messages} most important of {len(table)} headline measures. Also "
+        f"missing their targets: {names}."
+    )
+
+
 def commentary_path(params: Any) -> Path | None:
     """The analyst commentary: the ``commentary`` parameter, or params/commentary/<quarter>.md."""
     if getattr(params, "commentary", None):
@@ -300,7 +317,7 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     )
     return Chapter(
         text={"sum_quarter": p.quarter_title, "sum_authority": p.authority, "sum_n_measures": str(len(table))},
-        markdown={"sum_ranking_rule": RANKING_RULE,
+        markdown={"sum_ranking_rule": RANKING_RULE, "sum_other_misses": other_misses(table),
                   "sum_key_messages": "\n".join(f"- {m}" for m in messages),
                   "sum_notes": "\n\n".join(notes) if notes else "All headline measures are available in this extract.",
                   "sum_commentary": commentary},
