@@ -119,6 +119,9 @@ def percent_cells(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    """A saved table; one with no columns (a section with no data in this extract) reads as empty."""
+    if not path.read_text(encoding="utf-8").strip():
+        return pd.DataFrame()
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 

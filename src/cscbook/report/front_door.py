@@ -47,7 +47,7 @@ def _measure_chart(
         ch.text[f"{name}_text"] = fd_trends.measure_sentence(spec, series[key], chart, results.period_end)
         if chart is not None:
             ch.text[f"{name}_text"] += f" ({spc_plots.chart_caption(chart).rstrip('.')}.)"
-        if chart is not None and chart.signal_allowed:
+        if chart is not None and chart.signal_allowed and chart.assessed:
             alt = spc_alt_text(chart.frame, spec.title, percent=spec.kind == "proportion")
     else:
         reason = results.unavailable.get(key)

@@ -321,5 +321,5 @@ def spc_alt_text(chart: pd.DataFrame, measure: str, percent: bool = False) -> st
         text = f"{measure} {where} {_span(start, end)}."
     else:
         text = f"{measure} stayed within the usual range of month-to-month variation."
-    return (f"{text} Latest month ({last_month:%B %Y}): {_fmt(float(last['value']), percent)}; average "
-            f"{_fmt(float(last['centre']), percent)}.")  # fmt: skip
+    average = "" if pd.isna(last["centre"]) else f"; average {_fmt(float(last['centre']), percent)}"
+    return f"{text} Latest month ({last_month:%B %Y}): {_fmt(float(last['value']), percent)}{average}."
