@@ -2,7 +2,7 @@
 
 Each authority is Westmere's simulation with its own seed and scale (population 0-17 = 53,000
 x scale) and a character (``planted.Character``): by default 8 authorities from 0.25 to 3
-times Westmere, one with the odds of re-referral doubled (an outlier above the region on
+times Westmere, one with the odds of re-referral tripled (an outlier above the region on
 re-referrals within 12 months) and one with the odds of an assessment within 45 working days
 cut to 0.3 (an outlier below on assessment timeliness); the rest are Westmere's character,
 differing only by chance. ``truth.json`` records every authority and the planted outliers;
@@ -21,7 +21,7 @@ import yaml
 
 from cscbook.synth import planted
 
-REREFERRAL_OUTLIER_ODDS = 2.0
+REREFERRAL_OUTLIER_ODDS = 3.0
 ASSESSMENT_OUTLIER_ODDS = 0.3
 
 
