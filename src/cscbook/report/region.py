@@ -57,16 +57,19 @@ def comparison_measures(region: RegionParams) -> list[Measure]:
 
 def quarter_rows(table: pd.DataFrame, measure: Measure, region: RegionParams) -> pd.DataFrame:
     """One row per authority for the quarter ending the period end: authority, numerator,
-    denominator, value, ci_low, ci_high, shown (False when withheld or not available), note."""
+    denominator, value, ci_low, ci_high, shown (False when withheld or not available), note.
+    A rate's value and interval are per child (its count over the 0-17 population), shown per 10,000."""
     pops = {p.authority: p.population_0_17 for p in region.authorities}
     t = table[(table["key"] == measure.key) & (table["period_type"] == "quarter")
               & (pd.to_datetime(table["period_end"]) == region.period_end)].copy()  # fmt: skip
     t = t.drop_duplicates("authority")
     if measure.kind == "rate":
         t["denominator"] = t["authority"].map(pops).astype(float)
+        # the table's rate is per 10,000 children; here, as for proportions, values are per child
         t["numerator"] = np.round(t["value"] * t["denominator"] / RATE_PER)
+        t["value"] = t["value"] / RATE_PER
         lo, hi = poisson_exact(t["numerator"].fillna(0).to_numpy())
-        t["ci_low"], t["ci_high"] = lo / t["denominator"] * RATE_PER, hi / t["denominator"] * RATE_PER
+        t["ci_low"], t["ci_high"] = lo / t["denominator"], hi / t["denominator"]
     available = t["value"].notna() & (t["denominator"] > 0)
     small = (t["numerator"].between(1, region.min_cell - 1)
              | (t["denominator"] - t["numerator"]).between(1, region.min_cell - 1))  # fmt: skip
