@@ -240,7 +240,8 @@ def write_report(region: RegionParams, table: pd.DataFrame, failures: pd.DataFra
         if res is not None:
             alt = funnel_figure(res, rows, m, figs / f"{m.key}_funnel.png")
             part += [f"<figure><img src='figures/{m.key}_funnel.png' alt='{html.escape(alt, quote=True)}' "
-                     f"width='750'><figcaption>{html.escape(alt)}</figcaption></figure>",
+                     f"width='750'><figcaption>Funnel plot: {html.escape(m.label)}, this quarter, by the "
+                     "authority's size.</figcaption></figure>",
                      f"<p>{html.escape(res.method)}</p>"]  # fmt: skip
         part.append(_table_html(rows, m))
         part.append("<p>Ranks are shown with the range they would take in 95% of repeats given each "
@@ -249,7 +250,8 @@ def write_report(region: RegionParams, table: pd.DataFrame, failures: pd.DataFra
         if len(trend) >= 2:
             alt = trend_figure(trend, m, figs / f"{m.key}_trend.png")
             part.append(f"<figure><img src='figures/{m.key}_trend.png' alt='{html.escape(alt, quote=True)}' "
-                        f"width='750'><figcaption>{html.escape(alt)}</figcaption></figure>")  # fmt: skip
+                        f"width='750'><figcaption>{html.escape(m.label)}: regional median and range by "
+                        "month.</figcaption></figure>")  # fmt: skip
         sections.append("\n".join(part))
     pd.DataFrame(summary).to_csv(out / "outliers.csv", index=False)
     left_out = ""
