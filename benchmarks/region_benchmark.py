@@ -89,6 +89,47 @@ def one_authority(scale: float, lines: list[tuple]) -> None:
     lines.append((label, f"  whole process (incl. imports; {info['rows']:,} rows read)", wall, float("nan")))
 
 
+def national_sizes(n: int = 150, total: float = 225.0, largest: float = 6.5, seed: int = 1) -> list[float]:
+    """Sizes (times Westmere) of a synthetic national region: lognormal (spread like English
+    authorities' 0-17 populations, about 2,000 to 340,000), capped at ``largest``, summing to ``total``."""
+    import numpy as np
+
+    s = np.random.default_rng(seed).lognormal(0.0, 0.7, n)
+    for _ in range(20):
+        s = np.minimum(s * total / s.sum(), largest)
+    return list(s)
+
+
+def projection(lines: list[tuple], workers: int = 2) -> None:
+    """Project a national run from the measured per-authority costs: seconds = a + b x scale
+    (least squares over the example region's authorities and the one-authority runs)."""
+    import numpy as np
+
+    pts = []
+    t = ROOT / "reports" / "region" / "2024-25-Q3" / "timings.csv"
+    if t.exists():
+        from cscbook.config.region import load_region
+
+        pops = {a.authority: a.population_0_17 / 53000 for a in load_region(ROOT / "params" / "region_example.yaml").authorities}
+        for r in pd.read_csv(t).itertuples():
+            if r.authority in pops and not pd.isna(r.read_s):
+                pts.append((pops[r.authority], r.read_s + r.compute_s))
+    single: dict[float, float] = {}
+    for run_name, stage, seconds, _ in lines:
+        if run_name.startswith("one authority") and stage in ("read and check", "compute every measure"):
+            scale = float(run_name.split()[2].rstrip("x"))
+            single[scale] = single.get(scale, 0.0) + seconds
+    pts += list(single.items())
+    if len(pts) < 3:
+        return
+    x, y = np.array(pts).T
+    b, a = np.polyfit(x, y, 1)
+    sizes = national_sizes()
+    total = sum(a + b * s for s in sizes)
+    lines.append(("national (projected)", f"150 authorities, 225x: {a:.1f} s + {b:.2f} s per x each", total / workers,
+                  float("nan")))  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", type=float, nargs="*", default=[10.0])
@@ -99,6 +140,7 @@ def main() -> int:
         example_region(lines)
     for s in args.scales:
         one_authority(s, lines)
+    projection(lines)
     print(f"{'run':<22} {'stage':<52} {'wall s':>8} {'peak MB':>9}")
     for run_name, stage, seconds, mb in lines:
         s = "" if pd.isna(seconds) else f"{seconds:8.1f}"

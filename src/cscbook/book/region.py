@@ -6,9 +6,10 @@ returning only the aggregate measures table (a few thousand rows: no record-leve
 the task), so memory is bounded by the largest authority, not the region. Tasks run in a
 ``concurrent.futures.ProcessPoolExecutor`` (``workers`` processes, default one per core).
 They are plain top-level functions of picklable arguments (a frozen ``Params``), so the same
-tasks can be submitted unchanged to a distributed executor when a region outgrows one machine
-(Dask's ``distributed.Client.submit``/``client.get_executor()`` or Ray's ``ray.util.multiprocessing``
-/``ray.remote``): ``run_region(..., executor=...)`` takes any ``concurrent.futures.Executor``.
+tasks can be submitted unchanged to a distributed engine when a region outgrows one machine:
+``run_region(..., executor=...)`` takes any ``concurrent.futures.Executor``, e.g. Dask's
+``distributed.Client(address).get_executor()``; with Ray, ``ray.remote(authority_measures)``
+and ``ray.get``. Each worker then needs the extracts' paths to be readable where it runs.
 
 An authority whose extract cannot be read (a ``UserError``) or whose computation fails is
 reported by name with its message, and the others go on. Outputs, under
