@@ -151,8 +151,9 @@ def funnel_figure(res: FunnelResult, rows: pd.DataFrame, measure: Measure, path:
     outside = shown["position"].isin(["above", "below"])
     ax.scatter(shown.loc[~outside, "denominator"], shown.loc[~outside, "value"] * k, color=PALETTE[2], zorder=3,
                label="Authority")  # fmt: skip
-    ax.scatter(shown.loc[outside, "denominator"], shown.loc[outside, "value"] * k, color=PALETTE[3], marker="D",
-               s=60, zorder=4, label="Outside 99.8% limits")  # fmt: skip
+    if outside.any():
+        ax.scatter(shown.loc[outside, "denominator"], shown.loc[outside, "value"] * k, color=PALETTE[3], marker="D",
+                   s=60, zorder=4, label="Outside 99.8% limits")  # fmt: skip
     for r in shown.itertuples():
         ax.annotate(str(r.authority), (r.denominator, r.value * k), xytext=(4, 4), textcoords="offset points", fontsize=10)
     unit = "%" if measure.kind == "proportion" else "per 10,000 children"
