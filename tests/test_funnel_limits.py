@@ -102,3 +102,11 @@ def test_rank_intervals():
     r = rank_intervals(["a", "b", "c"], [1000, 5000, 9000], [10000] * 3, higher_is_better=False)
     assert list(r["rank"]) == [1, 2, 3]
     assert list(r["rank_low"]) == [1, 2, 3] and list(r["rank_high"]) == [1, 2, 3]
+
+
+def test_no_events_anywhere_gives_no_outlier():
+    res = funnel(["a", "b", "c"], [0, 0, 0], [10, 20, 30])
+    assert res.target == 0 and not res.overdispersed
+    # count 0 has probability 1, spread over [-1/2, 1/2]: the 99.9% point is 0.5 - 0.001, over n
+    assert list(res.units["hi998"]) == pytest.approx([0.499 / 10, 0.499 / 20, 0.499 / 30])
+    assert (res.units["lo998"] == 0).all() and (res.units["position"] == "within").all()

@@ -150,7 +150,8 @@ def funnel(
     target = float(y.sum() / n.sum())
     df["value"] = y / n
     s = _se(kind, target, n)
-    df["z"] = (df["value"] - target) / s
+    with np.errstate(divide="ignore", invalid="ignore"):  # a pooled value of 0 (or 1): no spread, z = 0
+        df["z"] = np.where(s > 0, (df["value"] - target) / s, 0.0)
     phi, p = dispersion(df["z"].to_numpy())
     over = bool(p < alpha and phi > 1)
     tau2 = 0.0
