@@ -85,3 +85,17 @@ def test_cli_exits_2_with_a_message_and_no_traceback(tmp_path, capsys):
     assert "cscbook region:" in err and "no_such_measure" in err and "Traceback" not in err
     assert cli_main(["region", str(tmp_path / "missing.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_run_region_takes_any_executor_and_reports_each_failure(tmp_path):
+    # the three authorities' Annex A folders are empty: each fails with the reader's message, none stops the run
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cscbook.book.region import run_region
+
+    region = load_region(_project(tmp_path, GOOD))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        res = run_region(region, executor=pool)
+    assert list(res.failures["authority"]) == ["North", "South", "East"]
+    assert res.failures["message"].str.len().min() > 20
+    assert res.table.empty and list(res.timings["authority"]) == ["North", "South", "East"]
