@@ -5,6 +5,10 @@ Units: rates per year or per month as named; dates ISO; odds ratios on the odds 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 AUTHORITY = "Westmere (synthetic example authority)"
 SIM_START = "2018-04-01"  # warm-up starts here
 WINDOW_START = "2019-04-01"  # first day covered by the exported lists
@@ -96,3 +100,29 @@ RR_ODDS_RATIOS = {
 }
 RR_NULL_TERMS = ["sex[M]", "disability[Y]"]
 RR_BACKGROUND_P = 0.12  # not re-referred within 365 days: later referral (day 366+) probability
+
+
+# --- a synthetic region: one authority's character (cscbook.synth.region) ----------------
+@dataclass(frozen=True)
+class Character:
+    """Odds multipliers that make a simulated authority differ from Westmere: on the odds of a
+    re-referral within 365 days of closure (``rereferral_odds``) and of an assessment being
+    authorised within 45 working days (``assessment_45wd_odds``). 1 = no change: the default
+    leaves the example authority byte-identical."""
+
+    rereferral_odds: float = 1.0
+    assessment_45wd_odds: float = 1.0
+
+
+CHARACTER = Character()
+
+
+@contextmanager
+def character(c: Character) -> Iterator[None]:
+    """Simulate with character ``c`` inside the block (restored afterwards, even on error)."""
+    global CHARACTER
+    before, CHARACTER = CHARACTER, c
+    try:
+        yield
+    finally:
+        CHARACTER = before

@@ -36,6 +36,8 @@ def log_odds(closed: pd.DataFrame) -> np.ndarray:
     for term, ratio in planted.RR_ODDS_RATIOS.items():
         var, level = term[:-1].split("[", 1)
         eta = eta + np.where(terms[var] == level, np.log(ratio), 0.0)
+    if planted.CHARACTER.rereferral_odds != 1.0:  # a synthetic region's authority (planted.Character)
+        eta = eta + np.log(planted.CHARACTER.rereferral_odds)
     return eta
 
 

@@ -20,6 +20,9 @@ def assessment_authorised(rng: np.random.Generator, start: np.ndarray) -> np.nda
     """
     n = len(start)
     p = interp_points(add_wd(start, np.full(n, 40)), planted.ASSESSMENT_45WD_POINTS)
+    k = planted.CHARACTER.assessment_45wd_odds  # a synthetic region's authority (planted.Character)
+    if k != 1.0:
+        p = k * p / (1 - p + k * p)
     within = rng.random(n) < p
     wd_in = np.floor(rng.triangular(8, 38, 46, size=n)).astype(np.int64)
     wd_late = 46 + np.floor(rng.exponential(14, size=n)).astype(np.int64)
