@@ -20,7 +20,9 @@ def test_exact_binomial_limit_is_interpolated_between_counts():
     assert res.units["hi95"].iloc[0] == pytest.approx((8.5 - alpha) / 10, abs=1e-9)
     assert res.units["hi95"].iloc[0] == pytest.approx(0.817556, abs=1e-6)
     # symmetric: the 2.5% point is 1 - the 97.5% point for p = 0.5 (F(1) = 11/1024, F(2) = 56/1024)
-    assert res.units["lo95"].iloc[0] == pytest.approx((2.5 - (56 / 1024 - 0.025) / (45 / 1024)) / 10, abs=1e-9)
+    assert res.units["lo95"].iloc[0] == pytest.approx(
+        (2.5 - (56 / 1024 - 0.025) / (45 / 1024)) / 10, abs=1e-9
+    )
     assert res.units["lo95"].iloc[0] == pytest.approx(1 - (8.5 - alpha) / 10, abs=1e-9)
     # 8 of 10 is inside the 95% limits: P(Y > 8) + P(Y = 8) / 2 = 0.0327 > 0.025
     assert (res.units["position"] == "within").all()

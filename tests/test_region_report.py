@@ -51,7 +51,9 @@ def test_small_counts_are_withheld_and_unavailable_said_so():
 def test_a_rate_per_10000_uses_the_population_and_a_poisson_interval():
     m = get("cla_rate_per_10k")
     region = _region(["A", "B", "C"], [10_000, 20_000, 40_000])
-    t = _table(m.key, [("A", np.nan, np.nan, 90.0), ("B", np.nan, np.nan, 95.0), ("C", np.nan, np.nan, 100.0)])
+    t = _table(
+        m.key, [("A", np.nan, np.nan, 90.0), ("B", np.nan, np.nan, 95.0), ("C", np.nan, np.nan, 100.0)]
+    )
     rows = quarter_rows(t, m, region).set_index("authority")
     # 90 per 10,000 of 10,000 children = 90 children; 95 per 10,000 of 20,000 = 190; 100 of 40,000 = 400
     assert list(rows["numerator"]) == [90, 190, 400]
@@ -70,10 +72,14 @@ def test_outliers_named_in_words_with_better_or_worse():
     t = _table(m.key, [(n, 200, 400, 0.5) for n in names[:7]] + [("U7", 280, 400, 0.7)])
     res, rows = compare(quarter_rows(t, m, region), m)
     words = outlier_words(res, rows, m)
-    assert words.startswith("Outside the 99.8% limits around the regional value of 52.5%: U7 70.0%, above (worse).")
+    assert words.startswith(
+        "Outside the 99.8% limits around the regional value of 52.5%: U7 70.0%, above (worse)."
+    )
     ranks = rows.set_index("authority")
     assert ranks.loc["U7", "rank"] == 8 and ranks.loc["U7", "rank_low"] == 8  # the worst, certainly
-    assert ranks.loc["U0", "rank_low"] == 1 and ranks.loc["U0", "rank_high"] == 7  # the other seven: any order
+    assert (
+        ranks.loc["U0", "rank_low"] == 1 and ranks.loc["U0", "rank_high"] == 7
+    )  # the other seven: any order
 
 
 def test_every_authority_within():

@@ -40,14 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("params", help="the quarter's parameter file, e.g. params/example.yaml")
     r.add_argument("--quiet", action="store_true", help="no progress display")
 
-    g = sub.add_parser("region", help="Compare many authorities' measures: funnel plots and a regional report.")
+    g = sub.add_parser(
+        "region", help="Compare many authorities' measures: funnel plots and a regional report."
+    )
     g.add_argument("params", help="the region's parameter file, e.g. params/region_example.yaml")
     g.add_argument("--quiet", action="store_true", help="no progress display")
 
-    sr = sub.add_parser("synth-region", help="Generate a synthetic region of 8 authorities with planted outliers.")
+    sr = sub.add_parser(
+        "synth-region", help="Generate a synthetic region of 8 authorities with planted outliers."
+    )
     sr.add_argument("--out", default="data/local/synthetic_region", help="output folder")
     sr.add_argument("--seed", type=int, default=20250331)
-    sr.add_argument("--size", type=float, default=1.0, help="multiplies every authority's size (1 = 0.25 to 3x Westmere)")
+    sr.add_argument(
+        "--size", type=float, default=1.0, help="multiplies every authority's size (1 = 0.25 to 3x Westmere)"
+    )
     sr.add_argument("--workers", type=int, default=2, help="processes")
     return parser
 

@@ -74,7 +74,9 @@ def _read(path: Path) -> dict:
     except DuplicateKeyError as exc:
         raise UserError(f"Region parameter file {path}: {exc}. Delete the key you do not mean.") from None
     except yaml.YAMLError as exc:
-        raise UserError(f"Region parameter file {path} is not valid YAML ({exc}). Check indentation and colons.") from None
+        raise UserError(
+            f"Region parameter file {path} is not valid YAML ({exc}). Check indentation and colons."
+        ) from None
     if not isinstance(raw, dict):
         raise UserError(f"Region parameter file {path} must be a mapping of keys to values "
                         "(see params/region_example.yaml).")  # fmt: skip
@@ -92,7 +94,11 @@ def _period_end(raw: dict, bad: _Problems) -> pd.Timestamp | None:
         bad.add("period_end", f"is not a date ({value!r})", _date_fix(value))
         return None
     if (end.month, end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
-        bad.add("period_end", f"is {end:%Y-%m-%d}, not a quarter end", "Use 30 June, 30 September, 31 December or 31 March.")
+        bad.add(
+            "period_end",
+            f"is {end:%Y-%m-%d}, not a quarter end",
+            "Use 30 June, 30 September, 31 December or 31 March.",
+        )
         return None
     if end.year < 2015 or end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
         bad.add("period_end", f"is {end:%Y-%m-%d}, an impossible date", "Check the year.")
@@ -161,7 +167,9 @@ def load_region(path: str | Path) -> RegionParams:
         bad.add("workers", "must be a whole number of processes (0 = one per core)", "Use e.g. 2.")
     measures = raw.get("measures") or []
     if not isinstance(measures, list) or not all(isinstance(m, str) for m in measures):
-        bad.add("measures", "must be a list of measure keys", "e.g. measures: [rereferral_12m, assessment_45wd]")
+        bad.add(
+            "measures", "must be a list of measure keys", "e.g. measures: [rereferral_12m, assessment_45wd]"
+        )
         measures = []
 
     items = raw.get("authorities")
@@ -173,21 +181,31 @@ def load_region(path: str | Path) -> RegionParams:
     for i, item in enumerate(items):
         key = f"authorities[{i}]"
         if not isinstance(item, dict):
-            bad.add(key, "must be a mapping with name, annex_a/ssda903 and population_0_17", "See the example.")
+            bad.add(
+                key, "must be a mapping with name, annex_a/ssda903 and population_0_17", "See the example."
+            )
             continue
         for extra in sorted(set(item) - _AUTHORITY):
-            bad.add(f"{key}.{extra}", "is not a known authority setting", f"Allowed: {', '.join(sorted(_AUTHORITY))}.")
+            bad.add(
+                f"{key}.{extra}",
+                "is not a known authority setting",
+                f"Allowed: {', '.join(sorted(_AUTHORITY))}.",
+            )
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             bad.add(f"{key}.name", "is missing or not a text", "Give the authority's name.")
             name = f"authority {i + 1}"
         elif name in seen:
-            bad.add(f"{key}.name", f"repeats '{name}' (authorities[{seen[name]}])", "Give each authority once.")
+            bad.add(
+                f"{key}.name", f"repeats '{name}' (authorities[{seen[name]}])", "Give each authority once."
+            )
         seen.setdefault(name, i)
         annex_a = _paths(item.get("annex_a"), f"{key}.annex_a", root, bad)
         ssda903 = _paths(item.get("ssda903"), f"{key}.ssda903", root, bad)
         if not item.get("annex_a") and not item.get("ssda903"):
-            bad.add(f"{key}.annex_a", "is missing (and so is 'ssda903')", "Give the path of at least one extract.")
+            bad.add(
+                f"{key}.annex_a", "is missing (and so is 'ssda903')", "Give the path of at least one extract."
+            )
         pop = item.get("population_0_17")
         if not isinstance(pop, int) or isinstance(pop, bool) or pop <= 0:
             bad.add(f"{key}.population_0_17", f"must be a positive whole number of children (is {pop!r})",

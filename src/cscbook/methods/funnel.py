@@ -67,8 +67,11 @@ class FunnelResult:
         test = f"dispersion ratio {self.phi:.2f}, p = {self.dispersion_p:.3f}"
         if self.adjustment == "none":
             return f"Exact {base} limits around the pooled value (no overdispersion found: {test})."
-        how = (f"random-effects (additive, DerSimonian-Laird, between-unit SD {np.sqrt(self.tau2):.3g})"
-               if self.adjustment == "additive" else f"multiplicative (limits widened by sqrt({self.phi:.2f}))")
+        how = (
+            f"random-effects (additive, DerSimonian-Laird, between-unit SD {np.sqrt(self.tau2):.3g})"
+            if self.adjustment == "additive"
+            else f"multiplicative (limits widened by sqrt({self.phi:.2f}))"
+        )
         return f"Limits widened for overdispersion, {how}: the units differ more than chance alone ({test})."
 
     def outside(self, level: str = "99.8") -> pd.DataFrame:
@@ -99,7 +102,11 @@ def _exact(kind: str, target: float, n: np.ndarray, p: float) -> np.ndarray:
     whole counts (Spiegelhalter 2005, appendix, with the continuity correction of the module
     docstring): (r_p + 1/2 - alpha) / n with r_p the smallest count whose cdf is at least p and
     alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1))."""
-    dist = stats.binom(np.round(n).astype(np.int64), target) if kind == "proportion" else stats.poisson(n * target)
+    dist = (
+        stats.binom(np.round(n).astype(np.int64), target)
+        if kind == "proportion"
+        else stats.poisson(n * target)
+    )
     r = dist.ppf(p)
     f_r, f_below = dist.cdf(r), dist.cdf(r - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -113,7 +120,9 @@ def _limits(kind, target, n, level, adjustment, phi, tau2) -> tuple[np.ndarray, 
         lo, hi = _exact(kind, target, n, tail), _exact(kind, target, n, 1 - tail)
     else:
         s = _se(kind, target, n)
-        half = stats.norm.ppf(1 - tail) * (np.sqrt(s**2 + tau2) if adjustment == "additive" else np.sqrt(phi) * s)
+        half = stats.norm.ppf(1 - tail) * (
+            np.sqrt(s**2 + tau2) if adjustment == "additive" else np.sqrt(phi) * s
+        )
         lo, hi = target - half, target + half
     lo = np.maximum(lo, 0.0)
     hi = np.minimum(hi, 1.0) if kind == "proportion" else hi
@@ -131,7 +140,11 @@ def dispersion(z: np.ndarray, winsor: float = WINSOR) -> tuple[float, float]:
 
 
 def funnel(
-    names, numerators, denominators, kind: str = "proportion", adjustment: str = "additive",
+    names,
+    numerators,
+    denominators,
+    kind: str = "proportion",
+    adjustment: str = "additive",
     alpha: float = DISPERSION_ALPHA,
 ) -> FunnelResult:
     """Funnel limits and positions for units (module docstring). ``adjustment``: "additive" or
@@ -171,8 +184,14 @@ def funnel(
 
 
 def rank_intervals(
-    names, numerators, denominators, kind: str = "proportion", higher_is_better: bool = True,
-    draws: int = 2000, seed: int = 1, level: float = 0.95,
+    names,
+    numerators,
+    denominators,
+    kind: str = "proportion",
+    higher_is_better: bool = True,
+    draws: int = 2000,
+    seed: int = 1,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Each unit's rank (1 = best) with its uncertainty by simulation.
 

@@ -48,7 +48,11 @@ def comparison_measures(region: RegionParams) -> list[Measure]:
         chosen = [known[k] for k in region.measures]
     else:
         chosen = [m for m in known.values() if m.headline and m.kind in ("proportion", "rate")]
-    bad = [m.key for m in chosen if m.kind not in ("proportion", "rate") or (m.kind == "rate" and "10,000" not in m.unit)]
+    bad = [
+        m.key
+        for m in chosen
+        if m.kind not in ("proportion", "rate") or (m.kind == "rate" and "10,000" not in m.unit)
+    ]
     if bad:
         raise UserError(f"Region parameter file {region.source_file}: the measures {', '.join(bad)} are not "
                         "proportions or rates per 10,000 children, which are what a funnel plot compares.")  # fmt: skip
@@ -78,7 +82,9 @@ def quarter_rows(table: pd.DataFrame, measure: Measure, region: RegionParams) ->
     t["shown"] = available & ~small
     t["note"] = np.select([~available, small], ["not available in this extract",
                                                 f"withheld: a count below {region.min_cell}"], "")  # fmt: skip
-    return t[["authority", "numerator", "denominator", "value", "ci_low", "ci_high", "shown", "note"]].reset_index(drop=True)
+    return t[
+        ["authority", "numerator", "denominator", "value", "ci_low", "ci_high", "shown", "note"]
+    ].reset_index(drop=True)
 
 
 def compare(rows: pd.DataFrame, measure: Measure) -> tuple[FunnelResult | None, pd.DataFrame]:
@@ -140,7 +146,9 @@ def funnel_figure(res: FunnelResult, rows: pd.DataFrame, measure: Measure, path:
     k = _scale(measure)
     shown = rows[rows["shown"] & rows["position"].notna()]
     n_max = float(shown["denominator"].max()) if len(shown) else 1.0
-    grid = np.linspace(max(1.0, float(shown["denominator"].min()) * 0.5 if len(shown) else 1.0), n_max * 1.15, 200)
+    grid = np.linspace(
+        max(1.0, float(shown["denominator"].min()) * 0.5 if len(shown) else 1.0), n_max * 1.15, 200
+    )
     lim = res.limits(grid)
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
     ax.axhline(res.target * k, color="black", lw=1.2, label="Regional value")
@@ -155,7 +163,13 @@ def funnel_figure(res: FunnelResult, rows: pd.DataFrame, measure: Measure, path:
         ax.scatter(shown.loc[outside, "denominator"], shown.loc[outside, "value"] * k, color=PALETTE[3], marker="D",
                    s=60, zorder=4, label="Outside 99.8% limits")  # fmt: skip
     for r in shown.itertuples():
-        ax.annotate(str(r.authority), (r.denominator, r.value * k), xytext=(4, 4), textcoords="offset points", fontsize=10)
+        ax.annotate(
+            str(r.authority),
+            (r.denominator, r.value * k),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=10,
+        )
     unit = "%" if measure.kind == "proportion" else "per 10,000 children"
     ax.set_xlabel("Children aged 0-17" if measure.kind == "rate" else "Denominator (this quarter)")
     ax.set_ylabel(unit)
@@ -164,12 +178,16 @@ def funnel_figure(res: FunnelResult, rows: pd.DataFrame, measure: Measure, path:
     fig.savefig(path, dpi=120, metadata={"Software": None})
     plt.close(fig)
     names = ", ".join(f"{r.authority} ({r.position})" for r in shown[outside].itertuples())
-    return (f"Funnel plot of {measure.label.lower()} by authority against its size, with 95% and 99.8% limits "
-            f"around the regional value of {_fmt(res.target, measure)}. "
-            + (f"Outside the 99.8% limits: {names}." if names else "No authority is outside the 99.8% limits."))
+    return (
+        f"Funnel plot of {measure.label.lower()} by authority against its size, with 95% and 99.8% limits "
+        f"around the regional value of {_fmt(res.target, measure)}. "
+        + (f"Outside the 99.8% limits: {names}." if names else "No authority is outside the 99.8% limits.")
+    )
 
 
-def regional_trend(table: pd.DataFrame, measure: Measure, region: RegionParams, months: int = 24) -> pd.DataFrame:
+def regional_trend(
+    table: pd.DataFrame, measure: Measure, region: RegionParams, months: int = 24
+) -> pd.DataFrame:
     """Regional median, lowest and highest authority value by month (last ``months`` months);
     months where an authority's count is withheld leave that authority out."""
     t = table[(table["key"] == measure.key) & (table["period_type"] == "month")].copy()
@@ -178,11 +196,15 @@ def regional_trend(table: pd.DataFrame, measure: Measure, region: RegionParams, 
     t["month"] = pd.to_datetime(t["period_start"])
     t = t[t["month"] > region.period_end - pd.DateOffset(months=months)]
     if measure.kind == "proportion":
-        small = t["numerator"].between(1, region.min_cell - 1) | (t["denominator"] - t["numerator"]).between(1, region.min_cell - 1)
+        small = t["numerator"].between(1, region.min_cell - 1) | (t["denominator"] - t["numerator"]).between(
+            1, region.min_cell - 1
+        )
         t = t[~small & (t["denominator"] > 0)]
     t = t[t["value"].notna()]
     g = t.groupby("month")["value"]
-    return pd.DataFrame({"median": g.median(), "low": g.min(), "high": g.max(), "authorities": g.size()}).reset_index()
+    return pd.DataFrame(
+        {"median": g.median(), "low": g.min(), "high": g.max(), "authorities": g.size()}
+    ).reset_index()
 
 
 def trend_figure(trend: pd.DataFrame, measure: Measure, path: Path) -> str:
@@ -214,7 +236,7 @@ def _table_html(rows: pd.DataFrame, measure: Measure) -> str:
         if not r.shown:
             cells = [r.authority, r.note, "", "", "", ""]
         else:
-            rank = (f"{r.rank:g} ({int(r.rank_low)} to {int(r.rank_high)})" if pd.notna(r.rank) else "-")
+            rank = f"{r.rank:g} ({int(r.rank_low)} to {int(r.rank_high)})" if pd.notna(r.rank) else "-"
             den = f"{r.denominator:,.0f}"
             cells = [r.authority, _fmt(r.value, measure), f"{_fmt(r.ci_low, measure)} to {_fmt(r.ci_high, measure)}",
                      den, words.get(r.position, "-"), rank]  # fmt: skip
@@ -257,9 +279,13 @@ def write_report(region: RegionParams, table: pd.DataFrame, failures: pd.DataFra
     pd.DataFrame(summary).to_csv(out / "outliers.csv", index=False)
     left_out = ""
     if failures is not None and len(failures):
-        items = "".join(f"<li>{html.escape(r.authority)}: {html.escape(r.message)}</li>" for r in failures.itertuples())
+        items = "".join(
+            f"<li>{html.escape(r.authority)}: {html.escape(r.message)}</li>" for r in failures.itertuples()
+        )
         left_out = f"<h2>Authorities left out</h2><ul>{items}</ul>"
-    banner = "<p class='synthetic'>Synthetic data: no real authority or child.</p>" if region.synthetic else ""
+    banner = (
+        "<p class='synthetic'>Synthetic data: no real authority or child.</p>" if region.synthetic else ""
+    )
     n = len(region.authorities) - (0 if failures is None else len(failures))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

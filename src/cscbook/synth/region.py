@@ -97,8 +97,13 @@ def region_yaml(specs: list[AuthoritySpec], period_end: str, prefix: str = "") -
     }  # fmt: skip
 
 
-def synth_region(out: Path, specs: list[AuthoritySpec], as_at: str = "2025-03-31",
-                 period_end: str = "2024-12-31", workers: int = 2) -> dict:
+def synth_region(
+    out: Path,
+    specs: list[AuthoritySpec],
+    as_at: str = "2025-03-31",
+    period_end: str = "2024-12-31",
+    workers: int = 2,
+) -> dict:
     """Write every authority's extract, ``truth.json`` and ``region.yaml`` under ``out``; returns the truth."""
     out.mkdir(parents=True, exist_ok=True)
     if workers <= 1:
@@ -124,6 +129,8 @@ def main(args) -> int:
     t0 = time.perf_counter()
     specs = default_specs(float(args.size), int(args.seed))
     synth_region(Path(args.out), specs, workers=int(args.workers))
-    print(f"Synthetic region: wrote {len(specs)} authorities, truth.json and region.yaml to {args.out} "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"Synthetic region: wrote {len(specs)} authorities, truth.json and region.yaml to {args.out} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     return 0
