@@ -193,3 +193,21 @@ def test_alt_text_states_the_message_of_a_control_chart(tmp_path: Path) -> None:
         "fd_contacts": "Contacts rose.",
         "fd_referrals": "Referrals fell.",
     }
+
+
+def test_alt_text_of_each_figure_is_its_own_file(tmp_path: Path) -> None:
+    """Chapters run side by side: each figure's alt text is written whole to its own file, and the
+    book build reads them all (a shared file read and rewritten by two kernels broke a run)."""
+    from conftest import make_params
+
+    from cscbook.report import outputs
+
+    params = make_params(project_root=tmp_path)
+    outputs.record_alt_text(params, "fd_contacts", "Contacts rose  above the usual range.")
+    outputs.record_alt_text(params, "rr_fig_rate", "Re-referrals stayed within the usual range.")
+    outputs.record_alt_text(params, "fd_contacts", "Contacts stayed within the usual range.")
+    assert finish.load_alt_text(params.figures_dir) == {
+        "fd_contacts": "Contacts stayed within the usual range.",
+        "rr_fig_rate": "Re-referrals stayed within the usual range.",
+    }
+    assert not list(params.figures_dir.rglob("*.tmp"))

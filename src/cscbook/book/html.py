@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
-from cscbook.report.outputs import ALT_TEXT_FILE
+from cscbook.report.outputs import ALT_TEXT_DIR, ALT_TEXT_FILE
 
 _SPACE = re.compile(r"\s+")
 
@@ -143,10 +143,12 @@ def finish_page(html: str, alts: dict[str, str] | None = None) -> str:
 def load_alt_text(figures_dir: Path) -> dict[str, str]:
     """Alt text written by the chapters from their numbers (figure label -> text), if any."""
     path = Path(figures_dir) / ALT_TEXT_FILE
-    if not path.is_file():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.items()}
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    out = {str(k): str(v) for k, v in data.items()}
+    for one in sorted((Path(figures_dir) / ALT_TEXT_DIR).glob("*.json")):
+        item = json.loads(one.read_text(encoding="utf-8"))
+        out[str(item["label"])] = str(item["text"])
+    return out
 
 
 def finish_book(html_dir: Path, figures_dir: Path) -> int:

@@ -255,6 +255,7 @@ def save_figure(
 # --------------------------------------------------------------------------- alt text from the numbers
 
 ALT_TEXT_FILE = "alt_text.json"  # figures/<quarter>/: figure label -> alt text (read by the book build)
+ALT_TEXT_DIR = "alt_text"  # figures/<quarter>/alt_text/: one {"label", "text"} file per figure
 
 
 def record_alt_text(params: Params, label: str, text: str) -> Path:
@@ -263,13 +264,19 @@ def record_alt_text(params: Params, label: str, text: str) -> Path:
     The book build puts it on the figure's image in place of the chapter's generic ``:alt:``,
     so a screen reader hears what the figure shows, written from the numbers.
     """
+    import hashlib
     import json
+    import os
 
-    params.figures_dir.mkdir(parents=True, exist_ok=True)
-    path = params.figures_dir / ALT_TEXT_FILE
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    data[str(label)] = " ".join(str(text).split())
-    path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    # One file per figure, written whole and then moved into place: notebooks run side by side, so
+    # two chapters must never read and rewrite one shared file at the same time.
+    folder = params.figures_dir / ALT_TEXT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(str(label).encode()).hexdigest()[:16]}.json"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"label": str(label), "text": " ".join(str(text).split())}, ensure_ascii=False),
+                   encoding="utf-8")  # fmt: skip
+    os.replace(tmp, path)
     return path
 
 
