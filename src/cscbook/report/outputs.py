@@ -95,7 +95,7 @@ def min_font_pt(width_in: float) -> float:
     return PHONE_MIN_PX * 72 * width_in / PHONE_WIDTH_PX
 
 
-def _figure_legend(fig: plt.Figure) -> None:
+def _figure_legend(fig: plt.Figure, font_pt: float = 12.0) -> None:
     """Replace the axes' legends by one legend under the whole figure, off the data.
 
     Entries are gathered from every axes in order (one per label); long labels are wrapped.
@@ -117,9 +117,17 @@ def _figure_legend(fig: plt.Figure) -> None:
         legend.remove()
     if not labels:
         return
-    wrapped = [textwrap.fill(label, LEGEND_WRAP) for label in labels]
-    ncol = 2 if max(len(label) for label in labels) <= LEGEND_WRAP // 2 + 4 and len(labels) > 1 else 1
+    ncol = 2 if len(labels) > 2 else 1
+    width = LEGEND_WRAP if ncol == 1 else LEGEND_WRAP // 2 + 4
+    wrapped = [textwrap.fill(label, width) for label in labels]
     fig.legend(handles, wrapped, title=title, loc="outside lower center", ncol=ncol, frameon=False)
+    # The legend takes its room from the figure, not from the data: make the figure that much taller.
+    lines_per_row = [
+        max(w.count("\n") + 1 for w in wrapped[i : i + ncol]) for i in range(0, len(wrapped), ncol)
+    ]
+    extra = (sum(lines_per_row) + (1 if title else 0)) * font_pt * 1.45 / 72 + 0.25
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + extra)
 
 
 def _clash(labels: list, renderer) -> bool:
@@ -192,7 +200,7 @@ def legible(fig: plt.Figure) -> plt.Figure:
     with contextlib.suppress(RuntimeError):  # a layout that cannot switch: keep it
         if not has_colour_bar:
             fig.set_layout_engine("constrained")
-    _figure_legend(fig)
+    _figure_legend(fig, floor)
     for text in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "set_fontsize")):
         if text.get_fontsize() < floor:
             text.set_fontsize(floor)

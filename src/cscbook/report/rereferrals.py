@@ -14,6 +14,7 @@ from cscbook.data.reference import benchmark
 from cscbook.measures.compute import MeasureResults
 from cscbook.report import format as fmt
 from cscbook.report import rr_chapter as rm
+from cscbook.report import spc_plots
 from cscbook.report.chapter import Chapter, Figure
 from cscbook.report.fd_plots import empty_figure
 from cscbook.report.outputs import use_style
@@ -88,9 +89,11 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
     england = benchmark("rereferral_12m", p.period_end)
     neighbours = benchmark("rereferral_12m", p.period_end, area="Statistical neighbours (median)")
     target = p.targets.get("rereferral_12m")
+    judged = results.charts.get("rereferral_12m")  # the summary's chart: limits from before the quarter
     out = Chapter(text={"rr_quarter": p.quarter_title})
     out.markdown = {
-        "rr_rate_text": rm.rate_message(ch, england, neighbours, target),
+        "rr_rate_text": rm.rate_message(ch, england, neighbours, target, judged=judged)
+        + (f" ({spc_plots.chart_caption(judged).rstrip('.')}.)" if judged is not None else ""),
         "rr_list3_text": (f"{fmt.number(ch.list3_used)} referrals came in months whose 12-month look-back reaches before "
                           "the extract starts; whether each was a re-referral was judged from List 3's 'Number of "
                           "Referrals in Last 12 Months' instead." if ch.list3_used else
@@ -113,7 +116,7 @@ def build(ctx: Context, results: MeasureResults) -> Chapter:
                 "rr_comparison": "Odds ratios and hazard ratios side by side"}  # fmt: skip
     for key, df in out.shown.items():
         df.attrs["caption"] = captions[key]
-    figs = {"rr_fig_rate": rm.plot_rate_chart(ch.chart, england, neighbours, target),
+    figs = {"rr_fig_rate": rm.plot_rate_chart(judged if judged is not None else ch.chart, england, neighbours, target),
             "rr_fig_forest": rm.plot_forest(ch.logit.table) if not ch.logit.table.empty else None,
             "rr_fig_calibration": (rm.plot_calibration(ch.validation.calibration if ch.validation.ok else ch.calibration)
                                    if not ch.calibration.empty else None),

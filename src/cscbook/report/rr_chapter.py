@@ -225,9 +225,10 @@ def _pct(x: float) -> str:
 
 
 def rate_message(
-    ch: Chapter, england: float | None, neighbours: float | None, target: float | None = None
+    ch: Chapter, england: float | None, neighbours: float | None, target: float | None = None, judged=None
 ) -> str:
-    """The headline sentence: the DfE rate this quarter against last quarter and benchmarks."""
+    """The headline sentence: the DfE rate this quarter against last quarter and benchmarks, and what
+    the control chart says: the run's judged chart (``judged``, a ``spc.ChartResult``) when given."""
     q = ch.quarterly
     if q.empty:
         return "There are no referrals in the extract for this period."
@@ -248,6 +249,10 @@ def rate_message(
         text += f" ({' and '.join(bench)} in the latest published year)"
     if target is not None:
         text += f"; the local target is {_pct(target)} or lower"
+    if judged is not None:
+        from cscbook.report.signal_words import chart_sentence
+
+        return f"{text}. {chart_sentence(judged, False, unit_is_percent=True)}"
     months = quarter(ch.period_end).months
     signal = spc.period_signal(ch.chart, months[0], months[-1], higher_is_better=False)
     text += f". This quarter the monthly chart shows {signal}."

@@ -11,18 +11,22 @@ from cscbook.measures.rr_design import term_label
 from cscbook.report import spc_plots
 
 
-def plot_rate_chart(
-    chart: pd.DataFrame, england: float | None, neighbours: float | None, target: float | None
-):
-    """The monthly p-chart of the DfE re-referral rate with England and neighbour lines."""
+def plot_rate_chart(chart, england: float | None, neighbours: float | None, target: float | None):
+    """The monthly chart of the DfE re-referral rate with England and neighbour lines: the run's judged
+    chart (``spc.ChartResult``, baseline before the quarter) or a whole-series p-chart frame."""
     from matplotlib.lines import Line2D
 
     from cscbook.report.outputs import PALETTE
 
-    fig = spc_plots.plot_spc(
-        chart, "Re-referrals within 12 months (DfE definition)", "% of referrals", target=target,
-        higher_is_better=False, percent=True,
-    )  # fmt: skip
+    title = "Re-referrals within 12 months (DfE definition)"
+    if isinstance(chart, pd.DataFrame):
+        fig = spc_plots.plot_spc(
+            chart, title, "% of referrals", target=target, higher_is_better=False, percent=True
+        )
+    else:
+        fig = spc_plots.plot_chart(
+            chart, title, "% of referrals", target=target, higher_is_better=False, percent=True
+        )
     ax = fig.axes[0]
     handles = list(ax.get_legend().legend_handles) if ax.get_legend() else []
 
