@@ -57,7 +57,7 @@ NOT_ASSESSED_STOCK = "not assessed: a count on a date"
 TABLE_COLUMNS = [
     "key", "label", "chapter", "kind", "unit", "period_type", "period", "period_start", "period_end",
     "value", "numerator", "denominator", "ci_low", "ci_high", "target", "england", "higher_is_better",
-    "direction", "signal", "signal_months", "false_alarm_rate", "available", "note",
+    "direction", "signal", "signal_months", "signal_baseline", "false_alarm_rate", "available", "note",
 ]  # fmt: skip
 
 
@@ -175,15 +175,17 @@ def judge(measure: Measure, monthly: pd.DataFrame, params: Params) -> spc.ChartR
     )
 
 
-def signal(measure: Measure, chart: spc.ChartResult | None) -> tuple[str, str, float]:
-    """The quarter's reading, the months flagged ('October 2024, December 2024') and the chart's
-    false-alarm rate (NaN when not judged)."""
+def signal(measure: Measure, chart: spc.ChartResult | None) -> tuple[str, str, str, float]:
+    """The quarter's reading, the months flagged ('October 2024, December 2024'), the baseline the
+    limits come from ('April 2019 to March 2021') and the chart's false-alarm rate (NaN when not judged)."""
     if chart is None:
-        return NOT_ASSESSED, "", np.nan
+        return NOT_ASSESSED, "", "", np.nan
     if not chart.signal_allowed:
-        return NOT_ASSESSED_STOCK, "", np.nan
+        return NOT_ASSESSED_STOCK, "", "", np.nan
     months = ", ".join(f"{m:%B %Y}" for m in chart.flagged()["month"])
-    return chart.reading(measure.higher_is_better), months, float(chart.false_alarm_rate)
+    baseline = (f"{chart.baseline_start:%B %Y} to {chart.baseline_end:%B %Y}"
+                if chart.baseline_start is not None and chart.baseline_end is not None else "")  # fmt: skip
+    return chart.reading(measure.higher_is_better), months, baseline, float(chart.false_alarm_rate)
 
 
 def _check_series(measure: Measure, monthly: pd.DataFrame) -> pd.DataFrame:
@@ -248,7 +250,9 @@ def _rows(
                "denominator": v["denominator"], "ci_low": lo, "ci_high": hi, "target": target,
                "england": benchmark(measure.england_key, q_end) if measure.england_key else None}  # fmt: skip
         if which == "this":
-            row["signal"], row["signal_months"], row["false_alarm_rate"] = signal(measure, chart)
+            row["signal"], row["signal_months"], row["signal_baseline"], row["false_alarm_rate"] = signal(
+                measure, chart
+            )
         rows.append(row)
     this_row = next(r for r in rows if r["period_type"] == "quarter" and r["period_end"] == quarter(end).end)
     this_row["direction"] = direction(values["this"], values["last"], measure.higher_is_better, measure.kind)
@@ -317,7 +321,7 @@ def compute_all(
     for c in ["period_start", "period_end"]:
         table[c] = pd.to_datetime(table[c]).astype("datetime64[ns]")
     table["higher_is_better"] = table["higher_is_better"].astype(object)
-    for c in ["direction", "signal", "signal_months", "note"]:
+    for c in ["direction", "signal", "signal_months", "signal_baseline", "note"]:
         table[c] = table[c].astype(object).where(table[c].notna(), "")
     out.table = table
     return out

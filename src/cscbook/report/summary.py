@@ -28,7 +28,7 @@ from cscbook.report.chapter import Chapter
 
 TABLE_COLUMNS = [
     "key", "label", "chapter", "kind", "unit", "this_quarter", "this_numerator", "this_denominator", "last_quarter",
-    "year_ago", "target", "england", "higher_is_better", "direction", "signal", "signal_months", "false_alarm_rate",
+    "year_ago", "target", "england", "higher_is_better", "direction", "signal", "signal_months", "signal_baseline", "false_alarm_rate",
     "footnote",
 ]  # fmt: skip
 
@@ -58,7 +58,8 @@ def headline_table(results: MeasureResults, history: pd.DataFrame | None = None)
         row = {"key": key, "label": m.label, "chapter": m.chapter, "kind": m.kind, "unit": m.unit,
                "this_quarter": this["value"], "target": this["target"], "england": this["england"],
                "higher_is_better": m.higher_is_better, "direction": this["direction"], "signal": this["signal"],
-               "signal_months": this["signal_months"], "false_alarm_rate": this["false_alarm_rate"],
+               "signal_months": this["signal_months"], "signal_baseline": this["signal_baseline"],
+               "false_alarm_rate": this["false_alarm_rate"],
                "this_numerator": this["numerator"] if m.kind == "proportion" else np.nan,
                "this_denominator": this["denominator"] if m.kind == "proportion" else np.nan}  # fmt: skip
         notes = []
@@ -219,6 +220,9 @@ def message(row: pd.Series) -> str:
     signal = str(row["signal"])
     months = str(row.get("signal_months") or "")
     where = f" in {months}" if months else " in at least one month of this quarter"
+    baseline = str(row.get("signal_baseline") or "")
+    if baseline and baseline != "nan":  # the level judged against is the baseline's, not last quarter's
+        where += f", judged against its baseline ({baseline})"
     if d == "improving" and signal == "special cause concern":
         text += (
             f" Even so, the monthly control chart still shows special-cause concern{where}: worse than normal"
