@@ -22,6 +22,48 @@ def point_colours(chart: pd.DataFrame, higher_is_better: bool | None) -> list[st
     return colours
 
 
+def _draw_limits(ax, frame: pd.DataFrame, scale: float, only_with_centre: bool) -> list:
+    """Average (solid) and control limits (dashed) of each segment; their legend handles."""
+    from matplotlib.lines import Line2D
+
+    for seg in np.unique(frame["segment"]):
+        part = frame[frame["segment"] == seg]
+        if only_with_centre:
+            part = part[part["centre"].notna()]
+        ax.plot(part.index, part["centre"] * scale, color="black", linewidth=1, zorder=1)
+        ax.plot(part.index, part["lcl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
+        ax.plot(part.index, part["ucl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
+    return [
+        Line2D([], [], color="black", linewidth=1, label="average"),
+        Line2D([], [], color="black", linewidth=0.8, linestyle="--", label="control limits"),
+    ]
+
+
+def _target_and_points(ax, target: float | None, scale: float, colours: list[str]) -> list:
+    """The target line, if any, and legend handles for the point colours shown."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    if target is not None:
+        ax.axhline(target * scale, color="#D55E00", linewidth=1.2, linestyle=":", zorder=1)
+        handles.append(Line2D([], [], color="#D55E00", linestyle=":", label="target"))
+    shown = set(colours)
+    for colour, label in (
+        (IMPROVEMENT, "improvement"),
+        (CONCERN, "concern"),
+        (PALETTE[4], "unusual (special cause)"),
+    ):
+        if colour in shown:
+            handles.append(Line2D([], [], marker="o", linestyle="", color=colour, label=label))
+    return handles
+
+
+def _percent_axis(ax) -> None:
+    """Keep a percentage axis within 0 to 101."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(max(0.0, low), min(101.0, high))
+
+
 def plot_spc(
     chart: pd.DataFrame,
     title: str,
@@ -38,7 +80,6 @@ def plot_spc(
     are shown as percentages when ``percent`` is true.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 
     if ax is None:
         fig, ax = plt.subplots()
@@ -49,32 +90,12 @@ def plot_spc(
     ax.plot(x, chart["value"] * scale, color=NEUTRAL, linewidth=1.2, zorder=2)
     colours = point_colours(chart, higher_is_better)
     ax.scatter(x, chart["value"] * scale, c=colours, s=28, zorder=3, edgecolors="none")
-    for seg in np.unique(chart["segment"]):
-        part = chart[chart["segment"] == seg]
-        ax.plot(part.index, part["centre"] * scale, color="black", linewidth=1, zorder=1)
-        ax.plot(part.index, part["lcl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
-        ax.plot(part.index, part["ucl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
-    handles = [
-        Line2D([], [], color="black", linewidth=1, label="average"),
-        Line2D([], [], color="black", linewidth=0.8, linestyle="--", label="control limits"),
-    ]
-    if target is not None:
-        ax.axhline(target * scale, color="#D55E00", linewidth=1.2, linestyle=":", zorder=1)
-        handles.append(Line2D([], [], color="#D55E00", linestyle=":", label="target"))
-    shown = set(colours)
-    if IMPROVEMENT in shown:
-        handles.append(Line2D([], [], marker="o", linestyle="", color=IMPROVEMENT, label="improvement"))
-    if CONCERN in shown:
-        handles.append(Line2D([], [], marker="o", linestyle="", color=CONCERN, label="concern"))
-    if PALETTE[4] in shown:
-        handles.append(
-            Line2D([], [], marker="o", linestyle="", color=PALETTE[4], label="unusual (special cause)")
-        )
+    handles = _draw_limits(ax, chart, scale, only_with_centre=False)
+    handles += _target_and_points(ax, target, scale, colours)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if percent:
-        low, high = ax.get_ylim()
-        ax.set_ylim(max(0.0, low), min(101.0, high))
+        _percent_axis(ax)
     ax.legend(handles=handles, loc="best", fontsize=9, frameon=False)
     fig.autofmt_xdate()
     return fig
@@ -152,31 +173,12 @@ def plot_chart(
     else:
         colours = point_colours(f, higher_is_better)
         ax.scatter(f.index, f["value"] * scale, c=colours, s=24, zorder=3, edgecolors="none")
-        for seg in np.unique(f["segment"]):
-            part = f[(f["segment"] == seg) & f["centre"].notna()]
-            ax.plot(part.index, part["centre"] * scale, color="black", linewidth=1, zorder=1)
-            ax.plot(part.index, part["lcl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
-            ax.plot(part.index, part["ucl"] * scale, color="black", linewidth=0.8, linestyle="--", zorder=1)
-        handles += [
-            Line2D([], [], color="black", linewidth=1, label="average"),
-            Line2D([], [], color="black", linewidth=0.8, linestyle="--", label="control limits"),
-        ]
-    if target is not None:
-        ax.axhline(target * scale, color="#D55E00", linewidth=1.2, linestyle=":", zorder=1)
-        handles.append(Line2D([], [], color="#D55E00", linestyle=":", label="target"))
-    shown = set(colours)
-    for colour, label in (
-        (IMPROVEMENT, "improvement"),
-        (CONCERN, "concern"),
-        (PALETTE[4], "unusual (special cause)"),
-    ):
-        if colour in shown:
-            handles.append(Line2D([], [], marker="o", linestyle="", color=colour, label=label))
+        handles += _draw_limits(ax, f, scale, only_with_centre=True)
+    handles += _target_and_points(ax, target, scale, colours)
     ax.set_title(title)
     ax.set_ylabel(ylabel + (" (seasonally adjusted)" if adjusted else ""))
     if percent:
-        low, high = ax.get_ylim()
-        ax.set_ylim(max(0.0, low), min(101.0, high))
+        _percent_axis(ax)
     ax.legend(handles=handles, loc="best", fontsize=8, frameon=False)
     fig.autofmt_xdate()
     return fig
