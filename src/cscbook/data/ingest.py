@@ -125,6 +125,17 @@ def to_text(values: pd.Series) -> pd.Series:
     s = pd.Series(values, copy=False)
     if s.empty:
         return s.astype("object")
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        # Read as categories (a large CSV): clean each distinct value once; every cell then points
+        # at one shared string, 8 bytes a cell instead of a string object each.
+        cats = s.cat.categories
+        if pd.api.types.infer_dtype(cats, skipna=False) == "string":  # a CSV's categories: text
+            stripped = pd.Series(cats, dtype=object).str.strip()
+            text = stripped.where(~stripped.str.casefold().isin(BLANKS), pd.NA).to_numpy(dtype=object)
+        else:
+            text = np.array([_cell_text(c) for c in cats], dtype=object)
+        cleaned = np.append(text, pd.NA)  # code -1 (a missing cell) picks the last: NA
+        return pd.Series(cleaned[s.cat.codes.to_numpy()], index=s.index, dtype="object")
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         # Text already (CSV read with dtype=str): strip and blank out, fully vectorised.
         stripped = s.str.strip()
@@ -470,13 +481,16 @@ def read_csv_source(path: Path, sheet: str = "", number: int | None = None) -> t
     text, notes = read_text_file(path)
     sep, h, more = _csv_header(text, path, number)
     notes += more
+    data = io.BytesIO(text.encode("utf-8"))  # a StringIO would hold 4 bytes a character
+    del text
     try:
         raw = pd.read_csv(
-            io.StringIO(text),
+            data,
+            encoding="utf-8",
             sep=sep,
             header=None,
             skiprows=h,
-            dtype=str,
+            dtype="category",  # each distinct value stored once (see to_text)
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
@@ -867,12 +881,15 @@ def _excel_converted_check(grp: pd.DataFrame, c: annexa_spec.Column, ev: OrderEv
     """UserError when a column holds text dates of one order beside real dates that all have a day
     of 12 or less: the mark of Excel opening a CSV written in the other order (it converts the
     dates it can, day and month swapped, and leaves the rest as text)."""
-    iso = grp[c.name].dropna().astype("str").str.extract(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]|$)").dropna()
-    if len(iso) < EXCEL_SWAP_MIN or not (iso[2].astype(int) <= 12).all():
+    counts = grp[c.name].dropna().astype("str").value_counts(sort=False)  # each distinct date once
+    iso = counts.index.to_series().str.extract(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]|$)")
+    found = iso[0].notna().to_numpy()
+    n_iso = int(counts.to_numpy()[found].sum())
+    if n_iso < EXCEL_SWAP_MIN or not (iso.loc[found, 2].astype(int) <= 12).all():
         return
     order = "day/month" if ev.order == DMY else "month/day"
     raise UserError(
-        f"In {where}, column '{c.header}' holds {len(iso)} spreadsheet dates, every one with a day of 12 or "
+        f"In {where}, column '{c.header}' holds {n_iso} spreadsheet dates, every one with a day of 12 or "
         f"less, beside {max(ev.day_first, ev.month_first)} text dates that only make sense as {order}. This is "
         "what Excel does when it opens a CSV written in the other date order: it turns the dates it can into "
         "dates with day and month swapped and leaves the rest as text. Give cscbook the CSV file as the system "
@@ -1147,9 +1164,27 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def annex_a_sources(paths: Iterable[str | Path]) -> tuple[dict[int, list[Source]], list[str]]:
-    """Find and read every Annex A list source under the paths."""
-    by_list: dict[int, list[Source]] = {}
+@dataclass(frozen=True)
+class CsvList:
+    """A CSV file holding one list, read only when that list is cleaned (``load_source``), so
+    one list's text is in memory at a time rather than the whole extract's."""
+
+    path: Path
+    number: int
+
+
+def load_source(item: Source | CsvList) -> tuple[Source, list[str]]:
+    """The source itself (a workbook's sheet, read already) or the CSV read now."""
+    return read_csv_source(item.path, number=item.number) if isinstance(item, CsvList) else (item, [])
+
+
+def _label(item: Source | CsvList) -> tuple[str, str]:
+    return (str(item.path), "") if isinstance(item, CsvList) else (item.file, item.sheet)
+
+
+def annex_a_sources(paths: Iterable[str | Path]) -> tuple[dict[int, list[Source | CsvList]], list[str]]:
+    """Find every Annex A list source under the paths (workbooks read now, CSV files when used)."""
+    by_list: dict[int, list[Source | CsvList]] = {}
     notes: list[str] = []
     for p in paths:
         path = Path(p)
@@ -1177,9 +1212,7 @@ def annex_a_sources(paths: Iterable[str | Path]) -> tuple[dict[int, list[Source]
                     )
                     n_found += 1
                     continue
-                src, more = read_csv_source(f, number=n)
-                notes += more
-                by_list.setdefault(n, []).append(src)
+                by_list.setdefault(n, []).append(CsvList(f, n))
                 n_found += 1
             elif explicit:
                 raise UserError(_wrong_type(f))
@@ -1219,28 +1252,34 @@ def read_annex_a(paths: list[str | Path], extract_date: pd.Timestamp | None = No
     event date.
     """
     by_list, notes = annex_a_sources(paths)
+    missing = [f"List {n} ({annexa_spec.LISTS[n].table})" for n in LISTS_READ if n not in by_list]
     tables: dict[str, pd.DataFrame] = {}
     logs: list[pd.DataFrame] = []
     accounts: list[pd.DataFrame] = []
     for number in LISTS_READ:
-        sources = by_list.get(number)
+        sources = by_list.pop(number, None)  # let each list's raw text go once it is cleaned
         if not sources:
             continue
         frames = []
-        for src in sources:
+        for item in sources:
+            src, more = load_source(item)
+            notes += more
             frame, more = map_source(src, number)
             notes += more
             frames.append(frame)
+            del src
+        labels = [_label(item) for item in sources]
         if len(sources) > 1:
-            named = "; ".join(_where(s) for s in sources)
+            named = "; ".join(_where_group(f, sh) for f, sh in labels)
             notes.append(
                 f"List {number} was read from {len(sources)} sources ({named}): their rows were merged and exact "
                 "repeats kept once. If one of them is an old copy, remove it."
             )
         raw = pd.concat(frames, ignore_index=True)
-        table, log, acc = clean_list(number, raw, [s.file for s in sources], notes, extract_date)
+        del frames
+        table, log, acc = clean_list(number, raw, [f for f, _ in labels], notes, extract_date)
+        del raw
         tables[annexa_spec.LISTS[number].table] = table
         logs.append(log)
         accounts.append(acc)
-    missing = [f"List {n} ({annexa_spec.LISTS[n].table})" for n in LISTS_READ if n not in by_list]
     return dq.ReadResult(tables, dq.concat_logs(logs), dq.concat_accounting(accounts), notes, missing)
