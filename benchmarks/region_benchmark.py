@@ -9,7 +9,16 @@
    process's peak resident memory (``resource.getrusage``: the high-water mark, so a stage's
    figure includes the stages before it).
 
-    PYTHONPATH=src .venv/bin/python benchmarks/region_benchmark.py [--scales 10 40] [--skip-region]
+3. With ``--national``: a synthetic national region (``cscbook synth-region --authorities 150``,
+   about 225 times Westmere in all, under ``data/local/national``; generated first when missing):
+   every authority's measures in the process pool, the tables saved, the regional report; each
+   stage's wall time, the largest process's peak and the whole process tree's peak resident memory
+   (sampled every 0.2 s with psutil).
+
+    PYTHONPATH=src .venv/bin/python benchmarks/region_benchmark.py [--scales 10 40] [--skip-region] [--national]
+
+``--national`` runs whatever ``cscbook`` is first on ``PYTHONPATH``: point it at an older
+checkout's ``src`` to time the same region before a change.
 
 Writes only under ``data/local/`` (git-ignored) and ``reports/region/``.
 """
@@ -17,6 +26,7 @@ Writes only under ``data/local/`` (git-ignored) and ``reports/region/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -69,8 +79,17 @@ def example_region(lines: list[tuple]) -> None:
     lines.append(("example region", "cscbook region (2 processes)", wall, peak_child_mb()))
     t = pd.read_csv(ROOT / "reports" / "region" / "2024-25-Q3" / "timings.csv")
     for r in t.itertuples():
-        lines.append(("example region", f"  {r.authority}: read / compute", r.read_s + r.compute_s, r.peak_mb))
-        lines.append(("", f"    read and check {r.read_s:.1f} s, compute {r.compute_s:.1f} s", float("nan"), float("nan")))
+        lines.append(
+            ("example region", f"  {r.authority}: read / compute", r.read_s + r.compute_s, r.peak_mb)
+        )
+        lines.append(
+            (
+                "",
+                f"    read and check {r.read_s:.1f} s, compute {r.compute_s:.1f} s",
+                float("nan"),
+                float("nan"),
+            )
+        )
 
 
 def one_authority(scale: float, lines: list[tuple]) -> None:
@@ -89,17 +108,6 @@ def one_authority(scale: float, lines: list[tuple]) -> None:
     lines.append((label, f"  whole process (incl. imports; {info['rows']:,} rows read)", wall, float("nan")))
 
 
-def national_sizes(n: int = 150, total: float = 225.0, largest: float = 6.5, seed: int = 1) -> list[float]:
-    """Sizes (times Westmere) of a synthetic national region: lognormal (spread like English
-    authorities' 0-17 populations, about 2,000 to 340,000), capped at ``largest``, summing to ``total``."""
-    import numpy as np
-
-    s = np.random.default_rng(seed).lognormal(0.0, 0.7, n)
-    for _ in range(20):
-        s = np.minimum(s * total / s.sum(), largest)
-    return list(s)
-
-
 def projection(lines: list[tuple], workers: int = 2) -> None:
     """Project a national run from the measured per-authority costs: seconds = a + b x scale
     (least squares over the example region's authorities and the one-authority runs up to 10x),
@@ -111,7 +119,10 @@ def projection(lines: list[tuple], workers: int = 2) -> None:
     if t.exists():
         from cscbook.config.region import load_region
 
-        pops = {a.authority: a.population_0_17 / 53000 for a in load_region(ROOT / "params" / "region_example.yaml").authorities}
+        pops = {
+            a.authority: a.population_0_17 / 53000
+            for a in load_region(ROOT / "params" / "region_example.yaml").authorities
+        }
         for r in pd.read_csv(t).itertuples():
             if r.authority in pops and not pd.isna(r.read_s):
                 pts.append((pops[r.authority], r.read_s + r.compute_s))
@@ -125,16 +136,114 @@ def projection(lines: list[tuple], workers: int = 2) -> None:
         return
     x, y = np.array(pts).T
     b, a = np.polyfit(x, y, 1)
+    from cscbook.synth.region import national_sizes
+
     sizes = national_sizes()
     total = sum(a + b * s for s in sizes)
     lines.append(("national (projected)", f"150 authorities, 225x: {a:.1f} s + {b:.2f} s per x each", total / workers,
                   float("nan")))  # fmt: skip
 
 
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants (summed) and of the largest
+    one, sampled every ``every`` seconds in a thread while the ``with`` block runs."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        import threading
+
+        self.every, self.total_mb, self.largest_mb = every, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            sizes = []
+            for proc in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a worker that ended between listing and reading
+                    sizes.append(proc.memory_info().rss / 2**20)
+            self.total_mb = max(self.total_mb, sum(sizes))
+            self.largest_mb = max(self.largest_mb, max(sizes, default=0.0))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def full_run(scale: float, lines: list[tuple]) -> None:
+    """``cscbook run`` (read, compute, every notebook, book, workbook, PDFs) on the authority at
+    ``scale``: a parameter file beside its extract (``params/example.yaml`` with the extract's
+    paths and population, no local measures), each stage from the run's timings.json."""
+    import yaml
+
+    folder = ROOT / "data" / "local" / "bench" / f"x{scale:g}"
+    spec = yaml.safe_load((ROOT / "params" / "example.yaml").read_text())
+    spec.update(annex_a=[str(folder / "annex_a")], ssda903=[str(folder / "ssda903")],
+                population_0_17=int(53000 * scale))  # fmt: skip
+    spec.pop("local_measures", None)
+    (folder / "params").mkdir(exist_ok=True)
+    (folder / "params" / "run.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    cmd = [PY, "-c", "import resource, sys; from cscbook.cli import main; rc = main(sys.argv[1:]); "
+           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "
+           "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024); sys.exit(rc)",
+           "run", str(folder / "params" / "run.yaml"), "--quiet"]  # fmt: skip
+    wall, out = run(cmd)
+    kids, me = (float(x) for x in out.strip().splitlines()[-1].split())
+    label = f"cscbook run {scale:g}x"
+    quarter = next((folder / "reports").glob("*/timings.json"))
+    timings = json.loads(quarter.read_text())
+    for stage, seconds in timings["stages"].items():
+        lines.append((label, stage, seconds, float("nan")))
+    for nb, seconds in timings["notebooks"].items():
+        lines.append((label, f"  notebook {nb}", seconds, float("nan")))
+    lines.append((label, "whole run (largest process: the run or a kernel)", wall, max(kids, me)))
+
+
+def national(lines: list[tuple], n: int = 150) -> None:
+    """Generate (when missing) and run the synthetic national region, stage by stage, in this process."""
+    folder = ROOT / "data" / "local" / "national"
+    label = f"national ({n} authorities)"
+    if not (folder / "region.yaml").exists():
+        wall, _ = run(
+            [PY, "-m", "cscbook.cli", "synth-region", "--authorities", str(n), "--out", str(folder)]
+        )
+        lines.append((label, "generate (cscbook synth-region)", wall, float("nan")))
+    from cscbook.book import region as book_region
+    from cscbook.config.region import load_region
+    from cscbook.report.region import write_report
+
+    region = load_region(folder / "region.yaml")
+    with TreeMemory() as mem:
+        t = time.perf_counter()
+        res = book_region.run_region(region)
+        lines.append(
+            (label, "every authority's measures (2 processes)", time.perf_counter() - t, mem.largest_mb)
+        )
+        t = time.perf_counter()
+        book_region.save(region, res)
+        write_report(region, res.table, res.failures)
+        lines.append(
+            (label, "save tables and write the regional report", time.perf_counter() - t, float("nan"))
+        )
+    lines.append((label, "  whole process tree at its peak", float("nan"), mem.total_mb))
+    tm = res.timings
+    lines.append((label, f"  per authority: read {tm['read_s'].sum():.0f} s, compute {tm['compute_s'].sum():.0f} s "
+                  f"(summed); {len(res.failures)} failed", float("nan"), float(tm["peak_mb"].max())))  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", type=float, nargs="*", default=[10.0])
     ap.add_argument("--skip-region", action="store_true")
+    ap.add_argument("--national", action="store_true", help="also run the synthetic national region")
+    ap.add_argument("--full-run", type=float, nargs="*", default=[], help="scales to put through cscbook run")
     args = ap.parse_args()
     lines: list[tuple] = []
     if not args.skip_region:
@@ -142,6 +251,10 @@ def main() -> int:
     for s in args.scales:
         one_authority(s, lines)
     projection(lines)
+    for s in args.full_run:
+        full_run(s, lines)
+    if args.national:
+        national(lines)
     print(f"{'run':<22} {'stage':<52} {'wall s':>8} {'peak MB':>9}")
     for run_name, stage, seconds, mb in lines:
         s = "" if pd.isna(seconds) else f"{seconds:8.1f}"

@@ -49,7 +49,10 @@ def main() -> int:
         subprocess.run([PY, "benchmarks/synth_benchmark.py", "--scales", "1", "10"], cwd=ROOT, check=True)
     print("read and check the example extract:", read_benchmark())
     wall, _ = timed([str(Path(PY).parent / "cscbook"), "run", "params/example.yaml", "--quiet"])
-    timings = json.loads((ROOT / "reports" / "2024-25-Q3" / "timings.json").read_text())
+    quarter = subprocess.run([PY, "-c", "from cscbook.config.params import load_params; "
+                              "print(load_params('params/example.yaml').quarter)"],
+                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    timings = json.loads((ROOT / "reports" / quarter / "timings.json").read_text())
     print(f"cscbook run params/example.yaml: {wall:.1f} s wall")
     for stage, seconds in timings["stages"].items():
         print(f"  {stage:<22} {seconds:6.1f} s")

@@ -62,12 +62,35 @@ authorities:
     assert "region.yaml has 7 problems" in msg
     for part in ["key 'colour' is not a known region setting",
                  "key 'period_end' is 2024-12-30, not a quarter end",
-                 "key 'authorities[0].population_0_17' must be a positive whole number",
+                 "key 'authorities[0].population_0_17' must be a positive number of children",
                  "key 'authorities[1].name' repeats 'North' (authorities[0])",
                  "key 'authorities[1].annex_a' names data/nowhere, which does not exist",
                  "key 'authorities[2].annex_a' is missing (and so is 'ssda903')",
                  "key 'authorities[2].targets.assessment_45wd' is 85, not a proportion"]:  # fmt: skip
         assert part in msg, part
+
+
+def test_an_authority_is_checked_as_a_quarters_parameter_file_is(tmp_path):
+    """Keys of a quarter's file work inside an authority, with the same checks; the region-wide
+    keys may not be set per authority."""
+    text = GOOD.replace(
+        "  - {name: East, annex_a: [data/east/annex_a], population_0_17: 3000}",
+        "  - {name: East, annex_a: [data/east/annex_a], population_0_17: 3000, period_end: 2024-09-30,\n"
+        "     practice_standards: {cla_visit_days: -1}, notebook_timeout: 0, interventions: [{name: x}]}",
+    )
+    with pytest.raises(UserError) as exc:
+        load_region(_project(tmp_path, text))
+    msg = str(exc.value)
+    assert "has 4 problems" in msg
+    for part in ["key 'authorities[2].period_end' is set once for the whole region",
+                 "key 'authorities[2].practice_standards.cla_visit_days'",
+                 "key 'authorities[2].notebook_timeout' must be a positive number of seconds",
+                 "key 'authorities[2].interventions[0]' needs a name and a date"]:  # fmt: skip
+        assert part in msg, part
+    ok = load_region(_project(tmp_path / "ok", GOOD.replace("population_0_17: 3000}", "population_0_17: 3000, "
+                                                            "practice_standards: {cla_visit_days: 28}}")))  # fmt: skip
+    assert ok.authorities[2].practice_standards["cla_visit_days"] == 28
+    assert ok.authorities[0].practice_standards["cla_visit_days"] == 42  # the default
 
 
 def test_fewer_than_three_authorities_and_impossible_date(tmp_path):

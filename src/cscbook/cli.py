@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     sr.add_argument(
         "--size", type=float, default=1.0, help="multiplies every authority's size (1 = 0.25 to 3x Westmere)"
     )
+    sr.add_argument(
+        "--authorities",
+        type=int,
+        default=0,
+        help="a national-style region of this many authorities of realistic sizes (150: about 225x Westmere)",
+    )
     sr.add_argument("--workers", type=int, default=2, help="processes")
     return parser
 

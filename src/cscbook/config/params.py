@@ -180,12 +180,21 @@ def _date_fix(value: Any) -> str:
 class _Problems:
     """Problems found in a parameter file, reported together so that one run shows them all."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, prefix: str = "", items: list[str] | None = None) -> None:
         self.path = path
-        self.items: list[str] = []
+        self.prefix = prefix  # e.g. "authorities[2]." for one authority of a region file
+        self.items: list[str] = items if items is not None else []
 
     def add(self, key: str, problem: str, fix: str) -> None:
-        self.items.append(f"key '{key}' {problem}. {fix}")
+        self.items.append(f"key '{self.prefix}{key}' {problem}. {fix}")
+
+    def has(self, key: str) -> bool:
+        """Whether a problem with ``key`` was reported already."""
+        return any(f"key '{self.prefix}{key}'" in i for i in self.items)
+
+    def within(self, prefix: str) -> _Problems:
+        """The same list of problems, with keys named inside ``prefix`` (``authorities[2].``)."""
+        return _Problems(self.path, self.prefix + prefix, self.items)
 
     def raise_any(self) -> None:
         if len(self.items) == 1:
@@ -193,6 +202,27 @@ class _Problems:
         if self.items:
             listed = " ".join(f"({i}) {item}" for i, item in enumerate(self.items, 1))
             raise UserError(f"Parameter file {self.path} has {len(self.items)} problems: {listed}")
+
+
+def check_period_end(value: Any, bad: _Problems) -> pd.Timestamp | None:
+    """The period end as a date if it is a financial-year quarter end from 2015 to a year ahead, else None
+    (the problem added to ``bad``)."""
+    try:
+        period_end = pd.Timestamp(str(value)).normalize()
+    except (ValueError, TypeError):
+        bad.add("period_end", f"is not a date ({value!r})", _date_fix(value))
+        return None
+    if (period_end.month, period_end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
+        bad.add(
+            "period_end",
+            f"is {period_end:%Y-%m-%d}, not a quarter end",
+            "Use 30 June, 30 September, 31 December or 31 March.",
+        )
+        return None
+    if period_end.year < 2015 or period_end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
+        bad.add("period_end", f"is {period_end:%Y-%m-%d}, an impossible date", "Check the year.")
+        return None
+    return period_end
 
 
 def load_params(path: str | Path) -> Params:
@@ -230,6 +260,21 @@ def load_params(path: str | Path) -> Params:
             f"Parameter file {path} must be a mapping of keys to values (see params/example.yaml)."
         )
     bad = _Problems(path)
+    root = path.parent.parent if path.parent.name == "params" else path.parent
+    params = params_from_mapping(raw, root, path, bad)
+    bad.raise_any()
+    assert params is not None  # every problem was raised above
+    return params
+
+
+def params_from_mapping(raw: dict, root: Path, source: Path, bad: _Problems) -> Params | None:
+    """Validate one quarter's parameters (a parsed YAML mapping; paths relative to ``root``).
+
+    Every problem is added to ``bad`` (so a region file reports each authority's problems with
+    its key, ``authorities[2].targets.x``); returns the Params, or None when there were problems.
+    """
+    raw = dict(raw)
+    n_before = len(bad.items)
     for key in list(raw):
         if key not in _ALLOWED:
             bad.add(key, "is not a known parameter", f"Allowed keys: {', '.join(sorted(_ALLOWED))}.")
@@ -242,27 +287,14 @@ def load_params(path: str | Path) -> Params:
             bad.add(key, f"has the wrong type ({type(raw[key]).__name__})", "See params/example.yaml.")
             raw[key] = None
     for key in _REQUIRED:
-        if raw.get(key) in (None, "") and key in _ALLOWED and not any(f"key '{key}'" in i for i in bad.items):
+        if raw.get(key) in (None, "") and key in _ALLOWED and not bad.has(key):
             bad.add(key, "is missing", "Add it to the file (see params/example.yaml).")
-    if not raw.get("annex_a") and not raw.get("ssda903") and not any("key 'annex_a'" in i for i in bad.items):
+    if not raw.get("annex_a") and not raw.get("ssda903") and not bad.has("annex_a"):
         bad.add("annex_a", "is missing (and so is 'ssda903')", "Give the path of at least one extract.")
 
-    root = path.parent.parent if path.parent.name == "params" else path.parent
     period_end = None
     if raw.get("period_end") not in (None, ""):
-        try:
-            period_end = pd.Timestamp(raw["period_end"]).normalize()
-        except (ValueError, TypeError):
-            bad.add("period_end", f"is not a date ({raw['period_end']!r})", _date_fix(raw["period_end"]))
-    if period_end is not None:
-        if (period_end.month, period_end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
-            bad.add(
-                "period_end",
-                f"is {period_end:%Y-%m-%d}, not a quarter end",
-                "Use 30 June, 30 September, 31 December or 31 March.",
-            )
-        elif period_end.year < 2015 or period_end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
-            bad.add("period_end", f"is {period_end:%Y-%m-%d}, an impossible date", "Check the year.")
+        period_end = check_period_end(raw["period_end"], bad)
     if raw.get("population_0_17") is not None and raw["population_0_17"] <= 0:
         bad.add("population_0_17", "must be a positive number of children", "Use the ONS mid-year estimate.")
 
@@ -355,7 +387,8 @@ def load_params(path: str | Path) -> Params:
     for problem in problems:
         bad.add(*problem)
 
-    bad.raise_any()
+    if len(bad.items) > n_before:
+        return None
     return Params(
         authority=raw["authority"],
         period_end=period_end,
@@ -363,7 +396,7 @@ def load_params(path: str | Path) -> Params:
         ssda903=ssda903,
         population_0_17=int(raw["population_0_17"]),
         project_root=root,
-        source_file=path,
+        source_file=source,
         synthetic=bool(raw.get("synthetic", False)),
         targets={k: float(v) for k, v in targets.items()},
         interventions=tuple(interventions),

@@ -4,8 +4,12 @@ One YAML file (see ``params/region_example.yaml``) names the region, the period 
 financial-year quarter end, as for one quarter), disclosure control, the measures compared
 (optional; default every headline proportion) and the authorities, each with its name,
 extracts (``annex_a`` and/or ``ssda903``), ``population_0_17`` (ONS mid-year estimate) and
-optional ``targets``. Paths are relative to the project root (the folder holding ``params/``).
-Every problem in the file is reported together, naming the key (``authorities[2].annex_a``).
+optionally any other key of a quarter's parameter file (``targets``, ``practice_standards``,
+``local_measures``, ...) except the four set once for the region (period end, synthetic,
+disclosure, and the name). Each authority is checked by the same code as one quarter's file
+(``params.params_from_mapping``). Paths are relative to the project root (the folder holding
+``params/``). Every problem in the file is reported together, naming the key
+(``authorities[2].annex_a``).
 """
 
 from __future__ import annotations
@@ -19,19 +23,23 @@ import yaml
 
 from cscbook.config.errors import UserError
 from cscbook.config.params import (
-    _PROPORTION_TARGETS,
-    TARGET_KEYS,
     DuplicateKeyError,
     Params,
-    _date_fix,
     _NoDatesLoader,
     _Problems,
+    check_period_end,
+    params_from_mapping,
     resolve_path,
 )
 from cscbook.config.periods import quarter_label
 
 _TOP = {"region", "synthetic", "period_end", "disclosure", "authorities", "measures", "workers"}
-_AUTHORITY = {"name", "annex_a", "ssda903", "population_0_17", "targets"}
+_REGION_WIDE = {
+    "authority",
+    "period_end",
+    "synthetic",
+    "disclosure",
+}  # an authority takes these from the region
 
 
 @dataclass(frozen=True)
@@ -84,61 +92,10 @@ def _read(path: Path) -> dict:
 
 
 def _period_end(raw: dict, bad: _Problems) -> pd.Timestamp | None:
-    value = raw.get("period_end")
-    if value in (None, ""):
+    if raw.get("period_end") in (None, ""):
         bad.add("period_end", "is missing", "Add the quarter's last day, e.g. period_end: 2024-12-31.")
         return None
-    try:
-        end = pd.Timestamp(str(value)).normalize()
-    except (ValueError, TypeError):
-        bad.add("period_end", f"is not a date ({value!r})", _date_fix(value))
-        return None
-    if (end.month, end.day) not in {(3, 31), (6, 30), (9, 30), (12, 31)}:
-        bad.add(
-            "period_end",
-            f"is {end:%Y-%m-%d}, not a quarter end",
-            "Use 30 June, 30 September, 31 December or 31 March.",
-        )
-        return None
-    if end.year < 2015 or end > pd.Timestamp.today().normalize() + pd.Timedelta(days=366):
-        bad.add("period_end", f"is {end:%Y-%m-%d}, an impossible date", "Check the year.")
-        return None
-    return end
-
-
-def _paths(value, key: str, root: Path, bad: _Problems) -> tuple[Path, ...]:
-    if value is None:
-        return ()
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        bad.add(key, "must be a path or a list of paths", "e.g. annex_a: data/local/north/annex_a")
-        return ()
-    out = []
-    for v in values:
-        p = resolve_path(root / v, f"path in key '{key}'")
-        if not p.exists():
-            bad.add(key, f"names {v}, which does not exist", f"Put the extract at {p} or fix the path.")
-        out.append(p)
-    return tuple(out)
-
-
-def _targets(value, key: str, bad: _Problems) -> dict[str, float]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        bad.add(key, "must be a mapping of target names to numbers", "e.g. targets: {assessment_45wd: 0.85}")
-        return {}
-    out = {}
-    for k, v in value.items():
-        if k not in TARGET_KEYS:
-            bad.add(f"{key}.{k}", "is not a known target", f"Known targets: {', '.join(TARGET_KEYS)}.")
-        elif not isinstance(v, int | float) or isinstance(v, bool):
-            bad.add(f"{key}.{k}", "must be a number", "Write proportions as 0.85, rates as numbers.")
-        elif k in _PROPORTION_TARGETS and not 0 <= v <= 1:
-            bad.add(f"{key}.{k}", f"is {v}, not a proportion between 0 and 1", "Write 85% as 0.85.")
-        else:
-            out[k] = float(v)
-    return out
+    return check_period_end(raw["period_end"], bad)
 
 
 def load_region(path: str | Path) -> RegionParams:
@@ -178,6 +135,8 @@ def load_region(path: str | Path) -> RegionParams:
                 "params/region_example.yaml.")  # fmt: skip
         items = items if isinstance(items, list) else []
     authorities, seen = [], {}
+    shared = {"period_end": f"{end:%Y-%m-%d}" if end is not None else "2024-12-31",  # a stand-in when invalid
+              "synthetic": synthetic is True, "disclosure": {"min_cell": min_cell if isinstance(min_cell, int) else 5}}  # fmt: skip
     for i, item in enumerate(items):
         key = f"authorities[{i}]"
         if not isinstance(item, dict):
@@ -185,12 +144,8 @@ def load_region(path: str | Path) -> RegionParams:
                 key, "must be a mapping with name, annex_a/ssda903 and population_0_17", "See the example."
             )
             continue
-        for extra in sorted(set(item) - _AUTHORITY):
-            bad.add(
-                f"{key}.{extra}",
-                "is not a known authority setting",
-                f"Allowed: {', '.join(sorted(_AUTHORITY))}.",
-            )
+        for extra in sorted(set(item) & _REGION_WIDE):
+            bad.add(f"{key}.{extra}", "is set once for the whole region", "Move it to the top of the file.")
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             bad.add(f"{key}.name", "is missing or not a text", "Give the authority's name.")
@@ -200,23 +155,13 @@ def load_region(path: str | Path) -> RegionParams:
                 f"{key}.name", f"repeats '{name}' (authorities[{seen[name]}])", "Give each authority once."
             )
         seen.setdefault(name, i)
-        annex_a = _paths(item.get("annex_a"), f"{key}.annex_a", root, bad)
-        ssda903 = _paths(item.get("ssda903"), f"{key}.ssda903", root, bad)
-        if not item.get("annex_a") and not item.get("ssda903"):
-            bad.add(
-                f"{key}.annex_a", "is missing (and so is 'ssda903')", "Give the path of at least one extract."
-            )
-        pop = item.get("population_0_17")
-        if not isinstance(pop, int) or isinstance(pop, bool) or pop <= 0:
-            bad.add(f"{key}.population_0_17", f"must be a positive whole number of children (is {pop!r})",
-                    "Use the ONS mid-year estimate of children aged 0-17.")  # fmt: skip
-            pop = 1
-        targets = _targets(item.get("targets"), f"{key}.targets", bad)
-        if end is not None:
-            authorities.append(Params(authority=name.strip(), period_end=end, annex_a=annex_a, ssda903=ssda903,
-                                      population_0_17=pop, project_root=root, source_file=path,
-                                      synthetic=synthetic is True, targets=targets,
-                                      min_cell=min_cell if isinstance(min_cell, int) else 5))  # fmt: skip
+        own = {k: v for k, v in item.items() if k not in _REGION_WIDE and k != "name"}
+        # the same validation as one quarter's parameter file, problems named inside this authority
+        params = params_from_mapping(
+            {**own, **shared, "authority": name.strip()}, root, path, bad.within(f"{key}.")
+        )
+        if params is not None:
+            authorities.append(params)
     bad.raise_any()
     return RegionParams(region=region.strip(), period_end=end, authorities=tuple(authorities), project_root=root,
                         source_file=path, min_cell=min_cell, measures=tuple(measures), workers=workers,

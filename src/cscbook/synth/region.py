@@ -55,6 +55,34 @@ def default_specs(size: float = 1.0, seed: int = 20250331) -> list[AuthoritySpec
     return specs
 
 
+def national_sizes(n: int = 150, total: float = 225.0, largest: float = 6.5, seed: int = 1) -> list[float]:
+    """Sizes (times Westmere) of ``n`` authorities: lognormal, spread like English authorities'
+    0-17 populations (about 2,000 to 340,000 children), capped at ``largest`` and summing to ``total``."""
+    import numpy as np
+
+    s = np.random.default_rng(seed).lognormal(0.0, 0.7, n)
+    for _ in range(20):
+        s = np.minimum(s * total / s.sum(), largest)
+    return [round(float(x), 3) for x in s]
+
+
+def national_specs(n: int = 150, seed: int = 20250331) -> list[AuthoritySpec]:
+    """A synthetic national region: ``n`` authorities of realistic sizes (``national_sizes``; 150
+    make about 225 times Westmere), the 10th an outlier on assessment timeliness and the 20th on
+    re-referrals (both mid-sized), the rest Westmere's character."""
+    specs = []
+    for i, scale in enumerate(national_sizes(n)):
+        c = planted.Character()
+        if i == 9:
+            c = planted.Character(assessment_45wd_odds=ASSESSMENT_OUTLIER_ODDS)
+        if i == 19:
+            c = planted.Character(rereferral_odds=REREFERRAL_OUTLIER_ODDS)
+        specs.append(
+            AuthoritySpec(f"Authority {i + 1:03d}", f"authority_{i + 1:03d}", seed + 1000 * (i + 1), scale, c)
+        )
+    return specs
+
+
 def _generate(spec: AuthoritySpec, out: str, as_at: str) -> str:
     """Simulate one authority and write its extract to ``out/<slug>`` (a top-level task: picklable)."""
     from cscbook.synth.export import write_extract
@@ -127,7 +155,10 @@ def main(args) -> int:
     if not args.size > 0:
         raise UserError("--size must be a positive number (1 = authorities of 0.25 to 3 times Westmere).")
     t0 = time.perf_counter()
-    specs = default_specs(float(args.size), int(args.seed))
+    n = int(getattr(args, "authorities", 0) or 0)
+    if n < 0 or n in (1, 2):
+        raise UserError("--authorities must be 3 or more (0 = the 8-authority example region).")
+    specs = national_specs(n, int(args.seed)) if n else default_specs(float(args.size), int(args.seed))
     synth_region(Path(args.out), specs, workers=int(args.workers))
     print(
         f"Synthetic region: wrote {len(specs)} authorities, truth.json and region.yaml to {args.out} "
