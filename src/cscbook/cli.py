@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("params", help="the region's parameter file, e.g. params/region_example.yaml")
     g.add_argument("--quiet", action="store_true", help="no progress display")
+    g.add_argument(
+        "--scheduler",
+        help="run the authorities on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local'",
+    )
 
     sr = sub.add_parser(
         "synth-region", help="Generate a synthetic region of 8 authorities with planted outliers."

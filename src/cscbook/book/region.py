@@ -133,6 +133,7 @@ def save(region: RegionParams, res: RegionResults) -> dict[str, Path]:
 
 def main(args) -> int:
     """``cscbook region``: run, save, write the report; exit 1 when an authority failed, 2 when all did."""
+    from cscbook.book.executors import executor_for
     from cscbook.report.region import comparison_measures, write_report
 
     region = load_region(args.params)
@@ -146,7 +147,8 @@ def main(args) -> int:
     if not quiet:
         print(f"{region.region}: {len(region.authorities)} authorities, {region.quarter}, "
               f"{region.max_workers} processes", file=sys.stderr)  # fmt: skip
-    res = run_region(region, progress=progress)
+    with executor_for(getattr(args, "scheduler", None), region.max_workers) as executor:
+        res = run_region(region, executor=executor, progress=progress)
     for row in res.failures.itertuples():
         print(f"cscbook region: {row.authority} was left out: {row.message}", file=sys.stderr)
     if res.table.empty:
