@@ -20,8 +20,13 @@ worker's peak memory per authority) and the report (``report.region``).
 
 from __future__ import annotations
 
+import os
+import re
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -30,7 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
+from cscbook.book.html import finish_book
+from cscbook.book.pipeline import REPO_ROOT
 from cscbook.config.errors import UserError
 from cscbook.config.params import Params
 from cscbook.config.region import RegionParams, load_region
@@ -131,10 +139,86 @@ def save(region: RegionParams, res: RegionResults) -> dict[str, Path]:
     return paths
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PROBLEM = re.compile(r"WARNING|ERROR|SphinxWarning|treated as error")
+
+
+def region_toc(pages: list[str]) -> dict:
+    """The regional book's ``_toc.yml``: the first page as root, the measures, then the last (methods)."""
+    return {"format": "jb-book", "root": pages[0],
+            "parts": [{"caption": "Measures", "chapters": [{"file": p} for p in pages[1:-1]]},
+                      {"caption": "Appendix", "chapters": [{"file": pages[-1]}]}]}  # fmt: skip
+
+
+def region_config(base: dict, region: RegionParams) -> dict:
+    """The regional book's ``_config.yml``: the project's (theme, extensions, HTML options) with the
+    region and quarter in the title, nothing executed and a footer about the region's tables."""
+    cfg = dict(base)
+    cfg["title"] = f"{region.region}: regional comparison, {region.quarter}"
+    cfg["author"] = "cscbook"
+    cfg["only_build_toc_files"] = True
+    cfg["execute"] = {"execute_notebooks": "off"}
+    cfg["html"] = {**base.get("html", {}), "extra_footer": (
+        "Produced with cscbook from each authority's extract. Aggregates only. Every number is in "
+        "measures_by_authority.csv and outliers.csv beside this book.")}  # fmt: skip
+    return cfg
+
+
+def build_book(region: RegionParams, table: pd.DataFrame, failures: pd.DataFrame | None = None,
+               strict: bool = True) -> tuple[Path, float]:  # fmt: skip
+    """Write and build the regional book (module docstring); return its ``index.html`` and the
+    seconds the jupyter-book build took."""
+    from cscbook.report.region import write_pages
+
+    out = region.reports_dir
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".book-", dir=out))
+    try:
+        pages = write_pages(region, table, failures, work)
+        (work / "_toc.yml").write_text(yaml.safe_dump(region_toc(pages), sort_keys=False), encoding="utf-8")
+        base = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+        (work / "_config.yml").write_text(
+            yaml.safe_dump(region_config(base, region), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        if (REPO_ROOT / "_static").is_dir():
+            shutil.copytree(REPO_ROOT / "_static", work / "_static")
+        jb = Path(sys.executable).with_name("jupyter-book")
+        cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(work), "--path-output", str(work)]
+        if strict:
+            cmd.append("--warningiserror")
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+        seconds = time.perf_counter() - t0
+        log = _ANSI.sub("", proc.stdout + proc.stderr)
+        (out / "book_build.log").write_text(log, encoding="utf-8")
+        html = work / "_build" / "html"
+        if proc.returncode != 0 or not (html / "index.html").is_file():
+            problems = [ln.strip() for ln in log.splitlines() if _PROBLEM.search(ln)][:5]
+            detail = " | ".join(problems) or " ".join(log.strip().splitlines()[-5:])
+            raise UserError(f"the regional book could not be built (jupyter-book exited with {proc.returncode}): "
+                            f"{detail}. The full log is in {out / 'book_build.log'}. The last good book (if any) "
+                            f"is unchanged in {out / 'book'}.")  # fmt: skip
+        finish_book(html, work / "figures")
+        shutil.rmtree(work / "_build" / ".doctrees", ignore_errors=True)
+        final, old = out / "book", None
+        if final.exists():
+            old = out / f".book-old-{os.getpid()}"
+            os.replace(final, old)
+        os.replace(work, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        stale = out / "index.html"  # the single page of cscbook before the regional book
+        if stale.is_file():
+            stale.unlink()
+        return final / "_build" / "html" / "index.html", seconds
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main(args) -> int:
     """``cscbook region``: run, save, write the report; exit 1 when an authority failed, 2 when all did."""
     from cscbook.book.executors import executor_for
-    from cscbook.report.region import comparison_measures, write_report
+    from cscbook.report.region import comparison_measures
 
     region = load_region(args.params)
     comparison_measures(region)  # an unknown measure key is reported before anything runs
@@ -155,7 +239,7 @@ def main(args) -> int:
         raise UserError(f"No authority in {region.source_file} could be read, so there is no regional report. "
                         "Fix the extracts named above and run again.")  # fmt: skip
     paths = save(region, res)
-    paths["report"] = write_report(region, res.table, res.failures)
+    paths["book"], book_s = build_book(region, res.table, res.failures)
     print(f"{region.region}: {len(region.authorities) - len(res.failures)} of {len(region.authorities)} authorities "
-          f"in {res.wall_s:.1f} s; report {paths['report']}")  # fmt: skip
+          f"in {res.wall_s:.1f} s; book built in {book_s:.1f} s: {paths['book']}")  # fmt: skip
     return 1 if len(res.failures) else 0
