@@ -11,7 +11,16 @@ import pytest
 from cscbook.config.params import Params
 from cscbook.config.region import RegionParams
 from cscbook.measures.registry import get
-from cscbook.report.region import compare, outlier_words, quarter_rows
+from cscbook.report.region import (
+    NOT_RANKED,
+    compare,
+    md,
+    outlier_words,
+    quarter_rows,
+    rank_sentence,
+    regional_trend,
+    table_cells,
+)
 
 END = pd.Timestamp("2024-12-31")
 
@@ -89,3 +98,62 @@ def test_every_authority_within():
     res, rows = compare(quarter_rows(t, m, region), m)
     assert outlier_words(res, rows, m).startswith("Every authority is within the 99.8% limits around the "
                                                   "regional value of 80.0%")  # fmt: skip
+
+
+def test_markdown_escaping_of_names_and_messages():
+    assert md("St. Helens") == "St. Helens"
+    assert md("Brighton & Hove") == "Brighton \\& Hove"
+    assert md("A|B *x* $1 [y](z) {r}") == "A\\|B \\*x\\* \\$1 \\[y\\](z) \\{r\\}"
+    assert md("- x") == "\\- x" and md("12. Foo") == "12\\. Foo" and md("> q") == "\\> q"
+    assert md("two\nlines") == "two lines"
+
+
+def test_a_measure_where_neither_direction_is_better_is_not_ranked():
+    # contacts leading to a referral: neither more nor fewer is better (higher_is_better None).
+    # 7 authorities at 200/400 and U7 at 280/400 (above the 99.8% limits, as in the test above)
+    m = get("contact_referral_30d")
+    assert m.higher_is_better is None
+    names = [f"U{i}" for i in range(8)]
+    t = _table(m.key, [(n, 200, 400, 0.5) for n in names[:7]] + [("U7", 280, 400, 0.7)])
+    res, rows = compare(quarter_rows(t, m, _region(names, [1000] * 8)), m)
+    assert rows[["rank", "rank_low", "rank_high"]].isna().all().all()
+    words = outlier_words(res, rows, m)
+    assert "U7 70.0%, above." in words and "better" not in words and "worse" not in words
+    cells = table_cells(rows, m)
+    assert list(cells["Authority"]) == ["U7", *names[:7]]  # by value, highest first; ties by name
+    assert set(cells["Rank (95% interval)"]) == {NOT_RANKED}
+    assert "not ranked" in rank_sentence(m)
+    # the same numbers on re-referrals (lower is better): ranked, lowest first, and called worse
+    r = get("rereferral_12m")
+    res, rows = compare(quarter_rows(t.assign(key=r.key), r, _region(names, [1000] * 8)), r)
+    assert "U7 70.0%, above (worse)" in outlier_words(res, rows, r)
+    assert list(table_cells(rows, r)["Authority"]) == [*names[:7], "U7"]
+
+
+def test_a_withheld_authority_is_listed_last_and_out_of_the_ranks():
+    # re-referrals (lower is better): A 40%, C 60%, D 50%, E 45% of 100; B 3 of 7 (42.9%) withheld.
+    # Shown best first: A, E, D, C; B last with only the reason. Ranked among the four shown, so A is
+    # 1, E 2 (with B ranked, E would be 3 and B's place would give its value away).
+    m = get("rereferral_12m")
+    region = _region(["A", "B", "C", "D", "E"], [1000] * 5)
+    t = _table(m.key, [("A", 40, 100, 0.4), ("B", 3, 7, 3 / 7), ("C", 60, 100, 0.6), ("D", 50, 100, 0.5),
+                       ("E", 45, 100, 0.45)])  # fmt: skip
+    _, rows = compare(quarter_rows(t, m, region), m)
+    cells = table_cells(rows, m)
+    assert list(cells["Authority"]) == ["A", "E", "D", "C", "B"]
+    assert [v.split(" ")[0] for v in cells["Rank (95% interval)"][:4]] == ["1", "2", "3", "4"]
+    assert list(cells.iloc[4]) == ["B", "withheld: a count below 5", "", "", "", ""]
+    assert list(cells["Value"][:4]) == ["40.0%", "45.0%", "50.0%", "60.0%"]
+
+
+def test_regional_trend_of_a_rate_is_per_child_and_withholds_small_counts():
+    # December 2024: A 90 per 10,000 of 10,000 children (90 children), B 100 of 20,000 (200),
+    # C 30 of 1,000 (3 children: withheld, so not in the median or range)
+    m = get("cla_rate_per_10k")
+    region = _region(["A", "B", "C"], [10_000, 20_000, 1_000])
+    t = pd.DataFrame({"authority": ["A", "B", "C"], "key": m.key, "period_type": "month",
+                      "period_start": "2024-12-01", "value": [90.0, 100.0, 30.0]})  # fmt: skip
+    trend = regional_trend(t, m, region).iloc[0]
+    assert trend["authorities"] == 2
+    assert trend["median"] == pytest.approx(0.0095)
+    assert (trend["low"], trend["high"]) == (pytest.approx(0.009), pytest.approx(0.010))
