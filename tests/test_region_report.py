@@ -142,7 +142,7 @@ def test_a_withheld_authority_is_listed_last_and_out_of_the_ranks():
     cells = table_cells(rows, m)
     assert list(cells["Authority"]) == ["A", "E", "D", "C", "B"]
     assert [v.split(" ")[0] for v in cells["Rank (95% interval)"][:4]] == ["1", "2", "3", "4"]
-    assert list(cells.iloc[4]) == ["B", "withheld: a count below 5", "", "", "", ""]
+    assert list(cells.iloc[4]) == ["B", "withheld", "", "", "not compared: a count below 5", ""]
     assert list(cells["Value"][:4]) == ["40.0%", "45.0%", "50.0%", "60.0%"]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
 from cscbook.book.region import main as region_main
 from cscbook.config.region import load_region
@@ -79,12 +80,25 @@ def test_funnel_plots_name_exactly_the_planted_outliers(region_dir, ran):
     assert truth["planted_outliers"]["assessment_45wd"] == [{"name": "Authority B", "position": "below"}]
 
 
-def test_region_report_names_the_outliers(region_dir, ran):
+def test_region_book_names_the_outliers(region_dir, ran):
     out = region_dir / "reports" / "region" / "2024-25-Q3"
-    page = (out / "index.html").read_text()
-    assert "Broken" in page and "Authorities left out" in page
+    html = out / "book" / "_build" / "html"
+    index = BeautifulSoup((html / "index.html").read_text(), "html.parser")
+    assert "Broken:" in index.get_text() and "8 of 9 authorities compared" in index.get_text()
+    findings = [
+        li.get_text(" ", strip=True) for li in index.find("section", id="key-findings").find_all("li")
+    ]
+    outside = [f for f in findings if not f.endswith("no authority outside the 99.8% limits.")]
+    assert len(outside) == 2
+    assert outside[0].startswith("Re-referrals within 12 months : Authority D ") and outside[0].endswith(
+        "above (worse)."
+    )
+    assert outside[1].startswith("Assessments completed within 45 working days : Authority B ")
+    assert outside[1].endswith("below (worse).")
+    page = (html / "rereferral_12m.html").read_text()
     assert "Outside the 99.8% limits around the regional value" in page and "Authority D" in page
-    assert (out / "figures" / "rereferral_12m_funnel.png").stat().st_size > 1000
+    assert (html / "_images" / "rereferral_12m_funnel.png").stat().st_size > 1000
+    assert not (out / "index.html").exists()
     outliers = pd.read_csv(out / "outliers.csv").set_index("key")
     assert outliers.loc["rereferral_12m", "outside_99_8"] == "Authority D (above)"
     assert outliers.loc["assessment_45wd", "outside_99_8"] == "Authority B (below)"

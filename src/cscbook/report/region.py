@@ -311,9 +311,10 @@ def sections(region: RegionParams, table: pd.DataFrame) -> list[Section]:
 
 
 def table_cells(rows: pd.DataFrame, measure: Measure) -> pd.DataFrame:
-    """The measure's table as read (``TABLE_COLUMNS``, text; a rate's denominator is "Children aged 0-17"). Authorities shown come first in order
-    of value, best first (highest first when neither direction is better), then those withheld or
-    without a value, by name, with only the reason: their place in the order would disclose it."""
+    """The measure's table as read (``TABLE_COLUMNS``, text; a rate's denominator is "Children aged
+    0-17"). Authorities shown come first in order of value, best first (highest first when neither direction is better), then those withheld or
+    without a value, by name, with only "withheld" or "not available" and the reason: their place in
+    the order would disclose it."""
     shown = rows[rows["shown"]].sort_values(["value", "authority"], ascending=[measure.higher_is_better is False,
                                                                                 True])  # fmt: skip
     hidden = rows[~rows["shown"]].sort_values("authority")
@@ -329,9 +330,12 @@ def table_cells(rows: pd.DataFrame, measure: Measure) -> pd.DataFrame:
                         "Denominator": shown["denominator"].map("{:,.0f}".format),
                         "Against the funnel": shown["position"].map(POSITION_WORDS).fillna("-"),
                         "Rank (95% interval)": rank})  # fmt: skip
-    bottom = pd.DataFrame({"Authority": hidden["authority"], "Value": hidden["note"]}).reindex(
-        columns=TABLE_COLUMNS, fill_value=""
-    )
+    withheld = hidden["note"].str.startswith("withheld")
+    bottom = pd.DataFrame({"Authority": hidden["authority"],
+                           "Value": np.where(withheld, "withheld", "not available"),
+                           "Against the funnel": np.where(withheld, "not compared: " + hidden["note"].str.removeprefix("withheld: "),
+                                                          "not compared: not in this extract")}  # fmt: skip
+                          ).reindex(columns=TABLE_COLUMNS, fill_value="")  # fmt: skip
     out = pd.concat([top, bottom], ignore_index=True)[TABLE_COLUMNS].astype(str)
     return out.rename(columns={"Denominator": "Children aged 0-17"}) if measure.kind == "rate" else out
 
