@@ -8,7 +8,8 @@ of 400 (70%) and Barton at 3 of 7 (42.9%, withheld: a count below 5). Regional v
 others (z = -1.13) within. Dispersion: z winsorised at the 10th/90th percentiles gives phi = 1.35,
 8 x 1.35 = 10.8 against chi-square(7), p = 0.15: no widening. So exactly Hexham is outside, on
 re-referrals (lower is better: "worse") and on contacts leading to a referral (neither direction
-is better: not ranked, no "worse"). A ninth authority, Broken, failed to read.
+is better: not ranked, no "worse"). A ninth authority, Broken, failed to read; a tenth, Faulty, met
+a fault in cscbook whose message quotes a child's identifier.
 
 Never skipped (as tests/test_accessibility.py): Chromium, ChromeDriver and axe-core are part of
 the test environment.
@@ -54,12 +55,14 @@ def _table() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> tuple[Path, float]:
     root = tmp_path_factory.mktemp("regionbook")
-    names = [*SIX, "Hexham", "Barton", "Broken"]
+    names = [*SIX, "Hexham", "Barton", "Broken", "Faulty"]
     auths = tuple(Params(authority=n, period_end=END, annex_a=(), ssda903=(), population_0_17=10_000,
                          project_root=root, source_file=root / "r.yaml") for n in names)  # fmt: skip
     region = RegionParams("Test region", END, auths, root, root / "r.yaml", min_cell=5, measures=MEASURES,
                           synthetic=True)  # fmt: skip
-    failures = pd.DataFrame({"authority": ["Broken"], "message": ["List 1.csv is not a table: fix it"]})
+    failures = pd.DataFrame({"authority": ["Broken", "Faulty"], "fault": [False, True],
+                             "message": ["List 1.csv is not a table: fix it",
+                                         "cscbook failed on this extract (ValueError: 'C1234' is not a date)"]})  # fmt: skip
     index, seconds = build_book(region, _table(), failures)
     return index.parent, seconds
 
@@ -91,8 +94,11 @@ def test_index_names_exactly_the_outliers_and_who_was_left_out(book):
     ]
     text = page.get_text(" ", strip=True)
     assert "Synthetic data." in text
-    assert "8 of 9 authorities compared" in text
-    assert "Broken: List 1.csv is not a table: fix it" in text
+    assert "8 of 10 authorities compared" in text
+    assert "Broken: List 1.csv is not a table: fix it" in text  # the extract's problem, as reported
+    # a fault in cscbook may quote the data (a child's identifier here): readers are told only that it failed
+    assert "Faulty: cscbook failed on this extract; the details for the analyst are in the run" in text
+    assert "C1234" not in text
 
 
 def test_measure_pages_show_table_figure_and_no_withheld_value(book):

@@ -51,6 +51,7 @@ class AuthorityResult:
     name: str
     table: pd.DataFrame | None = None
     error: str = ""
+    fault: bool = False  # the error is a fault in cscbook (its message may quote the data), not the extract's
     read_s: float = float("nan")
     compute_s: float = float("nan")
     peak_mb: float = float("nan")  # the worker process's peak resident memory so far
@@ -59,7 +60,9 @@ class AuthorityResult:
 @dataclass
 class RegionResults:
     table: pd.DataFrame  # every authority's measures (column ``authority`` first)
-    failures: pd.DataFrame  # authority, message
+    failures: (
+        pd.DataFrame
+    )  # authority, message, fault (True: a fault in cscbook, message for the analyst only)
     timings: pd.DataFrame  # authority, read_s, compute_s, peak_mb
     wall_s: float = 0.0
     paths: dict[str, Path] = field(default_factory=dict)
@@ -87,6 +90,7 @@ def authority_measures(params: Params) -> AuthorityResult:
         out.error = str(exc)
     except Exception as exc:  # a fault in cscbook on this authority's data: report it and go on
         last = traceback.extract_tb(exc.__traceback__)[-1]
+        out.fault = True
         out.error = (f"cscbook failed on this extract ({type(exc).__name__}: {exc}, at "
                      f"{Path(last.filename).name}:{last.lineno}). Report it with this message.")  # fmt: skip
     out.peak_mb = _peak_mb()
@@ -117,7 +121,8 @@ def run_region(region: RegionParams, executor: Executor | None = None, progress=
     results.sort(key=lambda r: order[r.name])
     tables = [r.table for r in results if r.table is not None]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    failures = pd.DataFrame([(r.name, r.error) for r in results if r.error], columns=["authority", "message"])
+    failures = pd.DataFrame([(r.name, r.error, r.fault) for r in results if r.error],
+                            columns=["authority", "message", "fault"])  # fmt: skip
     timings = pd.DataFrame([(r.name, r.read_s, r.compute_s, r.peak_mb) for r in results],
                            columns=["authority", "read_s", "compute_s", "peak_mb"])  # fmt: skip
     return RegionResults(table, failures, timings, time.perf_counter() - t0)

@@ -395,6 +395,15 @@ def finding(sec: Section) -> str:
     return f"- {link}: {md(names)}."
 
 
+def left_out_reason(message: str, fault: bool) -> str:
+    """Why an authority was left out, for readers: the extract's problem as ``cscbook`` reported it
+    (messages written for users name files, lists and columns, not records), but for a fault in
+    cscbook (``fault``; its message may quote a value from the data) only that it failed."""
+    if fault:
+        return "cscbook failed on this extract; the details for the analyst are in the run's failures.csv."
+    return message
+
+
 def index_page(region: RegionParams, secs: list[Section], failures: pd.DataFrame | None) -> str:
     """The landing page (MyST): region, quarter, synthetic banner, who was compared and left out,
     how to read a funnel plot, key findings."""
@@ -415,7 +424,9 @@ def index_page(region: RegionParams, secs: list[Section], failures: pd.DataFrame
               md(f"{len(names)} of {len(region.authorities)} authorities compared: {', '.join(names)}.")]  # fmt: skip
     if failed:
         parts += ["Left out, because their extract could not be used:",
-                  "\n".join(f"- {md(r.authority)}: {md(r.message)}" for r in failures.itertuples())]  # fmt: skip
+                  "\n".join(f"- {md(a)}: {md(left_out_reason(msg, fault))}" for a, msg, fault in zip(
+                      failures["authority"], failures["message"],
+                      failures.get("fault", pd.Series(False, index=failures.index)), strict=True))]  # fmt: skip
     parts += [md(f"On each measure's page, an authority whose extract does not hold the measure, or whose count "
                  f"is below {region.min_cell}, is listed with the reason and no value."),
               "## How to read a funnel plot",
