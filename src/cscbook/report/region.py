@@ -163,8 +163,8 @@ def outlier_words(res: FunnelResult | None, rows: pd.DataFrame, measure: Measure
 
 
 def funnel_figure(res: FunnelResult, rows: pd.DataFrame, measure: Measure, path: Path) -> str:
-    """Draw the funnel plot to ``path`` (PNG), naming the authorities outside the 95% limits (more
-    names would overlap at a phone's width); return its alt text (naming the outliers)."""
+    """Draw the funnel plot to ``path`` (PNG), naming the authorities outside the 99.8% limits (more
+    names overlap at a phone's width, or in a region of 150); return its alt text (naming them)."""
     use_style()
     k = _scale(measure)
     shown = rows[rows["shown"] & rows["position"].notna()]
@@ -185,9 +185,7 @@ def funnel_figure(res: FunnelResult, rows: pd.DataFrame, measure: Measure, path:
     if outside.any():
         ax.scatter(shown.loc[outside, "denominator"], shown.loc[outside, "value"] * k, color=PALETTE[3], marker="D",
                    s=60, zorder=4, label="Outside 99.8% limits")  # fmt: skip
-    for r in shown[
-        shown["position"] != "within"
-    ].itertuples():  # the rest are in the table: names would clash
+    for r in shown[outside].itertuples():  # the others are in the table: more names would clash
         ax.annotate(str(r.authority), (r.denominator, r.value * k), xytext=(4, 4), textcoords="offset points")
     unit = "%" if measure.kind == "proportion" else "per 10,000 children"
     ax.set_xlabel("Children aged 0-17" if measure.kind == "rate" else "Denominator (this quarter)")
@@ -371,7 +369,7 @@ def measure_page(sec: Section, funnel_alt: str, trend_alt: str) -> str:
     if funnel_alt:
         parts += [_figure(f"figures/{m.key}_funnel.png", funnel_alt, f"{m.key}-funnel",
                           f"Funnel plot: {m.label}, this quarter, each authority against its size. Authorities "
-                          "outside the 95% limits are named; every authority is in the table."),
+                          "outside the 99.8% limits are named; every authority is in the table."),
                   md(sec.res.method if sec.res else "")]  # fmt: skip
     parts += [_pipe_table(table_cells(sec.rows, m), f"{m.label}: each authority this quarter", f"{m.key}-table"),
               md(rank_sentence(m))]  # fmt: skip
