@@ -131,18 +131,19 @@ def test_a_measure_where_neither_direction_is_better_is_not_ranked():
 
 
 def test_a_withheld_authority_is_listed_last_and_out_of_the_ranks():
-    # re-referrals (lower is better): A 40%, C 60%, D 50%, E 45% of 100; B 3 of 7 (42.9%) withheld.
-    # Shown best first: A, E, D, C; B last with only the reason. Ranked among the four shown, so A is
+    # re-referrals (lower is better): A 40%, C 60%, D 50%, E 45% of 100; B 3 of 7 (42.9%) withheld; F none.
+    # Shown best first: A, E, D, C; then B and F by name with only the reason. Ranked among the four shown, so A is
     # 1, E 2 (with B ranked, E would be 3 and B's place would give its value away).
     m = get("rereferral_12m")
-    region = _region(["A", "B", "C", "D", "E"], [1000] * 5)
+    region = _region(["A", "B", "C", "D", "E", "F"], [1000] * 6)
     t = _table(m.key, [("A", 40, 100, 0.4), ("B", 3, 7, 3 / 7), ("C", 60, 100, 0.6), ("D", 50, 100, 0.5),
-                       ("E", 45, 100, 0.45)])  # fmt: skip
+                       ("E", 45, 100, 0.45), ("F", np.nan, np.nan, np.nan)])  # fmt: skip
     _, rows = compare(quarter_rows(t, m, region), m)
     cells = table_cells(rows, m)
-    assert list(cells["Authority"]) == ["A", "E", "D", "C", "B"]
+    assert list(cells["Authority"]) == ["A", "E", "D", "C", "B", "F"]
     assert [v.split(" ")[0] for v in cells["Rank (95% interval)"][:4]] == ["1", "2", "3", "4"]
     assert list(cells.iloc[4]) == ["B", "withheld", "", "", "not compared: a count below 5", ""]
+    assert list(cells.iloc[5]) == ["F", "not available", "", "", "not compared: not in this extract", ""]
     assert list(cells["Value"][:4]) == ["40.0%", "45.0%", "50.0%", "60.0%"]
 
 

@@ -310,9 +310,9 @@ def sections(region: RegionParams, table: pd.DataFrame) -> list[Section]:
 
 def table_cells(rows: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     """The measure's table as read (``TABLE_COLUMNS``, text; a rate's denominator is "Children aged
-    0-17"). Authorities shown come first in order of value, best first (highest first when neither direction is better), then those withheld or
-    without a value, by name, with only "withheld" or "not available" and the reason: their place in
-    the order would disclose it."""
+    0-17"). Authorities shown come first in order of value, best first (highest first when neither
+    direction is better), then those withheld or without a value, by name, with only "withheld" or
+    "not available" and the reason: their place in the order would disclose it."""
     shown = rows[rows["shown"]].sort_values(["value", "authority"], ascending=[measure.higher_is_better is False,
                                                                                 True])  # fmt: skip
     hidden = rows[~rows["shown"]].sort_values("authority")
@@ -324,15 +324,15 @@ def table_cells(rows: pd.DataFrame, measure: Measure) -> pd.DataFrame:
                           for r, lo, hi in zip(shown["rank"], shown["rank_low"], shown["rank_high"], strict=True)],
                          index=shown.index, dtype=object)  # fmt: skip
     top = pd.DataFrame({"Authority": shown["authority"], "Value": f["value"],
-                        "95% interval": f["ci_low"] + " to " + f["ci_high"],
+                        "95% interval": (f["ci_low"] + " to " + f["ci_high"]).where(
+                            shown["ci_low"].notna() & shown["ci_high"].notna(), "-"),
                         "Denominator": shown["denominator"].map("{:,.0f}".format),
                         "Against the funnel": shown["position"].map(POSITION_WORDS).fillna("-"),
                         "Rank (95% interval)": rank})  # fmt: skip
     withheld = hidden["note"].str.startswith("withheld")
-    bottom = pd.DataFrame({"Authority": hidden["authority"],
-                           "Value": np.where(withheld, "withheld", "not available"),
-                           "Against the funnel": np.where(withheld, "not compared: " + hidden["note"].str.removeprefix("withheld: "),
-                                                          "not compared: not in this extract")}  # fmt: skip
+    reason = np.where(withheld, hidden["note"].str.removeprefix("withheld: "), "not in this extract")
+    bottom = pd.DataFrame({"Authority": hidden["authority"], "Value": np.where(withheld, "withheld", "not available"),
+                           "Against the funnel": "not compared: " + pd.Series(reason, index=hidden.index, dtype=str)}
                           ).reindex(columns=TABLE_COLUMNS, fill_value="")  # fmt: skip
     out = pd.concat([top, bottom], ignore_index=True)[TABLE_COLUMNS].astype(str)
     return out.rename(columns={"Denominator": "Children aged 0-17"}) if measure.kind == "rate" else out
