@@ -212,9 +212,9 @@ def build_book(region: RegionParams, table: pd.DataFrame, failures: pd.DataFrame
         os.replace(work, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-        stale = out / "index.html"  # the single page of cscbook before the regional book
-        if stale.is_file():
-            stale.unlink()
+        if (out / "index.html").is_file():  # the single page (and its figures) of cscbook before the book
+            (out / "index.html").unlink()
+            shutil.rmtree(out / "figures", ignore_errors=True)
         return final / "_build" / "html" / "index.html", seconds
     finally:
         shutil.rmtree(work, ignore_errors=True)
