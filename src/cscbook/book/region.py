@@ -221,7 +221,7 @@ def build_book(region: RegionParams, table: pd.DataFrame, failures: pd.DataFrame
 
 
 def main(args) -> int:
-    """``cscbook region``: run, save, write the report; exit 1 when an authority failed, 2 when all did."""
+    """``cscbook region``: run, save, build the book; exit 1 when an authority failed, 2 when all did."""
     from cscbook.book.executors import executor_for
     from cscbook.report.region import comparison_measures
 
