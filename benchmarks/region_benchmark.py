@@ -71,13 +71,25 @@ def peak_child_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def example_region_dir() -> Path:
+    """Where ``cscbook region params/region_example.yaml`` writes (without checking its extracts exist)."""
+    import yaml
+
+    from cscbook.config.periods import quarter_label
+
+    end = pd.Timestamp(
+        str(yaml.safe_load((ROOT / "params" / "region_example.yaml").read_text())["period_end"])
+    )
+    return ROOT / "reports" / "region" / quarter_label(end)
+
+
 def example_region(lines: list[tuple]) -> None:
     if not (ROOT / "data" / "local" / "synthetic_region" / "truth.json").exists():
         wall, _ = run([PY, "-m", "cscbook.cli", "synth-region"])
         lines.append(("example region", "generate 8 authorities (0.25-3x)", wall, float("nan")))
     wall, _ = run([PY, "-m", "cscbook.cli", "region", "params/region_example.yaml", "--quiet"])
     lines.append(("example region", "cscbook region (2 processes)", wall, peak_child_mb()))
-    t = pd.read_csv(ROOT / "reports" / "region" / "2024-25-Q3" / "timings.csv")
+    t = pd.read_csv(example_region_dir() / "timings.csv")
     for r in t.itertuples():
         lines.append(
             ("example region", f"  {r.authority}: read / compute", r.read_s + r.compute_s, r.peak_mb)
@@ -115,7 +127,7 @@ def projection(lines: list[tuple], workers: int = 2) -> None:
     import numpy as np
 
     pts = []
-    t = ROOT / "reports" / "region" / "2024-25-Q3" / "timings.csv"
+    t = example_region_dir() / "timings.csv"
     if t.exists():
         from cscbook.config.region import load_region
 
@@ -217,7 +229,11 @@ def national(lines: list[tuple], n: int = 150) -> None:
         lines.append((label, "generate (cscbook synth-region)", wall, float("nan")))
     from cscbook.book import region as book_region
     from cscbook.config.region import load_region
-    from cscbook.report.region import write_report
+
+    # the regional book (an older checkout, before the book, wrote one page: report.region.write_report)
+    report = getattr(book_region, "build_book", None)
+    if report is None:
+        from cscbook.report.region import write_report as report
 
     region = load_region(folder / "region.yaml")
     with TreeMemory() as mem:
@@ -228,9 +244,9 @@ def national(lines: list[tuple], n: int = 150) -> None:
         )
         t = time.perf_counter()
         book_region.save(region, res)
-        write_report(region, res.table, res.failures)
+        report(region, res.table, res.failures)
         lines.append(
-            (label, "save tables and write the regional report", time.perf_counter() - t, float("nan"))
+            (label, "save tables and build the regional book", time.perf_counter() - t, float("nan"))
         )
     lines.append((label, "  whole process tree at its peak", float("nan"), mem.total_mb))
     tm = res.timings
