@@ -343,6 +343,33 @@ def execute_notebooks(
     return done
 
 
+def jupyter_book_build(
+    work: Path, log_file: Path, strict: bool, what: str, last_good: Path
+) -> tuple[Path, str, float]:
+    """``jupyter-book build`` of the book sources in ``work`` (warnings are errors when ``strict``);
+    the log (colour codes removed) is written to ``log_file``. Returns the HTML folder, the log and
+    the build's seconds; a UserError quoting the first problems when the build fails (``what`` names
+    the book, ``last_good`` where the last good one still is)."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(work), "--path-output", str(work)]
+    if strict:
+        cmd.append("--warningiserror")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+    seconds = time.perf_counter() - t0
+    log = _ANSI.sub("", proc.stdout + proc.stderr)
+    log_file.write_text(log, encoding="utf-8")
+    html = work / "_build" / "html"
+    if proc.returncode != 0 or not (html / "index.html").is_file():
+        problems = [ln.strip() for ln in log.splitlines() if _PROBLEM.search(ln)][:5]
+        detail = " | ".join(problems) or " ".join(log.strip().splitlines()[-5:])
+        raise UserError(
+            f"{what} could not be built (jupyter-book exited with {proc.returncode}): {detail}. "
+            f"The full log is in {log_file}. The last good book (if any) is unchanged in {last_good}."
+        )
+    return html, log, seconds
+
+
 def build_book(params: Params, root: Path, executed: list[Path], strict: bool, quiet: bool) -> Path:
     """Build the HTML book in a temporary folder, then swap it into reports/<quarter>/_build/html."""
     reports = params.reports_dir
@@ -378,22 +405,8 @@ def build_book(params: Params, root: Path, executed: list[Path], strict: bool, q
         (work / "_config.yml").write_text(
             yaml.safe_dump(book_config(base, params), sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
-        jb = Path(sys.executable).with_name("jupyter-book")
-        cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(work), "--path-output", str(work)]
-        if strict:
-            cmd.append("--warningiserror")
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
-        log = _ANSI.sub("", proc.stdout + proc.stderr)
-        (reports / "book_build.log").write_text(log, encoding="utf-8")
-        html = work / "_build" / "html"
-        if proc.returncode != 0 or not (html / "index.html").is_file():
-            problems = [ln.strip() for ln in log.splitlines() if _PROBLEM.search(ln)][:5]
-            detail = " | ".join(problems) or " ".join(log.strip().splitlines()[-5:])
-            raise UserError(
-                f"the book could not be built (jupyter-book exited with {proc.returncode}): {detail}. "
-                f"The full log is in {reports / 'book_build.log'}. "
-                f"The last good book (if any) is unchanged in {reports / '_build' / 'html'}."
-            )
+        html, log, _ = jupyter_book_build(work, reports / "book_build.log", strict, "the book",
+                                          reports / "_build" / "html")  # fmt: skip
         finish_book(html, params.figures_dir)  # accessible tables, buttons, landmarks, alt text
         warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
         if warnings and not quiet:

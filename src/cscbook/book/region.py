@@ -21,10 +21,8 @@ worker's peak memory per authority) and the report (``report.region``).
 from __future__ import annotations
 
 import os
-import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +36,7 @@ import pandas as pd
 import yaml
 
 from cscbook.book.html import finish_book
-from cscbook.book.pipeline import REPO_ROOT
+from cscbook.book.pipeline import REPO_ROOT, jupyter_book_build
 from cscbook.config.errors import UserError
 from cscbook.config.params import Params
 from cscbook.config.region import RegionParams, load_region
@@ -144,10 +142,6 @@ def save(region: RegionParams, res: RegionResults) -> dict[str, Path]:
     return paths
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_PROBLEM = re.compile(r"WARNING|ERROR|SphinxWarning|treated as error")
-
-
 def region_toc(pages: list[str]) -> dict:
     """The regional book's ``_toc.yml``: the first page as root, the measures, then the last (methods)."""
     return {"format": "jb-book", "root": pages[0],
@@ -187,22 +181,9 @@ def build_book(region: RegionParams, table: pd.DataFrame, failures: pd.DataFrame
         )
         if (REPO_ROOT / "_static").is_dir():
             shutil.copytree(REPO_ROOT / "_static", work / "_static")
-        jb = Path(sys.executable).with_name("jupyter-book")
-        cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(work), "--path-output", str(work)]
-        if strict:
-            cmd.append("--warningiserror")
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
-        seconds = time.perf_counter() - t0
-        log = _ANSI.sub("", proc.stdout + proc.stderr)
-        (out / "book_build.log").write_text(log, encoding="utf-8")
-        html = work / "_build" / "html"
-        if proc.returncode != 0 or not (html / "index.html").is_file():
-            problems = [ln.strip() for ln in log.splitlines() if _PROBLEM.search(ln)][:5]
-            detail = " | ".join(problems) or " ".join(log.strip().splitlines()[-5:])
-            raise UserError(f"the regional book could not be built (jupyter-book exited with {proc.returncode}): "
-                            f"{detail}. The full log is in {out / 'book_build.log'}. The last good book (if any) "
-                            f"is unchanged in {out / 'book'}.")  # fmt: skip
+        html, _, seconds = jupyter_book_build(
+            work, out / "book_build.log", strict, "the regional book", out / "book"
+        )
         finish_book(html, work / "figures")
         shutil.rmtree(work / "_build" / ".doctrees", ignore_errors=True)
         final, old = out / "book", None

@@ -125,21 +125,19 @@ def to_text(values: pd.Series) -> pd.Series:
     s = pd.Series(values, copy=False)
     if s.empty:
         return s.astype("object")
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        # Read as categories (a large CSV): clean each distinct value once; every cell then points
-        # at one shared string, 8 bytes a cell instead of a string object each.
-        cats = s.cat.categories
-        if pd.api.types.infer_dtype(cats, skipna=False) == "string":  # a CSV's categories: text
-            stripped = pd.Series(cats, dtype=object).str.strip()
+    if isinstance(s.dtype, pd.CategoricalDtype) or (
+        pd.api.types.is_string_dtype(s.dtype) and s.dtype != object
+    ):
+        # Text already (a CSV read as pandas strings): clean each distinct value once; every cell
+        # then points at one shared string (8 bytes a cell, not a string object each).
+        rows, uniq = pd.factorize(s, use_na_sentinel=True)
+        uniq = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+        if pd.api.types.infer_dtype(uniq, skipna=False) == "string":
+            stripped = uniq.str.strip()
             text = stripped.where(~stripped.str.casefold().isin(BLANKS), pd.NA).to_numpy(dtype=object)
         else:
-            text = np.array([_cell_text(c) for c in cats], dtype=object)
-        cleaned = np.append(text, pd.NA)  # code -1 (a missing cell) picks the last: NA
-        return pd.Series(cleaned[s.cat.codes.to_numpy()], index=s.index, dtype="object")
-    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
-        # Text already (CSV read with dtype=str): strip and blank out, fully vectorised.
-        stripped = s.str.strip()
-        return stripped.astype("object").where(~stripped.str.casefold().isin(BLANKS) & stripped.notna())
+            text = np.array([_cell_text(c) for c in uniq], dtype=object)
+        return pd.Series(np.append(text, pd.NA)[rows], index=s.index, dtype="object")
     uniq = pd.unique(s.to_numpy(dtype=object))
     mapping = {u: _cell_text(u) for u in uniq}
     return s.astype("object").map(mapping).astype("object")
@@ -198,6 +196,13 @@ def order_evidence(text: pd.Series) -> OrderEvidence:
     )
 
 
+def distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(row -> index of its distinct value, -1 when blank; the distinct non-blank values): work on
+    the few distinct values of a large column once, then spread the answers with ``answers[rows]``
+    (append the blank answer to ``answers`` so that -1 picks it)."""
+    return pd.factorize(pd.Series(values, copy=False).to_numpy(dtype=object), use_na_sentinel=True)
+
+
 def parse_dates(text: pd.Series, order: str = DMY) -> tuple[pd.Series, pd.Series]:
     """Parse text dates; returns (datetime64[ns] Series, mask of non-blank values that failed).
 
@@ -207,12 +212,11 @@ def parse_dates(text: pd.Series, order: str = DMY) -> tuple[pd.Series, pd.Series
     a last resort, month names (``1 Jan 2024``, ``January 1, 2024``). Dates outside
     1900-2100 count as unparseable.
     """
-    s = pd.Series(text, copy=False).astype("object")
-    present = s.notna()
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    if not present.any():
-        return out, pd.Series(False, index=s.index)
-    u = pd.Series(pd.unique(s[present].to_numpy(dtype=object))).astype("str")
+    s = pd.Series(text, copy=False)
+    rows, uniq = distinct(s)
+    if not len(uniq):
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), pd.Series(False, index=s.index)
+    u = pd.Series(uniq, dtype=object).astype("str")
     parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
 
     iso = u.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$")
@@ -255,10 +259,9 @@ def parse_dates(text: pd.Series, order: str = DMY) -> tuple[pd.Series, pd.Series
                 break
             parsed.loc[todo] = pd.to_datetime(u[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
     parsed = parsed.where((parsed >= pd.Timestamp("1900-01-01")) & (parsed <= pd.Timestamp("2100-12-31")))
-    mapping = dict(zip(u.tolist(), parsed.tolist(), strict=True))
-    values = s[present].astype("str").map(mapping)
-    out.loc[present] = pd.to_datetime(values).astype("datetime64[ns]")
-    bad = present & out.isna()
+    answers = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    out = pd.Series(answers[rows], index=s.index, dtype="datetime64[ns]")
+    bad = pd.Series(rows >= 0, index=s.index) & out.isna()
     return out, bad
 
 
@@ -313,13 +316,12 @@ def _map_one(value: str, codelist: CodeList) -> object:
 
 def map_codes(text: pd.Series, codelist: CodeList) -> tuple[pd.Series, pd.Series]:
     """Map text to canonical codes (categorical over ``codelist.codes``); returns (codes, unmapped mask)."""
-    s = pd.Series(text, copy=False).astype("object")
-    present = s.notna()
-    uniq = pd.unique(s[present].to_numpy(dtype=object))
-    mapping = {u: _map_one(str(u), codelist) for u in uniq}
-    mapped = s.map(mapping) if len(mapping) else pd.Series(pd.NA, index=s.index, dtype="object")
-    out = pd.Series(pd.Categorical(mapped.where(present), categories=codelist.codes), index=s.index)
-    return out, present & out.isna()
+    s = pd.Series(text, copy=False)
+    rows, uniq = distinct(s)
+    position = {c: i for i, c in enumerate(codelist.codes)}
+    found = np.array([position.get(_map_one(str(u), codelist), -1) for u in uniq] + [-1], dtype="int64")
+    out = pd.Series(pd.Categorical.from_codes(found[rows], categories=codelist.codes), index=s.index)
+    return out, pd.Series((rows >= 0) & (found[rows] < 0), index=s.index)
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -490,7 +492,7 @@ def read_csv_source(path: Path, sheet: str = "", number: int | None = None) -> t
             sep=sep,
             header=None,
             skiprows=h,
-            dtype="category",  # each distinct value stored once (see to_text)
+            dtype=str,  # pandas strings (Arrow): compact; to_text shares one object per distinct value
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from cscbook.measures.rr_design import collapse_all, design_matrix, drop_aliased_terms, model_data, prepare
+from cscbook.methods.survival import cox_ph
 
 LOGIT_COLUMNS = ["term", "odds_ratio", "ci_low", "ci_high", "p_value"]
 COX_COLUMNS = ["term", "hazard_ratio", "ci_low", "ci_high", "p_value"]
@@ -196,8 +197,6 @@ def fit_cox(
     levels). Robust standard errors by child. Columns: term, hazard_ratio, ci_low, ci_high,
     p_value.
     """
-    from statsmodels.duration.hazard_regression import PHReg
-
     if inv is None or len(inv) == 0:
         return failed_fit([], "No closed involvements: the Cox model was not fitted.", COX_COLUMNS)
     d = model_data(inv) if "log_involvement_months" not in inv else inv.copy()
@@ -215,7 +214,7 @@ def fit_cox(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = PHReg(d["_time"].to_numpy(), X, status=d["_event12"].to_numpy(), ties="efron").fit(
+            res = cox_ph(d["_time"].to_numpy(), X, d["_event12"].to_numpy(), ties="efron").fit(
                 groups=clusters
             )
     except (np.linalg.LinAlgError, ValueError) as exc:

@@ -77,3 +77,64 @@ def km_at(km: pd.DataFrame, days: tuple[int, ...] = (30, 90, 180, 365)) -> pd.Da
         d = d.sort_values("time")
         out[g] = 1 - step_at(d["time"].to_numpy(), d["survival"].to_numpy(), days)
     return pd.DataFrame(out, index=[f"by day {x}" for x in days]).T.rename_axis("group").reset_index()
+
+
+def _phreg_class():
+    """``CoxPH``, defined on first use so that importing this module does not import statsmodels."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    class CoxPH(PHReg):
+        """statsmodels' ``PHReg`` with its score residuals and cluster-robust covariance computed
+        by array operations, in O(n p), instead of a Python loop over every distinct event time
+        that touches the whole risk set each time (O(n p T): 58 of the 68 s of a fit on 500,000
+        rows). Same numbers (a test compares them with ``PHReg``'s to 1e-9); only used without
+        entry times (left truncation), which the loop version still handles.
+
+        Score residual of subject j (Breslow increments dL_i = d_i / S0(t_i) at the distinct event
+        times t_i, risk-set weighted covariate means xbar_i, as ``PHReg``):
+        r_j = status_j (x_j - xbar(t_j)) - exp(eta_j) (x_j L(t_j) - sum_{t_i <= t_j} xbar_i dL_i).
+        """
+
+        def score_residuals(self, params):
+            surv = self.surv
+            if any(np.any(e > 0) for e in surv.entry_s):
+                return super().score_residuals(params)
+            out = np.full(self.exog.shape, np.nan)
+            w_avg = self.weighted_covariate_averages(params)
+            for stx in range(surv.nstrat):
+                x, t = surv.exog_s[stx], surv.time_s[stx]
+                status = surv.status_s[stx]
+                eta = x @ params
+                if surv.offset_s is not None:
+                    eta = eta + surv.offset_s[stx]
+                e = np.exp(eta - eta.max())
+                uft = surv.ufailt[stx]
+                d = np.array([len(ix) for ix in surv.ufailt_ix[stx]], dtype=float)
+                k = np.searchsorted(uft, t, side="right") - 1  # the last event time on or before t_j
+                # S0 at each event time: the weights of everyone still at risk (t_j >= t_i)
+                s0 = np.cumsum(np.bincount(k, weights=e, minlength=len(uft))[::-1])[::-1]
+                dlam = d / s0
+                lam = np.cumsum(dlam)
+                xbar_dlam = np.cumsum(w_avg[stx] * dlam[:, None], axis=0)
+                r = -e[:, None] * (x * lam[k][:, None] - xbar_dlam[k])
+                r += (status == 1)[:, None] * (x - w_avg[stx][k])
+                out[surv.stratum_rows[stx]] = r
+            return out
+
+        def robust_covariance(self, params):
+            if self.groups is None:
+                raise ValueError("`groups` must be specified to calculate the robust covariance matrix")
+            hess_inv = np.linalg.inv(self.hessian(params))
+            score = self.score_residuals(params)
+            codes = pd.factorize(np.asarray(self.groups))[0]
+            by_group = np.zeros((codes.max() + 1, score.shape[1]))
+            np.add.at(by_group, codes, score)
+            return hess_inv @ (by_group.T @ by_group) @ hess_inv
+
+    return CoxPH
+
+
+def cox_ph(time, exog, status, **kwargs):
+    """A Cox proportional hazards model (``CoxPH``: statsmodels ``PHReg`` with fast score residuals);
+    call ``.fit(groups=...)`` for cluster-robust standard errors."""
+    return _phreg_class()(time, exog, status=status, **kwargs)
