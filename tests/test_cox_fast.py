@@ -14,7 +14,9 @@ from cscbook.methods.survival import cox_ph
 def _data(n: int = 400, seed: int = 3):
     rng = np.random.default_rng(seed)
     x = np.column_stack([rng.integers(0, 2, n), rng.integers(0, 3, n) == 1, rng.normal(size=n)]).astype(float)
-    time = np.ceil(rng.exponential(60 * np.exp(-0.4 * x[:, 0] + 0.3 * x[:, 2]))).clip(1, 365)  # whole days: ties
+    time = np.ceil(rng.exponential(60 * np.exp(-0.4 * x[:, 0] + 0.3 * x[:, 2]))).clip(
+        1, 365
+    )  # whole days: ties
     status = (rng.random(n) < 0.7).astype(int)
     time[:5], status[:5] = 0.5, 0  # censored before any event: no score residual (NaN), as PHReg
     groups = rng.integers(0, n // 3, n)  # children with several involvements
