@@ -102,3 +102,27 @@ def test_region_book_names_the_outliers(region_dir, ran):
     outliers = pd.read_csv(out / "outliers.csv").set_index("key")
     assert outliers.loc["rereferral_12m", "outside_99_8"] == "Authority D (above)"
     assert outliers.loc["assessment_45wd", "outside_99_8"] == "Authority B (below)"
+
+
+def test_national_region_specs_are_realistic_and_plant_two_outliers():
+    """The national region's authorities (cscbook synth-region --authorities 150), without generating them."""
+    from cscbook.synth.region import national_specs, truth
+
+    specs = national_specs(150)
+    pops = pd.Series([s.population_0_17 for s in specs])
+    assert len(specs) == 150 and len({s.slug for s in specs}) == 150 and len({s.seed for s in specs}) == 150
+    assert abs(sum(s.scale for s in specs) - 225) < 0.1  # about 225 times Westmere in all
+    assert (
+        pops.min() > 5_000 and pops.max() <= 6.5 * 53_000
+    )  # the smallest and largest English authorities' order
+    info = truth(specs, "2025-03-31")
+    assert info["planted_outliers"] == {"rereferral_12m": [{"name": "Authority 020", "position": "above"}],
+                                        "assessment_45wd": [{"name": "Authority 010", "position": "below"}]}  # fmt: skip
+    assert national_specs(150) == specs  # the same sizes and seeds every time
+
+
+def test_synth_region_rejects_too_few_authorities(capsys):
+    from cscbook.cli import main as cli_main
+
+    assert cli_main(["synth-region", "--authorities", "2", "--out", "/nonexistent/x"]) == 2
+    assert "--authorities must be 3 or more" in capsys.readouterr().err
