@@ -567,7 +567,7 @@ def run(params_file: str | Path, quiet: bool = False, strict: bool | None = None
         params = load_params(params_file)
         root = source_root(params)
     with timer.stage("read and check data"):
-        ctx = read_all(params)
+        ctx = read_all(params, side_by_side=True)
         save_context(ctx)
         params.reports_dir.mkdir(parents=True, exist_ok=True)
     with last_good_outputs(*guarded_outputs(params)), run_folder(params.reports_dir) as work:
